@@ -1,0 +1,182 @@
+package barong
+
+import (
+	"context"
+	"time"
+)
+
+// Page selects a page of a list: Page from 1, Limit 1..100.
+type Page struct {
+	Page  int
+	Limit int
+}
+
+// Offset is the number of rows before the page.
+func (p Page) Offset() int { return (p.Page - 1) * p.Limit }
+
+// Order sorts a list by a column, ascending unless Desc.
+type Order struct {
+	By   string
+	Desc bool
+}
+
+// ActivityFilter selects activities of one user (resource API) or of all
+// users (admin API, UserID 0).
+type ActivityFilter struct {
+	UserID    int64
+	Category  string // "" = any
+	Topic     string // "" = any
+	Action    string
+	Result    string
+	TargetUID string
+	From, To  time.Time // zero = unbounded; From inclusive, To exclusive
+	Page      Page
+}
+
+// UserFilter selects users for admin and management lists.
+type UserFilter struct {
+	UID, Email, Role, State, Country, Username string
+	Level                                      *int
+	RangeField                                 string // created_at or updated_at
+	From, To                                   time.Time
+	LabelKey, LabelValue, LabelScope           string
+	Order                                      Order
+	Page                                       Page
+}
+
+// Queries are the reads and writes of the SQL store. Methods return
+// ErrNotFound for a missing row and a *DuplicateError for a unique
+// violation. Create methods set ID, CreatedAt and UpdatedAt; Update methods
+// set UpdatedAt.
+type Queries interface {
+	UserByID(ctx context.Context, id int64) (*User, error)
+	UserByUID(ctx context.Context, uid string) (*User, error)
+	// UserByEmail matches case-insensitively.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	CountUsers(ctx context.Context) (int64, error)
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	// UIDTaken reports whether a user or service account has uid.
+	UIDTaken(ctx context.Context, uid string) (bool, error)
+	ListUsers(ctx context.Context, f UserFilter) ([]User, int64, error)
+
+	// LabelsByUser lists a user's labels by created_at, id.
+	LabelsByUser(ctx context.Context, userID int64) ([]Label, error)
+	// LabelByKey finds a label; scope "" matches any scope (lowest id first).
+	LabelByKey(ctx context.Context, userID int64, key, scope string) (*Label, error)
+	CreateLabel(ctx context.Context, l *Label) error
+	UpdateLabel(ctx context.Context, l *Label) error
+	DeleteLabel(ctx context.Context, id int64) error
+
+	// Levels lists levels by id.
+	Levels(ctx context.Context) ([]Level, error)
+	CreateLevel(ctx context.Context, l *Level) error
+
+	Permissions(ctx context.Context) ([]Permission, error)
+	PermissionByID(ctx context.Context, id int64) (*Permission, error)
+	CreatePermission(ctx context.Context, p *Permission) error
+	UpdatePermission(ctx context.Context, p *Permission) error
+	DeletePermission(ctx context.Context, id int64) error
+	RoleExists(ctx context.Context, role string) (bool, error)
+
+	Restrictions(ctx context.Context) ([]Restriction, error)
+	RestrictionByID(ctx context.Context, id int64) (*Restriction, error)
+	CreateRestriction(ctx context.Context, r *Restriction) error
+	UpdateRestriction(ctx context.Context, r *Restriction) error
+	DeleteRestriction(ctx context.Context, id int64) error
+
+	CreateActivity(ctx context.Context, a *Activity) error
+	// ListActivities returns a page ordered by id descending and the total.
+	ListActivities(ctx context.Context, f ActivityFilter) ([]Activity, int64, error)
+
+	ProfilesByUser(ctx context.Context, userID int64) ([]Profile, error)
+	CreateProfile(ctx context.Context, p *Profile) error
+	UpdateProfile(ctx context.Context, p *Profile) error
+
+	PhonesByUser(ctx context.Context, userID int64) ([]Phone, error)
+	// PhonesByNumber finds phones of any user with exactly this number.
+	PhonesByNumber(ctx context.Context, number string) ([]Phone, error)
+	CreatePhone(ctx context.Context, p *Phone) error
+	UpdatePhone(ctx context.Context, p *Phone) error
+	DeletePhone(ctx context.Context, id int64) error
+
+	DocumentsByUser(ctx context.Context, userID int64) ([]Document, error)
+	CountDocuments(ctx context.Context, userID int64) (int64, error)
+	CreateDocument(ctx context.Context, d *Document) error
+
+	DataStoragesByUser(ctx context.Context, userID int64) ([]DataStorage, error)
+	CreateDataStorage(ctx context.Context, d *DataStorage) error
+	DeleteDataStorage(ctx context.Context, id int64) error
+
+	CommentsByUser(ctx context.Context, userID int64) ([]Comment, error)
+	CommentByID(ctx context.Context, id int64) (*Comment, error)
+	CreateComment(ctx context.Context, c *Comment) error
+	UpdateComment(ctx context.Context, c *Comment) error
+	DeleteComment(ctx context.Context, id int64) error
+
+	APIKeyByKID(ctx context.Context, kid string) (*APIKey, error)
+	APIKeysByHolder(ctx context.Context, holderType string, holderID int64, o Order, p Page) ([]APIKey, int64, error)
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	DeleteAPIKey(ctx context.Context, id int64) error
+	// DeactivateAPIKeys sets every active key of the holders to inactive.
+	DeactivateAPIKeys(ctx context.Context, holderType string, holderIDs []int64) error
+
+	ServiceAccountByUID(ctx context.Context, uid string) (*ServiceAccount, error)
+	ServiceAccountByEmail(ctx context.Context, email string) (*ServiceAccount, error)
+	ServiceAccountByID(ctx context.Context, id int64) (*ServiceAccount, error)
+	// ServiceAccountsByOwner lists by id; ownerID 0 lists all.
+	ServiceAccountsByOwner(ctx context.Context, ownerID int64, p Page) ([]ServiceAccount, int64, error)
+	CreateServiceAccount(ctx context.Context, s *ServiceAccount) error
+	UpdateServiceAccount(ctx context.Context, s *ServiceAccount) error
+}
+
+// Tx is one database transaction: the queries plus the outbox.
+type Tx interface {
+	Queries
+	// Now is the transaction's clock, truncated to the second.
+	Now() time.Time
+	// Emit writes ev to the outbox in this transaction; it is published
+	// after commit, never for a rolled-back change.
+	Emit(ctx context.Context, ev Event) error
+}
+
+// Store is the SQL database.
+type Store interface {
+	Queries
+	// InTx runs fn in a transaction, committing when it returns nil.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// SessionStore keeps cookie sessions (SQL by default, Redis when configured).
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session, ttl time.Duration) error
+	// Session returns ErrNotFound for an unknown or expired id.
+	Session(ctx context.Context, id string) (*Session, error)
+	// TouchSession stores s.ExpireTime and extends the record's lifetime.
+	TouchSession(ctx context.Context, s *Session, ttl time.Duration) error
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions revokes every session of uid except exceptID.
+	DeleteUserSessions(ctx context.Context, uid, exceptID string) error
+}
+
+// KV holds short-lived markers and counters: used one-time tokens, the
+// latest reset token, whitelink tokens, API-key nonces, throttle counters.
+type KV interface {
+	// SetNX stores value unless key exists; it reports whether it stored.
+	SetNX(ctx context.Context, key, value string, ttl time.Duration) (bool, error)
+	Set(ctx context.Context, key, value string, ttl time.Duration) error
+	// Get returns ErrNotFound for a missing or expired key.
+	Get(ctx context.Context, key string) (string, error)
+	Delete(ctx context.Context, key string) error
+	// Incr adds one to a counter whose window of ttl starts at its first
+	// increment, and returns the new count.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+}
+
+// Cipher encrypts secrets and personal data at rest.
+type Cipher interface {
+	Encrypt(plain string) (string, error)
+	Decrypt(stored string) (string, error)
+}
