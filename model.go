@@ -1,6 +1,11 @@
 package barong
 
-import "time"
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"time"
+)
 
 // User states and roles Barong uses by name (reference §3.2).
 const (
@@ -234,4 +239,14 @@ type OutboxEvent struct {
 	Name      string
 	Body      []byte // JSON of the event object, with "name"
 	CreatedAt time.Time
+}
+
+// GenerateUID returns an upper-cased prefix followed by 10 upper-case hex
+// characters (5 random bytes), Barong's UID format (reference §3.3).
+func GenerateUID(prefix string) string {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return strings.ToUpper(prefix) + strings.ToUpper(hex.EncodeToString(b[:]))
 }

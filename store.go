@@ -123,6 +123,18 @@ type Queries interface {
 	// DeactivateAPIKeys sets every active key of the holders to inactive.
 	DeactivateAPIKeys(ctx context.Context, holderType string, holderIDs []int64) error
 
+	// TOTP keys (a table otp_keys: user_id unique, secret encrypted with
+	// the Cipher, last_step, timestamps) replace Barong's Vault TOTP engine.
+	// TOTPSecret returns ErrNotFound when the user has none.
+	TOTPSecret(ctx context.Context, userID int64) (string, error)
+	// SetTOTPSecret creates or replaces the user's secret, resetting last_step.
+	SetTOTPSecret(ctx context.Context, userID int64, secret string) error
+	// UseTOTPStep records that the code of time step was accepted; it
+	// reports false when that step (or a later one) was already used, so
+	// each code is accepted once even across processes (atomic UPDATE ...
+	// WHERE last_step < step).
+	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+
 	ServiceAccountByUID(ctx context.Context, uid string) (*ServiceAccount, error)
 	ServiceAccountByEmail(ctx context.Context, email string) (*ServiceAccount, error)
 	ServiceAccountByID(ctx context.Context, id int64) (*ServiceAccount, error)

@@ -139,7 +139,6 @@ func ParseForm(form url.Values) (Response, error) {
 		}
 		if tail != "" {
 			nonStr[key] = true
-			obj[key] = ""
 			continue
 		}
 		if len(vals) > 0 {

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	barong "github.com/barong-go/barong"
+)
+
+var kindStatus = map[barong.Kind]int{
+	barong.KindInternal:        http.StatusInternalServerError,
+	barong.KindBadRequest:      http.StatusBadRequest,
+	barong.KindUnauthenticated: http.StatusUnauthorized,
+	barong.KindForbidden:       http.StatusForbidden,
+	barong.KindNotFound:        http.StatusNotFound,
+	barong.KindConflict:        http.StatusConflict,
+	barong.KindInvalid:         http.StatusUnprocessableEntity,
+	barong.KindTooMany:         http.StatusTooManyRequests,
+}
+
+// handlerFunc is a handler that returns its failure; errorHandler renders it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// writeError renders err as {"errors":[keys]} with the kind's status. Unknown
+// errors become 500 server.internal_error and are logged once, here.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := barong.AsError(err)
+	if errors.Is(err, barong.ErrNotFound) && e == nil {
+		e = barong.NotFound("record.not_found")
+	}
+	if e == nil {
+		e = &barong.Error{Kind: barong.KindInternal, Keys: []string{"server.internal_error"}, Cause: err}
+	}
+	status := kindStatus[e.Kind]
+	if e.Kind == barong.KindCustom {
+		status = e.Status
+	}
+	if e.Kind == barong.KindInternal {
+		s.log.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+		e = &barong.Error{Keys: []string{"server.internal_error"}}
+	}
+	writeJSON(w, status, map[string][]string{"errors": e.Keys})
+}
+
+// writeJSON writes v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"errors":["server.internal_error"]}`, http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeStatus answers a status-only endpoint. Barong serialised the number
+// itself as the body (reference §1.5 Note); barong-go keeps that body so
+// clients that parse it keep working, except 204 which has none.
+func writeStatus(w http.ResponseWriter, status int) {
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, status, status)
+}

@@ -1,0 +1,314 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	barong "github.com/barong-go/barong"
+)
+
+// Body size limits: JSON and form bodies, and multipart uploads.
+const (
+	maxBodyBytes = 1 << 20
+)
+
+// params holds a request's merged parameters (query, then body, then path)
+// and collects Barong's validation keys under a prefix such as
+// "identity.user" (reference §1.6).
+type params struct {
+	prefix  string
+	vals    map[string]any
+	files   map[string][]*multipart.FileHeader
+	missing []string // 400: missing_/empty_ keys
+	invalid []string // 422
+}
+
+var errBodyTooLarge = barong.WithStatus(http.StatusRequestEntityTooLarge, "request.body_too_large")
+
+// parseParams reads the query string and the body of r. Malformed bodies
+// answer 400 request.invalid_body; oversized ones 413 request.body_too_large.
+func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUpload int64) (*params, error) {
+	p := &params{prefix: prefix, vals: map[string]any{}}
+	for k, v := range r.URL.Query() {
+		setFormValue(p.vals, k, v)
+	}
+	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		p.addPath(r)
+		return p, nil
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload+maxBodyBytes)
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return nil, bodyError(err)
+		}
+		for k, v := range r.MultipartForm.Value {
+			setFormValue(p.vals, k, v)
+		}
+		p.files = map[string][]*multipart.FileHeader{}
+		for k, v := range r.MultipartForm.File {
+			k = strings.TrimSuffix(k, "[]")
+			p.files[k] = append(p.files[k], v...)
+		}
+	case "application/x-www-form-urlencoded":
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		form, err := url.ParseQuery(string(b))
+		if err != nil {
+			return nil, barong.BadRequest("request.invalid_body")
+		}
+		for k, v := range form {
+			setFormValue(p.vals, k, v)
+		}
+	default:
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		if len(strings.TrimSpace(string(b))) > 0 {
+			dec := json.NewDecoder(strings.NewReader(string(b)))
+			dec.UseNumber()
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil || dec.More() {
+				return nil, barong.BadRequest("request.invalid_body")
+			}
+			for k, v := range m {
+				p.vals[k] = v
+			}
+		}
+	}
+	p.addPath(r)
+	return p, nil
+}
+
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errBodyTooLarge
+	}
+	return barong.BadRequest("request.invalid_body")
+}
+
+// addPath is a no-op placeholder: path values are read with r.PathValue.
+func (p *params) addPath(*http.Request) {}
+
+// setFormValue stores a form field, turning Rails-style names into nested
+// values: a[b]=x → {"a":{"b":"x"}}, a[]=x → {"a":["x"]}.
+func setFormValue(m map[string]any, key string, vals []string) {
+	if i := strings.IndexByte(key, '['); i > 0 && strings.HasSuffix(key, "]") {
+		base, sub := key[:i], key[i+1:len(key)-1]
+		if sub == "" {
+			arr := make([]any, len(vals))
+			for j, v := range vals {
+				arr[j] = v
+			}
+			m[base] = arr
+			return
+		}
+		inner, _ := m[base].(map[string]any)
+		if inner == nil {
+			inner = map[string]any{}
+			m[base] = inner
+		}
+		inner[sub] = vals[len(vals)-1]
+		return
+	}
+	m[key] = vals[len(vals)-1]
+}
+
+func (p *params) key(kind, name string) string { return p.prefix + "." + kind + "_" + name }
+
+// raw returns the value of name and whether it was sent (JSON null counts
+// as not sent, as Grape does).
+func (p *params) raw(name string) (any, bool) {
+	v, ok := p.vals[name]
+	if !ok || v == nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// Has reports whether name was sent.
+func (p *params) Has(name string) bool { _, ok := p.raw(name); return ok }
+
+// asString coerces a scalar to its string form as Grape does.
+func asString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+// String returns an optional string parameter ("" when absent); a value
+// that is not a scalar adds the bare key "invalid" (Grape's coercion error).
+func (p *params) String(name string) string {
+	v, ok := p.raw(name)
+	if !ok {
+		return ""
+	}
+	s, ok := asString(v)
+	if !ok {
+		p.addInvalid("invalid")
+	}
+	return s
+}
+
+// Required returns a required, non-blank string: missing adds missing_ and
+// empty_ keys, blank adds empty_ (answered with 400).
+func (p *params) Required(name string) string {
+	return p.RequiredKey(name, p.key("missing", name))
+}
+
+// RequiredKey is Required with Barong's explicit message replacing the
+// derived missing_ key.
+func (p *params) RequiredKey(name, missingKey string) string {
+	v, ok := p.raw(name)
+	if !ok {
+		p.missing = append(p.missing, missingKey, p.key("empty", name))
+		return ""
+	}
+	s, ok := asString(v)
+	if !ok {
+		p.addInvalid("invalid")
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		p.missing = append(p.missing, p.key("empty", name))
+	}
+	return s
+}
+
+// RequiredPresent requires name but allows blank values (only missing_).
+func (p *params) RequiredPresent(name string) string {
+	v, ok := p.raw(name)
+	if !ok {
+		p.missing = append(p.missing, p.key("missing", name))
+		return ""
+	}
+	s, ok := asString(v)
+	if !ok {
+		p.addInvalid("invalid")
+	}
+	return s
+}
+
+// NotBlank returns an optional string that must not be blank when sent.
+func (p *params) NotBlank(name string) (string, bool) {
+	v, ok := p.raw(name)
+	if !ok {
+		return "", false
+	}
+	s, ok := asString(v)
+	if !ok {
+		p.addInvalid("invalid")
+		return "", false
+	}
+	if strings.TrimSpace(s) == "" {
+		p.missing = append(p.missing, p.key("empty", name))
+	}
+	return s, true
+}
+
+// Bool parses an optional boolean; other values add the key.
+func (p *params) Bool(name string, def bool, invalidKey string) bool {
+	v, ok := p.raw(name)
+	if !ok {
+		return def
+	}
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string, json.Number:
+		s, _ := asString(x)
+		switch strings.ToLower(s) {
+		case "true", "1", "t", "yes":
+			return true
+		case "false", "0", "f", "no":
+			return false
+		}
+	}
+	p.addInvalid(invalidKey)
+	return def
+}
+
+// Int parses an optional integer; other values add the key.
+func (p *params) Int(name, invalidKey string) (int64, bool) {
+	v, ok := p.raw(name)
+	if !ok {
+		return 0, false
+	}
+	s, _ := asString(v)
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		p.addInvalid(invalidKey)
+		return 0, false
+	}
+	return n, true
+}
+
+// Page reads page and limit with Barong's bare keys (reference §1.5).
+func (p *params) Page() barong.Page {
+	pg := barong.Page{Page: 1, Limit: 100}
+	if n, ok := p.Int("page", "non_integer_page"); ok {
+		if n < 1 {
+			p.addInvalid("non_positive_page")
+		} else {
+			pg.Page = int(n)
+		}
+	}
+	if n, ok := p.Int("limit", "non_integer_limit"); ok {
+		if n < 1 || n > 100 {
+			p.addInvalid("invalid_limit")
+		} else {
+			pg.Limit = int(n)
+		}
+	}
+	return pg
+}
+
+func (p *params) addInvalid(key string) {
+	for _, k := range p.invalid {
+		if k == key {
+			return
+		}
+	}
+	p.invalid = append(p.invalid, key)
+}
+
+// Invalid records a 422 key.
+func (p *params) Invalid(key string) { p.addInvalid(key) }
+
+// Err returns the collected failure: 400 when a required parameter is
+// missing or blank (interface.md), else 422 for invalid values, else nil.
+func (p *params) Err() error {
+	if len(p.missing) > 0 {
+		return barong.BadRequest(append(p.missing, p.invalid...)...)
+	}
+	if len(p.invalid) > 0 {
+		return barong.Invalid(p.invalid...)
+	}
+	return nil
+}
+
+// Any returns the raw decoded value (for captcha_response objects).
+func (p *params) Any(name string) any { v, _ := p.raw(name); return v }
+
+// Files returns the uploaded files of a field (upload and upload[]).
+func (p *params) Files(name string) []*multipart.FileHeader { return p.files[name] }

@@ -1,0 +1,98 @@
+package token
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// DefaultKeyBits is the RSA size LoadOrGenerateKey generates.
+const DefaultKeyBits = 2048
+
+// LoadKey reads a PEM private key file (see ParsePrivateKeyPEM).
+func LoadKey(path string) (*Key, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key %s: %w", path, err)
+	}
+	k, err := ParsePrivateKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// LoadOrGenerateKey reads the PEM private key at path. When the file does not
+// exist it generates an RSA-2048 key, writes it as PKCS#1 PEM with mode 0600
+// (creating missing parent directories with mode 0700) and returns it. The
+// file appears atomically: it is written under a temporary name and then
+// linked into place, so a concurrent starter either wins or reads the
+// complete key written by the winner.
+func LoadOrGenerateKey(path string) (*Key, error) {
+	k, err := LoadKey(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	k, err = GenerateRSA(DefaultKeyBits)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeNewFile(path, k.PrivatePEM()); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return LoadKey(path) // someone else created it meanwhile
+		}
+		return nil, err
+	}
+	return k, nil
+}
+
+// writeNewFile creates path with mode 0600 holding data, failing with an
+// fs.ErrExist error when path already exists.
+func writeNewFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create key directory %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create key file in %s: %w", dir, err)
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName) // no-op once linked and removed below
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("chmod key file: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write key file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync key file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close key file: %w", err)
+	}
+	switch err := os.Link(tmpName, path); {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("write key %s: %w", path, err)
+	}
+	// Hard links unsupported here: fall back to an exclusive create.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write key %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write key %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close key %s: %w", path, err)
+	}
+	return nil
+}
