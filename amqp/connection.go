@@ -58,7 +58,7 @@ func dial(ctx context.Context, rawURL string, timeout time.Duration) (*connectio
 		if raw != nil {
 			_ = raw.Close()
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
+		if ctxErr := expired(ctx); ctxErr != nil {
 			return nil, fmt.Errorf("%w (%w)", err, ctxErr)
 		}
 		return nil, err
@@ -81,6 +81,19 @@ func dial(ctx context.Context, rawURL string, timeout time.Duration) (*connectio
 		return nil, fmt.Errorf("enable publisher confirms: %w", err)
 	}
 	return c, nil
+}
+
+// expired returns ctx's error, or context.DeadlineExceeded when its
+// deadline has passed but its timer has not fired yet (the socket deadline,
+// set to the same instant, can fire first).
+func expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // declare declares exchange once per connection as Barong does: direct,

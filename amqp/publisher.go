@@ -83,6 +83,9 @@ func New(rawURL string, logger *slog.Logger) *Publisher {
 // connection is dropped and the error returned; the next call dials again.
 // Errors: a wrapped ErrInvalidEventName, ErrClosed, ErrNacked, ctx's error,
 // or the wrapped client/broker error (an *amqp091.Error for broker refusals).
+// An error after the message was sent (ctx ended or the connection died
+// before the confirm) does not prove the broker lacks it: delivery is at
+// least once, as an outbox relay that retries implies.
 func (p *Publisher) Publish(ctx context.Context, eventName string, body []byte) error {
 	exchange, key, err := Route(eventName)
 	if err != nil {

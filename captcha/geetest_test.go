@@ -202,15 +202,15 @@ func TestGeetestRegister(t *testing.T) {
 
 	t.Run("KeepsQueryOfConfiguredURL", func(t *testing.T) {
 		t.Parallel()
-		var got string
+		queries := make(chan string, 1)
 		f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
-			got = r.URL.RawQuery
+			queries <- r.URL.RawQuery
 			fmt.Fprint(w, testServerChallenge)
 		})
 		cfg := geetestConfig(f.URL)
 		cfg.GeetestRegisterURL = f.URL + "/register.php?new_captcha=1"
 		_, ch := Register(context.Background(), mustNew(t, cfg, testLogger(t)))
-		if ch == "" || got != "gt="+testGeetestID+"&new_captcha=1" {
+		if got := <-queries; ch == "" || got != "gt="+testGeetestID+"&new_captcha=1" {
 			t.Fatalf("challenge %q, query %q", ch, got)
 		}
 	})

@@ -54,7 +54,8 @@ type ServerConfig struct {
 	Gateway string
 	// LogFormat is "text" or "json" (BARONG_LOG_FORMAT).
 	LogFormat string
-	// LogLevel is debug, info, warn or error (LOG_LEVEL); see [Config.SlogLevel].
+	// LogLevel is debug, info, warn or error (LOG_LEVEL; Rails' "fatal"
+	// reads as error); see [Config.SlogLevel].
 	LogLevel string
 }
 
@@ -216,12 +217,12 @@ type PhoneConfig struct {
 // admin APIs checks (reference §2.3). Issuer and audience are verified only
 // when set; the algorithm follows the key.
 type JWTVerifierConfig struct {
-	JWTIssuer            string        // JWT_ISSUER
-	JWTAudience          []string      // JWT_AUDIENCE
-	JWTDefaultLeeway     time.Duration // JWT_DEFAULT_LEEWAY (seconds)
-	JWTIssuedAtLeeway    time.Duration // JWT_ISSUED_AT_LEEWAY (seconds)
-	JWTExpirationLeeway  time.Duration // JWT_EXPIRATION_LEEWAY (seconds)
-	JWTNotBeforeLeeway   time.Duration // JWT_NOT_BEFORE_LEEWAY (seconds)
+	JWTIssuer           string        // JWT_ISSUER
+	JWTAudience         []string      // JWT_AUDIENCE
+	JWTDefaultLeeway    time.Duration // JWT_DEFAULT_LEEWAY (seconds)
+	JWTIssuedAtLeeway   time.Duration // JWT_ISSUED_AT_LEEWAY (seconds)
+	JWTExpirationLeeway time.Duration // JWT_EXPIRATION_LEEWAY (seconds)
+	JWTNotBeforeLeeway  time.Duration // JWT_NOT_BEFORE_LEEWAY (seconds)
 }
 
 // LoginThrottleConfig limits failed logins (a barong-go addition; Barong has

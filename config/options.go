@@ -59,7 +59,7 @@ var options = []option{
 		field: func(c *Config) any { return &c.Gateway }},
 	{names: []string{"BARONG_LOG_FORMAT"}, def: "text", values: []string{"text", "json"},
 		field: func(c *Config) any { return &c.LogFormat }},
-	{names: []string{"LOG_LEVEL"}, def: "info", fold: true, values: []string{"debug", "info", "warn", "error"},
+	{names: []string{"LOG_LEVEL"}, def: "info", fold: true, values: []string{"debug", "info", "warn", "error", "fatal"},
 		field: func(c *Config) any { return &c.LogLevel }},
 
 	// Backends.

@@ -99,6 +99,10 @@ func ParseSMTPURL(s string) (host, port, user, pass string, err error) {
 	if host == "" {
 		return "", "", "", "", fmt.Errorf("mail: parse SMTP URL: missing host")
 	}
+	if strings.HasPrefix(u.Host, "[") != strings.Contains(host, ":") ||
+		(strings.Contains(host, ":") && net.ParseIP(host) == nil) {
+		return "", "", "", "", fmt.Errorf("mail: parse SMTP URL: invalid host; write an IPv6 address in brackets")
+	}
 	if port == "" {
 		if strings.HasSuffix(u.Host, ":") {
 			return "", "", "", "", fmt.Errorf("mail: parse SMTP URL: empty port")

@@ -198,16 +198,13 @@ func (m *Mailer) link(name, domain, token, lang string) string {
 	if token == "" {
 		return ""
 	}
-	q := url.Values{}
+	// Barong's parameter order: token first, then lang.
+	q := "=" + url.QueryEscape(token) + "&lang=" + url.QueryEscape(lang)
 	switch name {
 	case "system.user.email.confirmation.token":
-		q.Set("confirmation_token", token)
-		q.Set("lang", lang)
-		return domain + "/accounts/confirmation?" + q.Encode()
+		return domain + "/accounts/confirmation?confirmation_token" + q
 	case "system.user.password.reset.token":
-		q.Set("reset_token", token)
-		q.Set("lang", lang)
-		return domain + "/accounts/password_reset?" + q.Encode()
+		return domain + "/accounts/password_reset?reset_token" + q
 	}
 	return ""
 }

@@ -23,10 +23,8 @@ func (m *Mailer) send(ctx context.Context, to string, msg []byte) (err error) {
 	if err != nil {
 		return fmt.Errorf("connect to SMTP server %s: %w", addr, err)
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	// Closing the connection unblocks any read or write when ctx ends.
+	// Closing the connection unblocks any read or write when ctx ends (its
+	// deadline included), so the error then always carries ctx's cause.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	defer func() {

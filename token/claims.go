@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -50,7 +51,7 @@ type ClaimChecks struct {
 func (c ClaimChecks) Validate(claims []byte, now time.Time) error {
 	var cs claimSet
 	if !isJSONObject(claims) {
-		return verr(WordEncoding, fmt.Errorf("claims: not a JSON object"))
+		return verr(WordEncoding, errors.New("claims: not a JSON object"))
 	}
 	if err := json.Unmarshal(claims, &cs); err != nil {
 		return verr(WordEncoding, fmt.Errorf("claims: %w", err))
@@ -74,7 +75,7 @@ func (c *ClaimChecks) check(cs *claimSet, now time.Time) *VerifyError {
 	nowSec := now.Unix()
 	if cs.Exp == nil {
 		if c.RequireExp {
-			return verr(WordExpired, fmt.Errorf("exp missing"))
+			return verr(WordExpired, errors.New("exp missing"))
 		}
 	} else if rubyToI(cs.Exp) <= nowSec-int64(pick(c.ExpirationLeeway, c.Leeway)/time.Second) {
 		return verr(WordExpired, nil)

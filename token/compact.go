@@ -3,6 +3,7 @@ package token
 import (
 	"crypto"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -86,7 +87,7 @@ func verifyCompact(vs []verifier, tok string) ([]byte, *VerifyError) {
 		return nil, verr(WordEncoding, fmt.Errorf("claims: %w", err))
 	}
 	if !isJSONObject(claims) {
-		return nil, verr(WordEncoding, fmt.Errorf("claims: not a JSON object"))
+		return nil, verr(WordEncoding, errors.New("claims: not a JSON object"))
 	}
 	return claims, nil
 }
@@ -101,7 +102,7 @@ func headerAlg(seg string) (string, *VerifyError) {
 	}
 	var hdr map[string]json.RawMessage
 	if !isJSONObject(raw) || json.Unmarshal(raw, &hdr) != nil {
-		return "", verr(WordEncoding, fmt.Errorf("header: not a JSON object"))
+		return "", verr(WordEncoding, errors.New("header: not a JSON object"))
 	}
 	var alg string
 	if json.Unmarshal(hdr["alg"], &alg) != nil || alg == "" {

@@ -11,8 +11,8 @@ import (
 // ruby-jwt (the library Barong uses) raises for the same failure, so that
 // VerifyError.Key() reproduces Barong's "jwt.decode_and_verify.<word>" keys.
 const (
-	// WordSegments: the token does not have exactly three non-empty-signature
-	// segments ("Not enough or too many segments").
+	// WordSegments: the token is not three dot-separated segments with a
+	// non-empty signature ("Not enough or too many segments").
 	WordSegments = "segments"
 	// WordEncoding: a segment is not base64url or the header/claims are not a
 	// JSON object ("Invalid segment encoding").

@@ -2,6 +2,7 @@ package token
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -117,7 +118,9 @@ func ParsePrivateKeyPEM(data []byte) (*Key, error) {
 }
 
 // ParsePublicKeyPEM parses a PKIX "PUBLIC KEY" or PKCS#1 "RSA PUBLIC KEY" PEM
-// block holding an RSA (at least MinRSABits) or Ed25519 public key.
+// block holding an RSA (at least MinRSABits), Ed25519 or ECDSA (P-256, P-384,
+// P-521) public key. ECDSA keys serve VerifyGeneral only; a Keyring takes RSA
+// and Ed25519 keys.
 func ParsePublicKeyPEM(data []byte) (crypto.PublicKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
@@ -157,8 +160,17 @@ func checkPublic(pub crypto.PublicKey) error {
 			return errors.New("ed25519 public key: bad length")
 		}
 		return nil
+	case *ecdsa.PublicKey:
+		if p.Curve == nil {
+			return errors.New("ecdsa public key: no curve")
+		}
+		switch p.Curve.Params().BitSize {
+		case 256, 384, 521:
+			return nil
+		}
+		return fmt.Errorf("ecdsa public key: unsupported curve %s", p.Curve.Params().Name)
 	default:
-		return fmt.Errorf("unsupported public key type %T (want RSA or Ed25519)", pub)
+		return fmt.Errorf("unsupported public key type %T (want RSA, Ed25519 or ECDSA)", pub)
 	}
 }
 

@@ -1,0 +1,290 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/captcha"
+)
+
+func (s *Server) registerIdentity() {
+	s.registerGeneral("identity")
+	s.handle("identity", "POST", "/sessions", "Start a new session", s.handleLogin)
+	s.handle("identity", "DELETE", "/sessions", "Destroy the current session", s.handleLogout)
+	s.handle("identity", "POST", "/sessions/auth0", "Start a session with an Auth0 ID token", s.handleAuth0)
+	s.handle("identity", "POST", "/users", "Create a user", s.handleSignUp)
+	s.handle("identity", "POST", "/users/access", "Whitelist the caller's IP with a whitelink token", s.handleAccess)
+	s.handle("identity", "GET", "/users/register_geetest", "Register a GeeTest captcha", s.handleGeetest)
+	s.handle("identity", "POST", "/users/email/generate_code", "Send the e-mail confirmation", s.handleEmailCode)
+	s.handle("identity", "POST", "/users/email/confirm_code", "Confirm the e-mail", s.handleEmailConfirm)
+	s.handle("identity", "POST", "/users/password/generate_code", "Send password reset instructions", s.handlePasswordCode)
+	s.handle("identity", "POST", "/users/password/confirm_code", "Set a new password", s.handlePasswordConfirm)
+}
+
+// client describes the caller for activities and sessions.
+func (s *Server) client(r *http.Request) app.Client {
+	return app.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+}
+
+func (s *Server) parse(w http.ResponseWriter, r *http.Request, prefix string) (*params, error) {
+	return parseParams(w, r, prefix, s.cfg.MaxUploadBytes)
+}
+
+// captchaParam reads captcha_response; badFormatKey is the key for a
+// value of the wrong type ("" to use the bare "invalid").
+func captchaParam(p *params, badFormatKey string) captcha.Response {
+	v := p.Any("captcha_response")
+	resp, err := captcha.ParseResponse(v)
+	if err != nil {
+		if badFormatKey == "" {
+			badFormatKey = "invalid"
+		}
+		p.Invalid(badFormatKey)
+	}
+	return resp
+}
+
+// setSessionCookie sends the session cookie (interface §5).
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *barong.Session) {
+	http.SetCookie(w, &http.Cookie{Name: s.cfg.SessionName, Value: sess.ID, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), Expires: time.Now().Add(24 * time.Hour)})
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: s.cfg.SessionName, Value: "", Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), MaxAge: -1})
+}
+
+// sessionID is the caller's session cookie value.
+func (s *Server) sessionID(r *http.Request) string {
+	c, err := r.Cookie(s.cfg.SessionName)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.session")
+	if err != nil {
+		return err
+	}
+	in := app.LoginInput{Email: p.RequiredPresent("email"), Password: p.RequiredPresent("password"),
+		OTPCode: p.String("otp_code"), Captcha: captchaParam(p, "identity.session.invalid_captcha_format")}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	info, sess, err := s.app.Login(r.Context(), in, s.client(r))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
+	return nil
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.Logout(r.Context(), s.sessionID(r), s.client(r)); err != nil {
+		return err
+	}
+	s.clearSessionCookie(w, r)
+	writeStatus(w, http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleAuth0(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.session")
+	if err != nil {
+		return err
+	}
+	tok := p.Required("id_token")
+	otp := p.String("otp_code")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	info, sess, err := s.app.Auth0Login(r.Context(), tok, otp, s.client(r))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusOK, s.fullInfoEntity(info, sess.CSRFToken))
+	return nil
+}
+
+func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.user")
+	if err != nil {
+		return err
+	}
+	in := app.SignUpInput{Email: p.Required("email"), Password: p.Required("password"),
+		Username: p.String("username"), RefID: p.String("refid"), Data: p.String("data"),
+		Captcha: captchaParam(p, "")}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	info, sess, err := s.app.SignUp(r.Context(), in, s.client(r))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
+	return nil
+}
+
+func (s *Server) handleAccess(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.user")
+	if err != nil {
+		return err
+	}
+	tok := p.Required("whitelink_token")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.WhitelistAccess(r.Context(), tok, s.client(r)); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+func (s *Server) handleGeetest(w http.ResponseWriter, r *http.Request) error {
+	gt, challenge := "", ""
+	if s.geetest != nil {
+		gt, challenge = s.geetest.Register(r.Context())
+	}
+	writeJSON(w, http.StatusOK, object{{"gt", gt}, {"challenge", challenge}})
+	return nil
+}
+
+func (s *Server) handleEmailCode(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.user")
+	if err != nil {
+		return err
+	}
+	email := p.Required("email")
+	resp := captchaParam(p, "")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.ResendConfirmation(r.Context(), email, resp, s.client(r)); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusCreated)
+	return nil
+}
+
+func (s *Server) handleEmailConfirm(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.user")
+	if err != nil {
+		return err
+	}
+	tok := p.Required("token")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	info, sess, err := s.app.ConfirmEmail(r.Context(), tok, s.client(r))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, sess)
+	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
+	return nil
+}
+
+func (s *Server) handlePasswordCode(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.user")
+	if err != nil {
+		return err
+	}
+	email := p.Required("email")
+	resp := captchaParam(p, "")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.RequestPasswordReset(r.Context(), email, resp, s.client(r)); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusCreated)
+	return nil
+}
+
+func (s *Server) handlePasswordConfirm(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.user")
+	if err != nil {
+		return err
+	}
+	tok := p.RequiredKey("reset_password_token", "identity.user.missing_pass_token")
+	pw := p.Required("password")
+	confirm := p.Required("confirm_password")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.ResetPassword(r.Context(), tok, pw, confirm, s.client(r)); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusCreated)
+	return nil
+}
+
+// registerGeneral adds the endpoints identity and public share (§6.1).
+func (s *Server) registerGeneral(family string) {
+	s.handle(family, "GET", "/ping", "Test connectivity", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ping":"pong"}`))
+		return nil
+	})
+	s.handle(family, "GET", "/time", "Server time", func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, object{{"time", time.Now().Unix()}})
+		return nil
+	})
+	s.handle(family, "GET", "/version", "Server version", func(w http.ResponseWriter, r *http.Request) error {
+		v := s.cfg.Version
+		writeJSON(w, http.StatusOK, object{{"git_tag", v.GitTag}, {"git_sha", v.GitSHA}, {"build_date", v.BuildDate}, {"version", v.Version}})
+		return nil
+	})
+	s.handle(family, "GET", "/configs", "Public configuration", s.handleConfigs)
+	s.handle(family, "POST", "/password/validate", "Password strength", func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.parse(w, r, family+".general")
+		if err != nil {
+			return err
+		}
+		pw := p.RequiredPresent("password")
+		if err := p.Err(); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, object{{"entropy", entropyNumber(s.meter.Entropy(pw))}})
+		return nil
+	})
+}
+
+func (s *Server) handleConfigs(w http.ResponseWriter, r *http.Request) error {
+	c := s.cfg.Configs
+	o := object{{"session_expire_time", c.SessionExpireTime}, {"captcha_type", c.CaptchaType}}
+	if c.CaptchaType == "recaptcha" && c.CaptchaID != "" {
+		o = append(o, field{"captcha_id", c.CaptchaID})
+	}
+	o = append(o, field{"phone_verification_type", c.PhoneVerificationType},
+		field{"password_min_entropy", c.PasswordMinEntropy}, field{"password_regexp", c.PasswordRegexp})
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+// registerPublic adds the public family (§6.1).
+func (s *Server) registerPublic() {
+	s.registerGeneral("public")
+	s.handle("public", "GET", "/configs/auth0", "Auth0 configuration", func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, object{{"auth0_domain", s.cfg.Configs.Auth0Domain}, {"auth0_client_id", s.cfg.Configs.Auth0ClientID}})
+		return nil
+	})
+	s.handle("public", "POST", "/kyc", "KYC provider callback", func(w http.ResponseWriter, r *http.Request) error {
+		if strings.EqualFold(s.cfg.Configs.KYCProvider, "local") {
+			return barong.Invalid("public.kyc.disabled")
+		}
+		writeStatus(w, http.StatusCreated)
+		return nil
+	})
+	s.handle("public", "GET", "/swagger", "OpenAPI description of every family", s.handleOpenAPI)
+}

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/app"
+)
+
+// Config holds the HTTP settings.
+type Config struct {
+	SessionName     string
+	SessionExpire   time.Duration
+	Gateway         string // cloudflare or akamai
+	TrustedProxies  []netip.Prefix
+	MaxUploadBytes  int64
+	Masking         bool
+	CORSOrigins     []string
+	CORSMaxAge      int
+	CORSCredentials bool
+	// Public configuration shown by /configs.
+	Configs PublicConfigs
+	Version VersionInfo
+}
+
+// PublicConfigs is the body of GET /identity/configs (reference §6.1).
+type PublicConfigs struct {
+	SessionExpireTime     int
+	CaptchaType           string
+	CaptchaID             string
+	PhoneVerificationType string
+	PasswordMinEntropy    int
+	PasswordRegexp        string // Ruby (?-mix:...) form
+	Auth0Domain           string
+	Auth0ClientID         string
+	KYCProvider           string
+}
+
+// VersionInfo is the body of GET /identity/version.
+type VersionInfo struct {
+	GitTag, GitSHA, BuildDate, Version string
+}
+
+// PasswordMeter gives the entropy figure of /password/validate.
+type PasswordMeter interface {
+	Entropy(pw string) float64
+}
+
+// Geetest registers GeeTest challenges.
+type Geetest interface {
+	Register(ctx context.Context) (gt, challenge string)
+}
+
+// Server is the HTTP surface. Its fields are the services it calls.
+type Server struct {
+	cfg      Config
+	app      *app.Service
+	sessions barong.SessionStore
+	meter    PasswordMeter
+	geetest  Geetest
+	jwks     func() ([]byte, error)
+	metrics  http.Handler
+	log      *slog.Logger
+	mux      *http.ServeMux
+	routes   []route
+}
+
+// Deps are the services of the server.
+type Deps struct {
+	App      *app.Service
+	Sessions barong.SessionStore
+	Meter    PasswordMeter
+	Geetest  Geetest
+	JWKS     func() ([]byte, error)
+	Metrics  http.Handler
+	Logger   *slog.Logger
+}
+
+// route is one registered endpoint, listed in the OpenAPI document.
+type route struct {
+	family, method, path, summary string
+}
+
+// New builds the server and its routes.
+func New(cfg Config, d Deps) *Server {
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = 10 << 20
+	}
+	s := &Server{cfg: cfg, app: d.App, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
+		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux()}
+	s.registerIdentity()
+	s.registerPublic()
+	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	if s.metrics != nil {
+		s.mux.Handle("GET /metrics", s.metrics)
+	}
+	s.mux.HandleFunc("/", s.notFound)
+	for _, fam := range []string{"identity", "public", "resource", "admin", "management"} {
+		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.notFound)
+		s.mux.HandleFunc("/api/v2/"+fam+"/", s.notFound)
+	}
+	return s
+}
+
+// handle registers h for method and the family path at both mounts.
+func (s *Server) handle(family, method, path, summary string, h handlerFunc) {
+	s.routes = append(s.routes, route{family, method, path, summary})
+	wrapped := s.wrap(h)
+	s.mux.HandleFunc(method+" /api/v2/auth/"+family+path, wrapped)
+	s.mux.HandleFunc(method+" /api/v2/"+family+path, wrapped)
+}
+
+// wrap turns a handlerFunc into an http.HandlerFunc that renders errors.
+func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Route is not found"})
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	b, err := s.jwks()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(b)
+}
+
+// ServeHTTP runs the middleware chain: panic recovery, CORS, routing.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			writeJSON(w, http.StatusInternalServerError, map[string][]string{"errors": {"server.internal_error"}})
+		}
+	}()
+	if strings.HasPrefix(r.URL.Path, "/api/") && s.cors(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// cors applies the CORS settings; it reports whether it answered a preflight.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(s.cfg.CORSOrigins) == 0 {
+		return false
+	}
+	allowed := false
+	for _, o := range s.cfg.CORSOrigins {
+		if o == "*" || o == origin {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return false
+	}
+	h := w.Header()
+	if s.cfg.CORSCredentials {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+	} else if len(s.cfg.CORSOrigins) == 1 && s.cfg.CORSOrigins[0] == "*" {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		h.Set("Access-Control-Allow-Origin", origin)
+	}
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, PUT, PATCH, OPTIONS, HEAD")
+		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+			h.Set("Access-Control-Allow-Headers", req)
+		}
+		h.Set("Access-Control-Max-Age", itoa(s.cfg.CORSMaxAge))
+		w.WriteHeader(http.StatusOK)
+		return true
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/token"
+)
+
+// Config holds the settings the rules need.
+type Config struct {
+	AppName                     string
+	Domain                      string
+	UIDPrefix                   string
+	SessionExpire               time.Duration
+	JWTExpire                   time.Duration
+	FirstRegistrationSuperadmin bool
+	Rules                       barong.LabelRules
+	// CaptchaProtected names the protected endpoints: user_create,
+	// session_create, password_reset, email_confirmation.
+	CaptchaProtected map[string]bool
+	Throttle         ThrottleConfig
+	Auth0            Auth0Config
+	BcryptCost       int
+	// MaskEventPII masks personal data in event payloads
+	// (BARONG_EVENT_API_MASK_PII).
+	MaskEventPII bool
+}
+
+// ThrottleConfig limits failed logins per account and per client IP within
+// a window (barong-go addition; Barong has no lockout).
+type ThrottleConfig struct {
+	Enabled       bool
+	MaxPerAccount int
+	MaxPerIP      int
+	Window        time.Duration
+}
+
+// Auth0Config verifies Auth0 ID tokens.
+type Auth0Config struct {
+	Domain   string
+	ClientID string
+	// JWKSURL defaults to https://<Domain>/.well-known/jwks.json.
+	JWKSURL string
+}
+
+// PasswordPolicy checks new passwords (package password).
+type PasswordPolicy interface {
+	Check(pw string) []string
+}
+
+// Captcha verifies captcha responses (package captcha).
+type Captcha interface {
+	Verify(ctx context.Context, resp captcha.Response, remoteIP string) error
+}
+
+// Tokens issues and verifies Barong's one-time JWTs (package token).
+type Tokens interface {
+	IssueConfirmation(email, uid string, now time.Time, ttl time.Duration) (string, error)
+	IssueReset(email, uid, resetToken string, now time.Time, ttl time.Duration) (string, error)
+	// VerifyOneTime returns a *token.VerifyError for a bad token.
+	VerifyOneTime(tok, wantSub string, now time.Time) (*token.OneTimeClaims, error)
+}
+
+// Deps are the outside parts the service works with.
+type Deps struct {
+	Store    barong.Store
+	Sessions barong.SessionStore
+	KV       barong.KV
+	Tokens   Tokens
+	Password PasswordPolicy
+	Captcha  Captcha
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Service implements the identity rules.
+type Service struct {
+	cfg      Config
+	store    barong.Store
+	sessions barong.SessionStore
+	kv       barong.KV
+	tokens   Tokens
+	pw       PasswordPolicy
+	captcha  Captcha
+	log      *slog.Logger
+	now      func() time.Time
+	auth0    *jwksCache
+
+	// OnRestrictionsChanged is called after a change of restrictions is
+	// committed (authz caches listen).
+	OnRestrictionsChanged func(ctx context.Context)
+}
+
+// New builds the service.
+func New(cfg Config, d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = 12
+	}
+	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
+		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0)}
+}
+
+// Client describes the caller of a request: IP (reference §4.4), country
+// (GeoIP, may be empty) and User-Agent.
+type Client struct {
+	IP        string
+	Country   string
+	UserAgent string
+}
+
+// txn is a transaction plus work to run after it commits (sessions and
+// Redis are never written inside the SQL transaction).
+type txn struct {
+	barong.Tx
+	after []func(ctx context.Context)
+}
+
+// inTx runs fn in one transaction and then its after-commit actions.
+func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
+	var t *txn
+	err := s.store.InTx(ctx, func(tx barong.Tx) error {
+		t = &txn{Tx: tx}
+		return fn(t)
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range t.after {
+		f(ctx)
+	}
+	return nil
+}
+
+// record writes an activity in tx (reference §6.0).
+func (s *Service) record(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action, result, reason string) error {
+	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP,
+		UserIPCountry: c.Country, UserAgent: c.UserAgent, Topic: topic, Action: action, Result: result}
+	if reason != "" {
+		a.Data = jsonString(obj{{"reason", reason}})
+	}
+	if err := tx.CreateActivity(ctx, a); err != nil {
+		return fmt.Errorf("record activity %s/%s: %w", topic, action, err)
+	}
+	return nil
+}
+
+// recordAlone writes an activity in its own transaction (failure paths,
+// whose other writes are not kept).
+func (s *Service) recordAlone(ctx context.Context, userID int64, c Client, topic, action, result, reason string) {
+	err := s.store.InTx(ctx, func(tx barong.Tx) error {
+		return s.record(ctx, tx, userID, c, topic, action, result, reason)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "record activity", slog.Any("error", err))
+	}
+}

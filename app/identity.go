@@ -1,0 +1,344 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/token"
+)
+
+// SignUpInput is POST /identity/users.
+type SignUpInput struct {
+	Email, Password, Username, RefID, Data string
+	Captcha                                captcha.Response
+}
+
+// checkCaptcha verifies the response when endpoint is protected.
+func (s *Service) checkCaptcha(ctx context.Context, endpoint string, resp captcha.Response, c Client) error {
+	if !s.cfg.CaptchaProtected[endpoint] || s.captcha == nil {
+		return nil
+	}
+	err := s.captcha.Verify(ctx, resp, c.IP)
+	var ce *captcha.Error
+	if errors.As(err, &ce) {
+		return barong.WithStatus(ce.Status, ce.Key)
+	}
+	return err
+}
+
+// SignUp registers a user and opens his session (reference §6.2.4).
+func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
+	if err := s.checkCaptcha(ctx, "user_create", in.Captcha, c); err != nil {
+		return nil, nil, err
+	}
+	u := &barong.User{Email: in.Email, Username: strings.ToLower(in.Username), Data: in.Data}
+	if in.RefID != "" {
+		if !strings.HasPrefix(in.RefID, strings.ToUpper(s.cfg.UIDPrefix)) {
+			return nil, nil, barong.Invalid("identity.user.invalid_referral_format")
+		}
+		ref, err := s.store.UserByUID(ctx, in.RefID)
+		if err != nil {
+			if isNotFound(err) {
+				return nil, nil, barong.Invalid("identity.user.referral_doesnt_exist")
+			}
+			return nil, nil, fmt.Errorf("load referrer: %w", err)
+		}
+		u.ReferralID = ref.ID
+	}
+	var v barong.ValidationErrors
+	validateUserFields(&v, u)
+	if err := s.checkTaken(ctx, &v, u); err != nil {
+		return nil, nil, err
+	}
+	u.PasswordDigest = s.hashPassword(&v, in.Password)
+	if err := v.Err(); err != nil {
+		return nil, nil, err
+	}
+	mayBeFirst, err := s.claimFirstUser(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = s.inTx(ctx, func(tx *txn) error {
+		if err := s.createUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, u.ID, c, "account", "signup", barong.ResultSucceed, ""); err != nil {
+			return err
+		}
+		n, err := tx.CountUsers(ctx)
+		if err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		if mayBeFirst && n == 1 {
+			before := *u
+			u.Role, u.State = barong.RoleSuperadmin, barong.StateActive
+			if err := s.updateUser(ctx, tx, before, u); err != nil {
+				return err
+			}
+			_, err := s.setLabel(ctx, tx, u, "email", "verified", barong.ScopePrivate, "")
+			return err
+		}
+		return s.emitConfirmation(ctx, tx, u)
+	})
+	if err != nil {
+		if mayBeFirst {
+			_ = s.kv.Delete(ctx, firstUserKey)
+		}
+		return nil, nil, err
+	}
+	sess, err := s.openSession(ctx, u, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := s.UserInfo(ctx, u)
+	return info, sess, err
+}
+
+// checkTaken adds email.taken / username.taken before the insert, so that
+// the common case answers with every key at once; the unique indexes still
+// guard the race.
+func (s *Service) checkTaken(ctx context.Context, v *barong.ValidationErrors, u *barong.User) error {
+	if u.Email != "" {
+		if _, err := s.store.UserByEmail(ctx, u.Email); err == nil {
+			v.Add("email.taken")
+		} else if !isNotFound(err) {
+			return fmt.Errorf("check email: %w", err)
+		}
+	}
+	if u.Username != "" {
+		if _, err := s.store.UserByUsername(ctx, u.Username); err == nil {
+			v.Add("username.taken")
+		} else if !isNotFound(err) {
+			return fmt.Errorf("check username: %w", err)
+		}
+	}
+	return nil
+}
+
+const firstUserKey = "first_registration"
+
+// claimFirstUser decides whether this sign-up may become the
+// first-registration superadmin (reference §6.2.4). Barong's check races;
+// barong-go takes a one-time marker before the transaction, so at most one
+// account is ever promoted, and the transaction promotes only when the new
+// user is the only one.
+func (s *Service) claimFirstUser(ctx context.Context) (bool, error) {
+	if !s.cfg.FirstRegistrationSuperadmin {
+		return false, nil
+	}
+	n, err := s.store.CountUsers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("count users: %w", err)
+	}
+	if n != 0 {
+		return false, nil
+	}
+	ok, err := s.roleExists(ctx, s.store, barong.RoleSuperadmin)
+	if err != nil || !ok {
+		return false, err
+	}
+	won, err := s.kv.SetNX(ctx, firstUserKey, "done", 0)
+	if err != nil {
+		return false, fmt.Errorf("claim first registration: %w", err)
+	}
+	return won, nil
+}
+
+func (s *Service) roleExists(ctx context.Context, q barong.Queries, role string) (bool, error) {
+	ok, err := q.RoleExists(ctx, role)
+	if err != nil {
+		return false, fmt.Errorf("check role: %w", err)
+	}
+	return ok, nil
+}
+
+// emitConfirmation publishes system.user.email.confirmation.token.
+func (s *Service) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) error {
+	tok, err := s.tokens.IssueConfirmation(u.Email, u.UID, s.now(), s.cfg.JWTExpire)
+	if err != nil {
+		return fmt.Errorf("issue confirmation token: %w", err)
+	}
+	rec, err := s.userRecord(ctx, tx, u)
+	if err != nil {
+		return err
+	}
+	return tx.Emit(ctx, barong.Event{Name: "system.user.email.confirmation.token",
+		Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}})
+}
+
+// ResendConfirmation is POST /identity/users/email/generate_code: silent for
+// unknown or active accounts (reference §6.2.7).
+func (s *Service) ResendConfirmation(ctx context.Context, email string, resp captcha.Response, c Client) error {
+	if err := s.checkCaptcha(ctx, "email_confirmation", resp, c); err != nil {
+		return err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	if u.State == barong.StateActive {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *txn) error { return s.emitConfirmation(ctx, tx, u) })
+}
+
+// oneTimeError maps a token verification failure to Barong's 422 key.
+func oneTimeError(err error) error {
+	var ve *token.VerifyError
+	if errors.As(err, &ve) {
+		return barong.Invalid(ve.Key())
+	}
+	return fmt.Errorf("verify token: %w", err)
+}
+
+// ConfirmEmail is POST /identity/users/email/confirm_code (reference §6.2.8).
+func (s *Service) ConfirmEmail(ctx context.Context, tok string, c Client) (*UserInfo, *barong.Session, error) {
+	claims, err := s.tokens.VerifyOneTime(tok, "confirmation", s.now())
+	if err != nil {
+		return nil, nil, oneTimeError(err)
+	}
+	u, err := s.store.UserByEmail(ctx, claims.Email)
+	if isNotFound(err) || (err == nil && u.State == barong.StateActive) {
+		return nil, nil, barong.Invalid("identity.user.active_or_doesnt_exist")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load user: %w", err)
+	}
+	fresh, err := s.kv.SetNX(ctx, "jti:"+claims.JTI, "utilized", s.cfg.JWTExpire)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mark token: %w", err)
+	}
+	if !fresh {
+		return nil, nil, barong.Invalid("identity.user.utilized_token")
+	}
+	err = s.inTx(ctx, func(tx *txn) error {
+		if _, err := s.setLabel(ctx, tx, u, "email", "verified", barong.ScopePrivate, ""); err != nil {
+			return err
+		}
+		rec, err := s.userRecord(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		return tx.Emit(ctx, barong.Event{Name: "system.user.email.confirmed", Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}}})
+	})
+	if err != nil {
+		_ = s.kv.Delete(ctx, "jti:"+claims.JTI)
+		return nil, nil, err
+	}
+	sess, err := s.openSession(ctx, u, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := s.UserInfo(ctx, u)
+	return info, sess, err
+}
+
+func resetKey(email string) string { return "reset_password:" + strings.ToLower(email) }
+
+// RequestPasswordReset is POST /identity/users/password/generate_code:
+// silent for unknown e-mails (reference §6.2.9, interface.md).
+func (s *Service) RequestPasswordReset(ctx context.Context, email string, resp captcha.Response, c Client) error {
+	if err := s.checkCaptcha(ctx, "password_reset", resp, c); err != nil {
+		return err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load user: %w", err)
+	}
+	resetToken := randHex(10)
+	tok, err := s.tokens.IssueReset(u.Email, u.UID, resetToken, s.now(), s.cfg.JWTExpire)
+	if err != nil {
+		return fmt.Errorf("issue reset token: %w", err)
+	}
+	err = s.inTx(ctx, func(tx *txn) error {
+		if err := s.record(ctx, tx, u.ID, c, "password", "request password reset", barong.ResultSucceed, ""); err != nil {
+			return err
+		}
+		rec, err := s.userRecord(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		return tx.Emit(ctx, barong.Event{Name: "system.user.password.reset.token",
+			Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}})
+	})
+	if err != nil {
+		return err
+	}
+	// Only the latest requested token is valid.
+	return s.kv.Set(ctx, resetKey(u.Email), resetToken, s.cfg.JWTExpire)
+}
+
+// ResetPassword is POST /identity/users/password/confirm_code (reference
+// §6.2.10): it sets the password, marks the token used and revokes every
+// session of the user.
+func (s *Service) ResetPassword(ctx context.Context, tok, pw, confirm string, c Client) error {
+	if pw != confirm {
+		return barong.Invalid("identity.user.passwords_doesnt_match")
+	}
+	claims, err := s.tokens.VerifyOneTime(tok, "reset", s.now())
+	if err != nil {
+		return oneTimeError(err)
+	}
+	latest, err := s.kv.Get(ctx, resetKey(claims.Email))
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("load reset marker: %w", err)
+	}
+	if latest != claims.ResetToken || latest == "" {
+		return barong.Invalid("identity.user.utilized_token")
+	}
+	if used, err := s.kv.Get(ctx, "jti:"+claims.JTI); err == nil && used != "" {
+		return barong.Invalid("identity.user.utilized_token")
+	}
+	u, err := s.store.UserByEmail(ctx, claims.Email)
+	if err != nil {
+		if isNotFound(err) {
+			return barong.NotFound("record.not_found")
+		}
+		return fmt.Errorf("load user: %w", err)
+	}
+	var v barong.ValidationErrors
+	digest := s.hashPassword(&v, pw)
+	if len(v) > 0 {
+		s.recordAlone(ctx, u.ID, c, "password", "password reset", barong.ResultFailed, strings.Join(v, ", "))
+		return v.Err()
+	}
+	fresh, err := s.kv.SetNX(ctx, "jti:"+claims.JTI, "utilized", s.cfg.JWTExpire)
+	if err != nil {
+		return fmt.Errorf("mark token: %w", err)
+	}
+	if !fresh {
+		return barong.Invalid("identity.user.utilized_token")
+	}
+	err = s.inTx(ctx, func(tx *txn) error {
+		before := *u
+		u.PasswordDigest = digest
+		if err := s.updateUser(ctx, tx, before, u); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, u.ID, c, "password", "password reset", barong.ResultSucceed, ""); err != nil {
+			return err
+		}
+		rec, err := s.userRecord(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		return tx.Emit(ctx, barong.Event{Name: "system.user.password.reset", Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}}})
+	})
+	if err != nil {
+		_ = s.kv.Delete(ctx, "jti:"+claims.JTI)
+		return err
+	}
+	_ = s.kv.Delete(ctx, resetKey(u.Email))
+	s.revokeSessions(ctx, u.UID, "")
+	return nil
+}

@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	barong "github.com/barong-go/barong"
+)
+
+var labelRe = regexp.MustCompile(`^[a-z0-9_-]+$`)
+
+// normalizeLabel lower-cases and squishes key and value, then validates them
+// as Barong's Label model does (reference §3.5).
+func normalizeLabel(v *barong.ValidationErrors, l *barong.Label) {
+	l.Key = squish(strings.ToLower(l.Key))
+	l.Value = squish(strings.ToLower(l.Value))
+	checkLabelPart(v, "key", l.Key)
+	checkLabelPart(v, "value", l.Value)
+	if l.Scope != barong.ScopePublic && l.Scope != barong.ScopePrivate {
+		v.Add("scope.inclusion")
+	}
+}
+
+func checkLabelPart(v *barong.ValidationErrors, attr, s string) {
+	switch {
+	case s == "":
+		v.Add(attr + ".blank")
+	case len(s) < 3:
+		v.Add(attr + ".too_short")
+	case len(s) > 255:
+		v.Add(attr + ".too_long")
+	}
+	if s != "" && !labelRe.MatchString(s) {
+		v.Add(attr + ".invalid")
+	}
+}
+
+func squish(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// setLabel creates the label (or updates its value when one with the same
+// key and scope exists), emits the model events, and recomputes the user's
+// state and level when the label is private (reference §3.4).
+func (s *Service) setLabel(ctx context.Context, tx *txn, u *barong.User, key, value, scope, description string) (*barong.Label, error) {
+	l := &barong.Label{UserID: u.ID, Key: key, Value: value, Scope: scope, Description: description}
+	var v barong.ValidationErrors
+	normalizeLabel(&v, l)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	cur, err := tx.LabelByKey(ctx, u.ID, l.Key, l.Scope)
+	switch {
+	case err == nil:
+		before := *cur
+		cur.Value = l.Value
+		if description != "" {
+			cur.Description = description
+		}
+		if before.Value == cur.Value && before.Description == cur.Description {
+			return cur, nil
+		}
+		if err := tx.UpdateLabel(ctx, cur); err != nil {
+			return nil, fmt.Errorf("update label: %w", err)
+		}
+		l = cur
+		changes := obj{}
+		if before.Value != cur.Value {
+			changes = append(changes, member{"value", before.Value})
+		}
+		if before.Description != "" && before.Description != cur.Description {
+			changes = append(changes, member{"description", before.Description})
+		}
+		if err := s.emitLabel(ctx, tx, u, l, "model.label.updated", changes); err != nil {
+			return nil, err
+		}
+	case isNotFound(err):
+		if err := tx.CreateLabel(ctx, l); err != nil {
+			return nil, duplicateToInvalid(err)
+		}
+		if err := s.emitLabel(ctx, tx, u, l, "model.label.created", nil); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("find label: %w", err)
+	}
+	if l.Scope == barong.ScopePrivate {
+		if err := s.recompute(ctx, tx, u); err != nil {
+			return nil, err
+		}
+		if err := s.emitDocumentVerdict(ctx, tx, u, l); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// deleteLabel removes l and recomputes when it was private, unless raw.
+func (s *Service) deleteLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, raw bool) error {
+	if err := tx.DeleteLabel(ctx, l.ID); err != nil {
+		return fmt.Errorf("delete label: %w", err)
+	}
+	if l.Scope == barong.ScopePrivate && !raw {
+		return s.recompute(ctx, tx, u)
+	}
+	return nil
+}
+
+// recompute applies the labels → state, then level, rules to u, saving each
+// change as its own update, as Barong does (two model.user.updated events).
+func (s *Service) recompute(ctx context.Context, tx *txn, u *barong.User) error {
+	labels, err := tx.LabelsByUser(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("load labels: %w", err)
+	}
+	if st := s.cfg.Rules.ComputeState(labels); st != u.State {
+		before := *u
+		u.State = st
+		if err := s.updateUser(ctx, tx, before, u); err != nil {
+			return err
+		}
+	}
+	levels, err := tx.Levels(ctx)
+	if err != nil {
+		return fmt.Errorf("load levels: %w", err)
+	}
+	if lv := barong.ComputeLevel(labels, levels); lv != u.Level {
+		before := *u
+		u.Level = lv
+		if err := s.updateUser(ctx, tx, before, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// labelRecord is the label representation of events.
+func (s *Service) labelRecord(ctx context.Context, tx barong.Queries, u *barong.User, l *barong.Label) (obj, error) {
+	user, err := s.userRecord(ctx, tx, u)
+	if err != nil {
+		return nil, err
+	}
+	return obj{{"id", l.ID}, {"key", l.Key}, {"value", l.Value}, {"description", nullStr(l.Description)}, {"user", user}}, nil
+}
+
+func (s *Service) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, name string, changes obj) error {
+	rec, err := s.labelRecord(ctx, tx, u, l)
+	if err != nil {
+		return err
+	}
+	payload := obj{{"record", rec.compact()}}
+	if changes != nil {
+		payload = append(payload, member{"changes", changes})
+	}
+	return tx.Emit(ctx, barong.Event{Name: name, Payload: payload})
+}
+
+// emitDocumentVerdict emits system.document.verified/rejected when the
+// private document label takes those values.
+func (s *Service) emitDocumentVerdict(ctx context.Context, tx *txn, u *barong.User, l *barong.Label) error {
+	if l.Key != "document" || (l.Value != "verified" && l.Value != "rejected") {
+		return nil
+	}
+	rec, err := s.labelRecord(ctx, tx, u, l)
+	if err != nil {
+		return err
+	}
+	return tx.Emit(ctx, barong.Event{Name: "system.document." + l.Value, Payload: rec})
+}

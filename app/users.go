@@ -1,0 +1,293 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	barong "github.com/barong-go/barong"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// emailRe is Barong's strict e-mail rule (reference §3.5): a local part of
+// letters, digits and -+_!"'#$%^&*{}/=?`|~ with single dots, at most 64
+// characters; domain labels of letters, digits and hyphens; alphabetic TLD.
+var emailRe = regexp.MustCompile("^[a-zA-Z0-9\\-+_!\"'#$%^&*{}/=?`|~]+(\\.[a-zA-Z0-9\\-+_!\"'#$%^&*{}/=?`|~]+)*@([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)+[a-zA-Z]+$")
+
+var usernameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+
+// validEmail applies Barong's e-mail rule.
+func validEmail(email string) bool {
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at > 64 || len(email) > 255 {
+		return false
+	}
+	return emailRe.MatchString(email)
+}
+
+// validateUserFields checks e-mail, username and data as Barong's User model
+// does, adding keys in validation order.
+func validateUserFields(v *barong.ValidationErrors, u *barong.User) {
+	if u.Email == "" {
+		v.Add("email.blank")
+	} else if !validEmail(u.Email) {
+		v.Add("email.invalid")
+	}
+	validateUsername(v, u.Username, u.Username != "")
+	validateData(v, u.Data, 1024)
+}
+
+func validateUsername(v *barong.ValidationErrors, name string, sent bool) {
+	if !sent {
+		return
+	}
+	n := utf8.RuneCountInString(name)
+	if n < 4 {
+		v.Add("username.too_short")
+	}
+	if n > 12 {
+		v.Add("username.too_long")
+	}
+	if !usernameRe.MatchString(name) {
+		v.Add("username.invalid")
+	}
+}
+
+func validateData(v *barong.ValidationErrors, data string, max int) {
+	if data == "" {
+		return
+	}
+	if utf8.RuneCountInString(data) > max {
+		v.Add("data.too_long")
+	}
+	if !json.Valid([]byte(data)) {
+		v.Add("data.invalid_format")
+	}
+}
+
+// hashPassword validates pw with the policy and returns its bcrypt digest;
+// validation failures are 422 keys.
+func (s *Service) hashPassword(v *barong.ValidationErrors, pw string) string {
+	for _, k := range s.pw.Check(pw) {
+		v.Add(k)
+	}
+	if len(*v) > 0 {
+		return ""
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cfg.BcryptCost)
+	if err != nil {
+		v.Add("password.too_long")
+		return ""
+	}
+	return string(h)
+}
+
+// dummyDigest is compared against when no user matches, so that a login for
+// an unknown e-mail costs the same time as one with a wrong password.
+var dummyDigest, _ = bcrypt.GenerateFromPassword([]byte("barong-go timing equaliser"), 12)
+
+// passwordMatches compares pw to a bcrypt digest (Barong's $2a$ hashes
+// verify unchanged).
+func passwordMatches(digest, pw string) bool {
+	if digest == "" {
+		_ = bcrypt.CompareHashAndPassword(dummyDigest, []byte(pw))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(digest), []byte(pw)) == nil
+}
+
+// newUID generates a UID unused by users and service accounts.
+func (s *Service) newUID(ctx context.Context, q barong.Queries, prefix string) (string, error) {
+	for i := 0; i < 10; i++ {
+		uid := barong.GenerateUID(prefix)
+		taken, err := q.UIDTaken(ctx, uid)
+		if err != nil {
+			return "", fmt.Errorf("check uid: %w", err)
+		}
+		if !taken {
+			return uid, nil
+		}
+	}
+	return "", fmt.Errorf("no free uid after 10 tries")
+}
+
+// createUser inserts u (validated by the caller) and emits model.user.created.
+func (s *Service) createUser(ctx context.Context, tx *txn, u *barong.User) error {
+	if u.UID == "" {
+		uid, err := s.newUID(ctx, tx, s.cfg.UIDPrefix)
+		if err != nil {
+			return err
+		}
+		u.UID = uid
+	}
+	if u.Role == "" {
+		u.Role = barong.RoleMember
+	}
+	if u.State == "" {
+		u.State = barong.StatePending
+	}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return duplicateToInvalid(err)
+	}
+	rec, err := s.userRecord(ctx, tx, u)
+	if err != nil {
+		return err
+	}
+	return tx.Emit(ctx, barong.Event{Name: "model.user.created", Payload: obj{{"record", rec.compact()}}})
+}
+
+// duplicateToInvalid turns a unique violation into Barong's <field>.taken.
+func duplicateToInvalid(err error) error {
+	if d, ok := err.(*barong.DuplicateError); ok {
+		return barong.Invalid(d.Field + ".taken")
+	}
+	var d *barong.DuplicateError
+	if asDup(err, &d) {
+		return barong.Invalid(d.Field + ".taken")
+	}
+	return err
+}
+
+// updateUser saves after (whose previous version is before), emits
+// model.user.updated with Barong's changes, and applies the side effects of
+// reference §3.6: API keys deactivated when 2FA is turned off or the state
+// leaves active; sessions revoked when the user may no longer sign in.
+func (s *Service) updateUser(ctx context.Context, tx *txn, before barong.User, after *barong.User) error {
+	if err := tx.UpdateUser(ctx, after); err != nil {
+		return duplicateToInvalid(err)
+	}
+	prev, err := s.userRecord(ctx, tx, &before)
+	if err != nil {
+		return err
+	}
+	cur, err := s.userRecord(ctx, tx, after)
+	if err != nil {
+		return err
+	}
+	changes := diffRecords(prev, cur)
+	if len(changes) > 0 || before.PasswordDigest != after.PasswordDigest || before.Data != after.Data {
+		ev := barong.Event{Name: "model.user.updated", Payload: obj{{"record", cur.compact()}, {"changes", changes}}}
+		if err := tx.Emit(ctx, ev); err != nil {
+			return err
+		}
+	}
+	if (before.OTP && !after.OTP) || (before.State != after.State && after.State != barong.StateActive) {
+		if err := s.deactivateKeys(ctx, tx, after); err != nil {
+			return err
+		}
+	}
+	if before.CanSignIn() && !after.CanSignIn() {
+		uid := after.UID
+		tx.after = append(tx.after, func(ctx context.Context) { s.revokeSessions(ctx, uid, "") })
+	}
+	return nil
+}
+
+// deactivateKeys turns off the active API keys of u and of his service
+// accounts, and moves the accounts to u's state when u is not active.
+func (s *Service) deactivateKeys(ctx context.Context, tx *txn, u *barong.User) error {
+	if err := tx.DeactivateAPIKeys(ctx, barong.HolderUser, []int64{u.ID}); err != nil {
+		return fmt.Errorf("deactivate user keys: %w", err)
+	}
+	sas, _, err := tx.ServiceAccountsByOwner(ctx, u.ID, barong.Page{Page: 1, Limit: 1 << 30})
+	if err != nil {
+		return fmt.Errorf("list service accounts: %w", err)
+	}
+	ids := make([]int64, 0, len(sas))
+	for i := range sas {
+		ids = append(ids, sas[i].ID)
+		if u.State != barong.StateActive && sas[i].State != u.State {
+			sas[i].State = u.State
+			if err := tx.UpdateServiceAccount(ctx, &sas[i]); err != nil {
+				return fmt.Errorf("update service account: %w", err)
+			}
+		}
+	}
+	if len(ids) > 0 {
+		if err := tx.DeactivateAPIKeys(ctx, barong.HolderServiceAccount, ids); err != nil {
+			return fmt.Errorf("deactivate service account keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// revokeSessions deletes every session of uid except exceptID.
+func (s *Service) revokeSessions(ctx context.Context, uid, exceptID string) {
+	if err := s.sessions.DeleteUserSessions(ctx, uid, exceptID); err != nil {
+		s.log.ErrorContext(ctx, "revoke sessions", "uid", uid, "error", err)
+	}
+}
+
+// userRecord is the user object of events (reference §9.2), nulls kept.
+func (s *Service) userRecord(ctx context.Context, q barong.Queries, u *barong.User) (obj, error) {
+	ref, err := s.referralUID(ctx, q, u)
+	if err != nil {
+		return nil, err
+	}
+	return obj{
+		{"uid", u.UID}, {"username", nullStr(u.Username)}, {"email", u.Email}, {"role", u.Role},
+		{"level", u.Level}, {"otp", u.OTP}, {"state", u.State}, {"referral_uid", nullStr(ref)},
+		{"created_at", isoTime(u.CreatedAt)}, {"updated_at", isoTime(u.UpdatedAt)},
+	}, nil
+}
+
+// referralUID resolves the referrer's UID ("" when none).
+func (s *Service) referralUID(ctx context.Context, q barong.Queries, u *barong.User) (string, error) {
+	if u.ReferralID == 0 {
+		return "", nil
+	}
+	ref, err := q.UserByID(ctx, u.ReferralID)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("load referrer: %w", err)
+	}
+	return ref.UID, nil
+}
+
+// diffRecords lists previous values that differ, without updated_at and
+// without previously-null attributes (reference §9.3).
+func diffRecords(prev, cur obj) obj {
+	out := obj{}
+	for _, m := range prev {
+		if m.K == "updated_at" || m.V == nil {
+			continue
+		}
+		if v, _ := cur.get(m.K); fmt.Sprint(v) != fmt.Sprint(m.V) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// isoTime formats a time as ISO 8601 UTC without fractions.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// randomDigest hashes a random password, for accounts created without one.
+func randomDigest(cost int) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(randHex(24)), cost)
+	if err != nil {
+		return "", fmt.Errorf("hash random password: %w", err)
+	}
+	return string(h), nil
+}

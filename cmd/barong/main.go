@@ -1,0 +1,186 @@
+// Command barong is the barong-go server and its tools: serve, migrate,
+// seed, keygen, pubkey and version (interface §1).
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/internal/server"
+	"github.com/barong-go/barong/token"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "barong:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: barong [command]
+
+commands:
+  serve                        run the HTTP server (default)
+  migrate                      apply database migrations and exit
+  seed [FILE]                  apply a seeds YAML (default BARONG_SEEDS_FILE or built-in)
+  keygen [--type rsa|ed25519]  write a new private key PEM to stdout
+  pubkey [--base64]            print the public key of the JWT key
+  version                      print the version
+`
+
+// run executes one command; it is main without the process exit.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, stderr)
+	case "migrate":
+		return migrate(ctx, stderr)
+	case "seed":
+		return seed(ctx, args, stderr)
+	case "keygen":
+		return keygen(args, stdout)
+	case "pubkey":
+		return pubkey(args, stdout)
+	case "version":
+		fmt.Fprintln(stdout, server.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func loadConfig() (*config.Config, error) {
+	return config.Load(os.LookupEnv)
+}
+
+func serve(ctx context.Context, stderr io.Writer) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := server.NewLogger(cfg, stderr)
+	srv, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("BARONG_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv.Start(ctx)
+	log.Info("barong serving", "addr", ln.Addr().String(), "version", server.Version, "database", srv.DB.Dialect(),
+		"sessions", map[bool]string{true: "redis", false: "database"}[cfg.RedisURL != ""],
+		"events", map[bool]string{true: "rabbitmq+mailer", false: "mailer"}[cfg.RabbitMQURL != ""])
+	if cfg.PhoneVerification == "mock" {
+		log.Warn("phone verification uses the mock provider, which accepts any code; for development only")
+	}
+	err = srv.Serve(ctx, ln)
+	log.Info("barong stopped")
+	return err
+}
+
+func migrate(ctx context.Context, stderr io.Writer) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := server.NewLogger(cfg, stderr)
+	db, err := server.OpenDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	log.Info("migrations applied", "database", db.Dialect())
+	return nil
+}
+
+func seed(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		seeds, err := config.LoadSeedsFile(args[0], os.LookupEnv)
+		if err != nil {
+			return err
+		}
+		cfg.Seeds = seeds
+	}
+	cfg.AutoMigrate = true
+	log := server.NewLogger(cfg, stderr)
+	srv, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	srv.Close()
+	log.Info("seeds applied")
+	return nil
+}
+
+func keygen(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	typ := fs.String("type", "rsa", "key type: rsa or ed25519")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var k *token.Key
+	var err error
+	switch *typ {
+	case "rsa":
+		k, err = token.GenerateRSA(2048)
+	case "ed25519":
+		k, err = token.GenerateEd25519()
+	default:
+		return fmt.Errorf("keygen: --type must be rsa or ed25519, got %q", *typ)
+	}
+	if err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	_, err = stdout.Write(k.PrivatePEM())
+	return err
+}
+
+func pubkey(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("pubkey", flag.ContinueOnError)
+	b64 := fs.Bool("base64", false, "print standard base64 of the PEM")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	if err != nil {
+		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+	}
+	pem := k.PublicPEM()
+	if *b64 {
+		_, err = fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(pem))
+		return err
+	}
+	_, err = stdout.Write(pem)
+	return err
+}

@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/internal/server"
+)
+
+// testServer is a full barong-go over httptest with its own SQLite database.
+type testServer struct {
+	*server.Server
+	URL string
+	t   *testing.T
+}
+
+// newServer starts barong-go with env on top of test defaults. The relay is
+// not started: events stay in the outbox for the test to read.
+func newServer(t *testing.T, env map[string]string) *testServer {
+	t.Helper()
+	server.BcryptCost = 4
+	dir := t.TempDir()
+	base := map[string]string{
+		"BARONG_DATABASE_URL":        "sqlite:" + filepath.Join(dir, "barong.db"),
+		"JWT_PRIVATE_KEY_PATH":       filepath.Join(dir, "jwt.pem"),
+		"BARONG_ENCRYPTION_KEY_PATH": filepath.Join(dir, "enc.key"),
+		"BARONG_CONFIG":              "",
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := base[k]
+		if ok && v == "" {
+			return "", false
+		}
+		return v, ok
+	})
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := server.Open(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	hs := httptest.NewServer(srv.Handler)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return &testServer{Server: srv, URL: hs.URL, t: t}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w *testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// client is a browser-like HTTP client with cookies and a user agent.
+type client struct {
+	*http.Client
+	ts   *testServer
+	ua   string
+	csrf string
+}
+
+func (ts *testServer) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{Client: &http.Client{Jar: jar}, ts: ts, ua: "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"}
+}
+
+// response is a decoded answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r *response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("body %q: %v", r.Body, err)
+	}
+	return m
+}
+
+// errors returns the keys of an {"errors":[...]} body.
+func (r *response) errors() []string {
+	var e struct{ Errors []string }
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Errors
+}
+
+// do sends method path with a JSON body (nil for none).
+func (c *client) do(t *testing.T, method, path string, body any) *response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		switch b := body.(type) {
+		case string:
+			rd = strings.NewReader(b)
+		case url.Values:
+			rd = strings.NewReader(b.Encode())
+		default:
+			j, _ := json.Marshal(b)
+			rd = strings.NewReader(string(j))
+		}
+	}
+	req, err := http.NewRequest(method, c.ts.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch body.(type) {
+	case url.Values:
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case nil:
+	default:
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("User-Agent", c.ua)
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// expect asserts status and, when given, the exact error keys.
+func expect(t *testing.T, r *response, status int, keys ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
+	}
+	if len(keys) > 0 {
+		got := r.errors()
+		if strings.Join(got, ",") != strings.Join(keys, ",") {
+			t.Fatalf("errors %v, want %v", got, keys)
+		}
+	}
+}
+
+// events drains the outbox and returns the events written so far.
+func (ts *testServer) events(t *testing.T) []event {
+	t.Helper()
+	var out []event
+	_, err := ts.DB.DeliverOutbox(context.Background(), 1000, func(_ context.Context, ev barong.OutboxEvent) error {
+		var m map[string]any
+		if err := json.Unmarshal(ev.Body, &m); err != nil {
+			t.Fatalf("event body %s: %v", ev.Body, err)
+		}
+		out = append(out, event{Name: ev.Name, Body: m, Raw: ev.Body})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type event struct {
+	Name string
+	Body map[string]any
+	Raw  []byte
+}
+
+func names(evs []event) []string {
+	var n []string
+	for _, e := range evs {
+		n = append(n, e.Name)
+	}
+	return n
+}
+
+// find returns the first event named name.
+func find(t *testing.T, evs []event, name string) event {
+	t.Helper()
+	for _, e := range evs {
+		if e.Name == name {
+			return e
+		}
+	}
+	t.Fatalf("no event %s in %v", name, names(evs))
+	return event{}
+}
+
+const strongPassword = "Tr0ub4dor&3-Horse"
+
+// signUp registers email with the strong password and returns the client
+// holding the session.
+func (ts *testServer) signUp(t *testing.T, email string) (*client, map[string]any) {
+	t.Helper()
+	c := ts.client()
+	r := c.do(t, "POST", "/api/v2/auth/identity/users", map[string]string{"email": email, "password": strongPassword})
+	expect(t, r, 201)
+	m := r.json(t)
+	c.csrf, _ = m["csrf_token"].(string)
+	return c, m
+}

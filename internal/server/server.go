@@ -1,0 +1,331 @@
+// Package server wires barong-go together: it turns a config.Config into
+// the stores, the services, the HTTP handler and the outbox relay, for
+// `barong serve` and for end-to-end tests.
+package server
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/amqp"
+	"github.com/barong-go/barong/api"
+	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/crypt"
+	"github.com/barong-go/barong/mail"
+	"github.com/barong-go/barong/password"
+	"github.com/barong-go/barong/redisstore"
+	"github.com/barong-go/barong/sqlstore"
+	"github.com/barong-go/barong/token"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Version information, set at build time with -ldflags.
+var (
+	Version   = "2.7.0"
+	GitTag    = "2.7.0"
+	GitSHA    = "unknown"
+	BuildDate = "unknown"
+)
+
+// BcryptCost is the cost of new password hashes: 12, as Barong in
+// production. Tests lower it.
+var BcryptCost = 12
+
+// Server is a running barong-go: stores, services, HTTP handler, relay.
+type Server struct {
+	Config  *config.Config
+	DB      *sqlstore.DB
+	Redis   *redisstore.Client
+	App     *app.Service
+	Keys    *token.Keyring
+	Handler http.Handler
+	Log     *slog.Logger
+
+	publisher *amqp.Publisher
+	relay     *app.Relay
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// OpenDB opens the database of cfg.
+func OpenDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlstore.DB, error) {
+	key, err := crypt.LoadOrGenerateKey(cfg.EncryptionKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+	}
+	cipher, err := crypt.New(key)
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+	}
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Cipher: cipher, CRC32Salt: cfg.CRC32Salt, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// LoadKeys loads (or on first start generates) the JWT key and the
+// verification-only keys of a rotation.
+func LoadKeys(cfg *config.Config) (*token.Keyring, error) {
+	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+	}
+	var extra []crypto.PublicKey
+	for _, p := range cfg.JWTVerifyKeyPaths {
+		pub, err := loadPublicKey(p)
+		if err != nil {
+			return nil, fmt.Errorf("BARONG_JWT_VERIFY_KEY_PATHS %s: %w", p, err)
+		}
+		extra = append(extra, pub)
+	}
+	ring, err := token.NewKeyring(k, extra...)
+	if err != nil {
+		return nil, fmt.Errorf("JWT keys: %w", err)
+	}
+	return ring, nil
+}
+
+// loadPublicKey reads a PEM public key, or the public half of a private key.
+func loadPublicKey(path string) (crypto.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if pub, err := token.ParsePublicKeyPEM(b); err == nil {
+		return pub, nil
+	}
+	k, err := token.ParsePrivateKeyPEM(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse key: %w", err)
+	}
+	return k.Public(), nil
+}
+
+// Open builds the server from cfg: opens the database (migrating and seeding
+// unless AutoMigrate is off), Redis and the publisher when configured.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, error) {
+	s := &Server{Config: cfg, Log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	var err error
+	if s.Keys, err = LoadKeys(cfg); err != nil {
+		return nil, err
+	}
+	if s.DB, err = OpenDB(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	if cfg.AutoMigrate {
+		if err := s.DB.Migrate(ctx); err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	var sessions barong.SessionStore = s.DB
+	var kv barong.KV = s.DB
+	if cfg.RedisURL != "" {
+		if s.Redis, err = redisstore.Open(ctx, cfg.RedisURL, log); err != nil {
+			return nil, fmt.Errorf("BARONG_REDIS_URL: %w", err)
+		}
+		sessions, kv = s.Redis.Sessions("barong:"), s.Redis.KV("barong:")
+	}
+	policy, err := password.NewPolicy(cfg.PasswordRegexp, cfg.PasswordMinEntropy, cfg.PasswordUseDictionary)
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_PASSWORD_REGEXP: %w", err)
+	}
+	verifier, err := captcha.New(captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
+		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey}, nil, log)
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
+	}
+	s.App = app.New(appConfig(cfg), app.Deps{Store: s.DB, Sessions: sessions, KV: kv, Tokens: s.Keys,
+		Password: policy, Captcha: verifier, Logger: log})
+	if cfg.AutoMigrate {
+		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
+			return nil, fmt.Errorf("seeds: %w", err)
+		}
+	}
+	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
+		if err := s.App.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.openRelay(log); err != nil {
+		return nil, err
+	}
+	s.Handler = s.handler(policy, verifier, sessions)
+	ok = true
+	return s, nil
+}
+
+func appConfig(cfg *config.Config) app.Config {
+	rules := barong.LabelRules{PrivateTriggersOnly: true}
+	for _, kv := range cfg.App.ActivationRequirements {
+		rules.ActivationRequirements = append(rules.ActivationRequirements, barong.KeyValue{Key: kv.Key, Value: kv.Value})
+	}
+	for _, t := range cfg.App.StateTriggers {
+		rules.StateTriggers = append(rules.StateTriggers, barong.StateTrigger{State: t.State, Keys: t.Keys})
+	}
+	protected := map[string]bool{}
+	for _, e := range cfg.App.CaptchaProtectedEndpoints {
+		protected[e] = true
+	}
+	return app.Config{
+		AppName: cfg.AppName, Domain: cfg.Domain, UIDPrefix: cfg.UIDPrefix,
+		SessionExpire: cfg.SessionExpireTime, JWTExpire: cfg.JWTExpireTime,
+		FirstRegistrationSuperadmin: cfg.FirstRegistrationSuperadmin,
+		Rules:                       rules, CaptchaProtected: protected,
+		Throttle: app.ThrottleConfig{Enabled: cfg.LoginThrottleEnabled, MaxPerAccount: cfg.LoginThrottleMaxAttempts,
+			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, Window: cfg.LoginThrottleWindow},
+		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID},
+		MaskEventPII: cfg.EventAPIMaskPII,
+		BcryptCost:   BcryptCost,
+	}
+}
+
+// openRelay sets up the outbox relay: RabbitMQ (when configured) must take
+// each event; the mailer gets each one best-effort.
+func (s *Server) openRelay(log *slog.Logger) error {
+	cfg := s.Config
+	mailer, err := mail.New(mail.Config{SMTPURL: cfg.SMTPURL, SenderEmail: cfg.SenderEmail, SenderName: cfg.SenderName,
+		LogoLink: cfg.SMTPLogoLink, Domain: cfg.Domain, DefaultLanguage: cfg.DefaultLanguage}, log)
+	if err != nil {
+		return fmt.Errorf("mailer: %w", err)
+	}
+	s.relay = &app.Relay{Outbox: s.DB, Logger: log, BestEffort: []app.Sink{mailSink{mailer}}}
+	if cfg.RabbitMQURL != "" {
+		s.publisher = amqp.New(cfg.RabbitMQURL, log)
+		s.relay.Required = []app.Sink{amqpSink{pub: s.publisher, keys: s.Keys}}
+	}
+	return nil
+}
+
+type mailSink struct{ m *mail.Mailer }
+
+func (m mailSink) Deliver(ctx context.Context, ev barong.OutboxEvent) error {
+	return m.m.Handle(ctx, ev.Name, json.RawMessage(ev.Body))
+}
+
+type amqpSink struct {
+	pub  *amqp.Publisher
+	keys *token.Keyring
+}
+
+func (a amqpSink) Deliver(ctx context.Context, ev barong.OutboxEvent) error {
+	body, err := a.keys.SignEvent(json.RawMessage(ev.Body), time.Now())
+	if err != nil {
+		return fmt.Errorf("sign event %s: %w", ev.Name, err)
+	}
+	return a.pub.Publish(ctx, ev.Name, body)
+}
+
+// handler builds the HTTP handler.
+func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, sessions barong.SessionStore) http.Handler {
+	cfg := s.Config
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	var geetest api.Geetest
+	if g, ok := verifier.(captcha.Registrar); ok {
+		geetest = g
+	}
+	h := api.New(api.Config{
+		SessionName: cfg.SessionName, SessionExpire: cfg.SessionExpireTime, Gateway: cfg.Gateway,
+		TrustedProxies: cfg.TrustedProxies, MaxUploadBytes: int64(cfg.UploadSizeMaxRange) << 20,
+		Masking: cfg.APIDataMaskingEnabled, CORSOrigins: cfg.CORSOrigins, CORSMaxAge: cfg.CORSMaxAge,
+		CORSCredentials: cfg.CORSAllowCredentials,
+		Configs: api.PublicConfigs{SessionExpireTime: int(cfg.SessionExpireTime / time.Second), CaptchaType: cfg.Captcha,
+			CaptchaID: cfg.RecaptchaSiteKey, PhoneVerificationType: cfg.PhoneVerification,
+			PasswordMinEntropy: cfg.PasswordMinEntropy, PasswordRegexp: policy.RubyString(),
+			Auth0Domain: cfg.Auth0Domain, Auth0ClientID: cfg.Auth0ClientID, KYCProvider: cfg.KYCProvider},
+		Version: api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
+	}, api.Deps{App: s.App, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: s.Log})
+	return h
+}
+
+// Start runs the background work: the outbox relay and session purging.
+func (s *Server) Start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.relay.Run(ctx) }()
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(5 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.DB.PurgeExpired(ctx); err != nil {
+					s.Log.WarnContext(ctx, "purge expired rows", slog.Any("error", err))
+				}
+			}
+		}
+	}()
+}
+
+// Serve listens on addr until ctx ends, then drains in-flight requests.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close stops the background work and closes the connections.
+func (s *Server) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.publisher != nil {
+		_ = s.publisher.Close()
+	}
+	if s.Redis != nil {
+		_ = s.Redis.Close()
+	}
+	if s.DB != nil {
+		_ = s.DB.Close()
+	}
+}
+
+// NewLogger builds the structured logger of cfg on stderr-like w.
+func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if strings.EqualFold(cfg.LogFormat, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,161 @@
+package password
+
+import (
+	_ "embed"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// commonPasswords is the gem's COMMON_PASSWORDS list (see the file header for
+// its origin and licence).
+//
+//go:embed common_passwords.txt
+var commonPasswords string
+
+// minWordLength is the gem's default min_word_length: shorter words are left
+// out of the dictionary regexp.
+const minWordLength = 4
+
+// dictionary emulates `variant.sub(Regexp.union(words), '*')` for the gem's
+// words sorted by length, longest first: the match is the leftmost position
+// where some word occurs and, at that position, the longest such word (two
+// distinct words of one length cannot both match at one position, so the
+// gem's unstable sort does not matter). Words are ASCII, so matching bytes of
+// UTF-8 text is exact.
+type dictionary struct {
+	byLen  map[int]map[string]struct{}
+	minLen int
+	maxLen int
+	starts [256]bool // bytes that begin some word
+}
+
+var loadDictionary = sync.OnceValue(func() *dictionary {
+	return parseDictionary(commonPasswords)
+})
+
+func parseDictionary(text string) *dictionary {
+	d := &dictionary{byLen: make(map[int]map[string]struct{})}
+	for _, line := range strings.Split(text, "\n") {
+		word := strings.TrimSpace(line)
+		if word == "" || strings.HasPrefix(word, "#") || utf8.RuneCountInString(word) < minWordLength {
+			continue
+		}
+		n := len(word)
+		if d.byLen[n] == nil {
+			d.byLen[n] = make(map[string]struct{})
+		}
+		d.byLen[n][word] = struct{}{}
+		if d.minLen == 0 || n < d.minLen {
+			d.minLen = n
+		}
+		if n > d.maxLen {
+			d.maxLen = n
+		}
+		d.starts[word[0]] = true
+	}
+	return d
+}
+
+// size reports the number of distinct words.
+func (d *dictionary) size() int {
+	n := 0
+	for _, words := range d.byLen {
+		n += len(words)
+	}
+	return n
+}
+
+// censor replaces the first dictionary word in s by "*".
+func (d *dictionary) censor(s string) string {
+	for i := 0; i+d.minLen <= len(s); i++ {
+		if !d.starts[s[i]] {
+			continue
+		}
+		for n := min(d.maxLen, len(s)-i); n >= d.minLen; n-- {
+			if _, ok := d.byLen[n][s[i:i+n]]; ok {
+				return s[:i] + "*" + s[i+n:]
+			}
+		}
+	}
+	return s
+}
+
+// dictionaryScore is the gem's DictionaryAdjuster#adjusted_entropy: the entropy
+// of the lower-cased password, lowered by every variant whose first dictionary
+// word has been replaced by "*".
+func dictionaryScore(s string, d *dictionary, entropy entropyFunc) Score {
+	base := rubyDowncase(s)
+	low := entropy(base)
+	for _, v := range passwordVariants(base) {
+		low = minScore(low, entropy(d.censor(v)))
+	}
+	return low
+}
+
+// Character translations of the gem's PasswordVariants (String#tr maps).
+var (
+	leetMap = map[rune]rune{
+		'@': 'a', '!': 'i', '$': 's', '1': 'i', '2': 'z', '3': 'e', '4': 'a',
+		'5': 's', '6': 'g', '7': 't', '8': 'b', '9': 'g', '0': 'o',
+	}
+	leetAltMap = map[rune]rune{
+		'@': 'a', '!': 'i', '$': 's', '1': 'l', '2': 'z', '3': 'e', '4': 'a',
+		'5': 's', '6': 'g', '7': 't', '8': 'b', '9': 'g', '0': 'o',
+	}
+	downRightMap = map[rune]rune{
+		'a': 'z', 'q': 'a', '1': 'q', 's': 'x', 'w': 's', '2': 'w', 'd': 'c',
+		'e': 'd', '3': 'e', 'f': 'v', 'r': 'f', '4': 'r', 'g': 'b', 't': 'g',
+		'5': 't', 'h': 'n', 'y': 'h', '6': 'y', 'j': 'm', 'u': 'j', '7': 'u',
+		'i': 'k', '8': 'i', 'o': 'l', '9': 'o', '0': 'p',
+	}
+	downLeftMap = map[rune]rune{
+		'2': 'q', 'w': 'a', '3': 'w', 's': 'z', 'e': 's', '4': 'e', 'd': 'x',
+		'r': 'd', '5': 'r', 'f': 'c', 't': 'f', '6': 't', 'g': 'v', 'y': 'g',
+		'7': 'y', 'h': 'b', 'u': 'h', '8': 'u', 'j': 'n', 'i': 'j', '9': 'i',
+		'k': 'm', 'o': 'k', '0': 'o', 'p': 'l', '-': 'p',
+	}
+)
+
+// bottomRow holds the characters that disable keyboard-shift variants: the
+// gem only shifts passwords with no key on (or below) the bottom letter row.
+const bottomRow = "zxcvbnm,./<>?"
+
+func translate(s string, m map[rune]rune) string {
+	return strings.Map(func(r rune) rune {
+		if t, ok := m[r]; ok {
+			return t
+		}
+		return r
+	}, s)
+}
+
+// passwordVariants is the gem's PasswordVariants.all_variants: the lower-cased
+// password, its keyboard-shifted forms and its leet-speak readings, each with
+// its reverse, without duplicates and in the gem's order.
+func passwordVariants(s string) []string {
+	p := rubyDowncase(s)
+	variants := []string{p}
+	if !strings.ContainsAny(p, bottomRow) {
+		for _, m := range []map[rune]rune{downRightMap, downLeftMap} {
+			v := translate(p, m)
+			variants = append(variants, v, reverseRunes(v))
+		}
+	}
+	leet := translate(p, leetMap)
+	if leet != p {
+		variants = append(variants, leet, reverseRunes(leet))
+	}
+	if alt := translate(p, leetAltMap); alt != p && alt != leet {
+		variants = append(variants, alt, reverseRunes(alt))
+	}
+	unique := variants[:0]
+	seen := make(map[string]struct{}, len(variants))
+	for _, v := range variants {
+		if _, dup := seen[v]; !dup {
+			seen[v] = struct{}{}
+			unique = append(unique, v)
+		}
+	}
+	return unique
+}

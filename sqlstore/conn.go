@@ -1,0 +1,276 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/barong-go/barong"
+)
+
+// querier is what queries run on: a pool (*sql.DB) or a transaction (*sql.Tx).
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs SQL written with ? placeholders on a querier: it rebinds the
+// placeholders, converts the arguments and translates errors.
+type conn struct {
+	q querier
+	d *dialect
+}
+
+func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := c.q.ExecContext(ctx, c.d.rebind(q), c.d.args(args)...)
+	return res, translate(err)
+}
+
+func (c conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := c.q.QueryContext(ctx, c.d.rebind(q), c.d.args(args)...)
+	return rows, translate(err)
+}
+
+func (c conn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.d.rebind(q), c.d.args(args)...)
+}
+
+func (c conn) insert(ctx context.Context, q string, args ...any) (int64, error) {
+	return c.d.insert(ctx, c, q, args...)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// list runs a query and scans every row with scan. It never returns a nil
+// slice, so an empty list renders as [].
+func list[T any](ctx context.Context, c conn, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// count runs a SELECT COUNT(*) query.
+func count(ctx context.Context, c conn, q string, args ...any) (int64, error) {
+	var n int64
+	if err := c.queryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// exists reports whether a query returns a row.
+func exists(ctx context.Context, c conn, q string, args ...any) (bool, error) {
+	var one int
+	err := c.queryRow(ctx, q, args...).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// affected reports whether a statement changed at least one row.
+func affected(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("rows affected: %w", err)
+	}
+	return n > 0, nil
+}
+
+// page returns the LIMIT/OFFSET clause of p; a zero Limit means all rows.
+func page(p barong.Page) (string, []any) {
+	if p.Limit <= 0 {
+		return "", nil
+	}
+	off := p.Offset()
+	if off < 0 {
+		off = 0
+	}
+	return " LIMIT ? OFFSET ?", []any{p.Limit, off}
+}
+
+// orderBy returns the ORDER BY clause for o after checking the column
+// against allowed (never interpolating caller input); ties break by id.
+func orderBy(o barong.Order, allowed []string) (string, error) {
+	col := o.By
+	if col == "" {
+		col = "id"
+	}
+	ok := false
+	for _, a := range allowed {
+		if a == col {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return "", fmt.Errorf("cannot order by %q", o.By)
+	}
+	dir := " ASC"
+	if o.Desc {
+		dir = " DESC"
+	}
+	if col == "id" {
+		return " ORDER BY id" + dir, nil
+	}
+	return " ORDER BY " + col + dir + ", id" + dir, nil
+}
+
+// where collects AND-ed conditions and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// placeholders returns "?, ?, ..." for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// nullStr stores "" as NULL.
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullInt stores 0 as NULL.
+func nullInt(i int64) any {
+	if i == 0 {
+		return nil
+	}
+	return i
+}
+
+// str scans a nullable text column; NULL becomes "".
+type str struct{ p *string }
+
+func (s str) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*s.p = ""
+	case string:
+		*s.p = v
+	case []byte:
+		*s.p = string(v)
+	default:
+		return fmt.Errorf("scan %T into string", src)
+	}
+	return nil
+}
+
+// date scans a nullable DATE (or SQLite text) column as YYYY-MM-DD.
+type date struct{ p *string }
+
+func (d date) Scan(src any) error {
+	if t, ok := src.(time.Time); ok {
+		*d.p = t.Format(time.DateOnly)
+		return nil
+	}
+	return str(d).Scan(src)
+}
+
+// integer scans a nullable integer column; NULL becomes 0.
+type integer struct{ p *int64 }
+
+func (n integer) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*n.p = 0
+	case int64:
+		*n.p = v
+	case int32:
+		*n.p = int64(v)
+	case []byte, string:
+		i, err := strconv.ParseInt(strOf(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("scan integer: %w", err)
+		}
+		*n.p = i
+	default:
+		return fmt.Errorf("scan %T into int64", src)
+	}
+	return nil
+}
+
+func strOf(v any) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	s, _ := v.(string)
+	return s
+}
+
+// timestamp scans a timestamp column into UTC; SQLite stores text.
+type timestamp struct{ p *time.Time }
+
+func (t timestamp) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		*t.p = v.UTC()
+		return nil
+	case string, []byte:
+		s := strOf(v)
+		for _, layout := range []string{sqliteTime, time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
+			if p, err := time.Parse(layout, s); err == nil {
+				*t.p = p.UTC()
+				return nil
+			}
+		}
+		return fmt.Errorf("scan timestamp %q: unknown format", s)
+	}
+	return fmt.Errorf("scan %T into time", src)
+}
+
+// nullTime scans a nullable timestamp column; NULL becomes nil.
+type nullTime struct{ p **time.Time }
+
+func (t nullTime) Scan(src any) error {
+	if src == nil {
+		*t.p = nil
+		return nil
+	}
+	var v time.Time
+	if err := (timestamp{&v}).Scan(src); err != nil {
+		return err
+	}
+	*t.p = &v
+	return nil
+}

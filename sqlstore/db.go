@@ -1,0 +1,206 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/barong-go/barong"
+)
+
+// Options configure a DB.
+type Options struct {
+	// Cipher encrypts profile names, date of birth and address, phone
+	// numbers, document numbers and API-key secrets. Writing or reading
+	// such a field without a Cipher fails; everything else works.
+	Cipher barong.Cipher
+	// CRC32Salt salts the search indexes of phone and document numbers.
+	CRC32Salt string
+	// Logger receives the store's few logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now. Stored times are truncated to
+	// the second.
+	Now func() time.Time
+	// MaxOpenConns caps the pool (the read pool on an SQLite file, whose
+	// writer has one connection); 0 means 20 (4 SQLite readers). Idle
+	// connections are kept up to the same number.
+	MaxOpenConns int
+	// ConnMaxIdleTime closes connections idle that long; 0 means 5 min.
+	// SQLite connections are never closed for idleness.
+	ConnMaxIdleTime time.Duration
+	// ConnMaxLifetime recycles Postgres/MySQL connections; 0 means 1 h.
+	ConnMaxLifetime time.Duration
+}
+
+func (o Options) maxOpen(def int) int {
+	if o.MaxOpenConns > 0 {
+		return o.MaxOpenConns
+	}
+	return def
+}
+
+// DB is the SQL store on SQLite, PostgreSQL or MySQL/MariaDB. Its Queries
+// methods run on the pool, one statement each; InTx runs a transaction.
+type DB struct {
+	queries
+	read, write *sql.DB
+	d           *dialect
+	log         *slog.Logger
+	clock       func() time.Time
+	signal      chan struct{}
+	deliverMu   sync.Mutex // serializes DeliverOutbox on SQLite
+}
+
+// Compile-time checks of the root interfaces.
+var (
+	_ barong.Store        = (*DB)(nil)
+	_ barong.SessionStore = (*DB)(nil)
+	_ barong.KV           = (*DB)(nil)
+	_ barong.Tx           = (*tx)(nil)
+)
+
+// Open connects to the database at url: "sqlite:PATH" (the directory is
+// created; "sqlite::memory:" for a private in-memory database),
+// "postgres://..." / "postgresql://..." or "mysql://user:pass@host:port/db".
+// It does not migrate; call Migrate.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	name, read, write, err := openPools(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{
+		read:   read,
+		write:  write,
+		d:      &dialect{name: name},
+		log:    opts.Logger,
+		signal: make(chan struct{}, 1),
+	}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	db.clock = func() time.Time { return now().UTC().Truncate(time.Second) }
+	db.queries = queries{
+		r:      conn{q: read, d: db.d},
+		w:      conn{q: write, d: db.d},
+		now:    db.clock,
+		cipher: opts.Cipher,
+		salt:   opts.CRC32Salt,
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", redactURL(url), err)
+	}
+	db.log.Debug("database opened", "dialect", name, "url", redactURL(url))
+	return db, nil
+}
+
+// Dialect is "sqlite", "postgres" or "mysql".
+func (db *DB) Dialect() string { return db.d.name }
+
+// Now is the store's clock, truncated to the second, in UTC.
+func (db *DB) Now() time.Time { return db.clock() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	if db.read != db.write {
+		if err := db.read.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stats are the statistics of the (read) pool.
+func (db *DB) Stats() sql.DBStats { return db.read.Stats() }
+
+// Close closes the pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// transact runs fn in a database transaction on the write pool, committing
+// when fn returns nil and rolling back otherwise, also when fn panics. It is
+// the only place that begins, commits and rolls back.
+func (db *DB) transact(ctx context.Context, fn func(*sql.Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+			db.log.Warn("rollback failed", "err", err)
+		}
+	}()
+	if err := fn(sqlTx); err != nil {
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction and commits when it returns nil; fn's error
+// is returned unchanged. Events emitted in fn are in the outbox after the
+// commit, and OutboxSignal is signalled. On SQLite the transaction holds the
+// single writer connection: fn must not write through the DB itself (only
+// through the Tx) nor start another InTx.
+func (db *DB) InTx(ctx context.Context, fn func(barong.Tx) error) error {
+	var emitted bool
+	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
+		t := &tx{at: db.clock()}
+		c := conn{q: sqlTx, d: db.d}
+		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt}
+		err := fn(t)
+		emitted = t.emitted
+		return err
+	})
+	if err == nil && emitted {
+		db.notify()
+	}
+	return err
+}
+
+// tx is the barong.Tx of InTx.
+type tx struct {
+	queries
+	at      time.Time
+	emitted bool
+}
+
+// Now is the transaction's clock, fixed when it began.
+func (t *tx) Now() time.Time { return t.at }
+
+// Emit writes ev to the outbox in this transaction.
+func (t *tx) Emit(ctx context.Context, ev barong.Event) error {
+	body, err := eventBody(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := t.w.exec(ctx, `INSERT INTO outbox (name, body, created_at) VALUES (?, ?, ?)`,
+		ev.Name, string(body), t.at); err != nil {
+		return fmt.Errorf("emit %s: %w", ev.Name, err)
+	}
+	t.emitted = true
+	return nil
+}

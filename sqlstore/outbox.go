@@ -1,0 +1,140 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/barong-go/barong"
+)
+
+// eventBody is the JSON object of an event: the payload's members, then
+// "name" as the last member, as Barong orders it.
+func eventBody(ev barong.Event) ([]byte, error) {
+	if ev.Name == "" {
+		return nil, errors.New("emit: event without a name")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	payload := ev.Payload
+	if payload == nil {
+		payload = struct{}{}
+	}
+	if err := enc.Encode(payload); err != nil {
+		return nil, fmt.Errorf("emit %s: marshal payload: %w", ev.Name, err)
+	}
+	obj := bytes.TrimSpace(buf.Bytes())
+	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
+		return nil, fmt.Errorf("emit %s: payload %T is not a JSON object", ev.Name, ev.Payload)
+	}
+	name, err := json.Marshal(ev.Name)
+	if err != nil {
+		return nil, fmt.Errorf("emit %s: %w", ev.Name, err)
+	}
+	out := make([]byte, 0, len(obj)+len(name)+9)
+	out = append(out, obj[:len(obj)-1]...)
+	if len(bytes.TrimSpace(obj[1:len(obj)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"name":`...)
+	out = append(out, name...)
+	return append(out, '}'), nil
+}
+
+// OutboxSignal is signalled after every commit of a transaction that
+// emitted events, so the relay can deliver at once rather than at its next
+// poll. The channel has a buffer of one and is never closed.
+func (db *DB) OutboxSignal() <-chan struct{} { return db.signal }
+
+func (db *DB) notify() {
+	select {
+	case db.signal <- struct{}{}:
+	default:
+	}
+}
+
+// DeliverOutbox hands up to limit of the oldest outbox events, in id order,
+// to deliver, stops at the first error, deletes the delivered events and
+// returns how many were delivered together with deliver's error. On
+// Postgres and MySQL the events are locked (FOR UPDATE) for the whole
+// delivery, so concurrent deliverers in any number of processes take turns
+// and never deliver an event twice. SQLite serves one process: deliverers
+// take turns on a mutex and the single writer is not held while deliver
+// runs. Delivery is at least once: an event whose deletion fails to commit
+// is delivered again.
+func (db *DB) DeliverOutbox(ctx context.Context, limit int, deliver func(context.Context, barong.OutboxEvent) error) (int, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	if db.d.name == DialectSQLite {
+		db.deliverMu.Lock()
+		defer db.deliverMu.Unlock()
+		events, err := selectOutbox(ctx, conn{q: db.read, d: db.d}, limit, "")
+		if err != nil {
+			return 0, err
+		}
+		n, derr := deliverEach(ctx, events, deliver)
+		if err := deleteOutbox(ctx, conn{q: db.write, d: db.d}, events[:n]); err != nil {
+			return n, errors.Join(derr, err)
+		}
+		return n, derr
+	}
+	var n int
+	var derr error
+	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
+		c := conn{q: sqlTx, d: db.d}
+		events, err := selectOutbox(ctx, c, limit, db.d.forUpdate())
+		if err != nil {
+			return err
+		}
+		n, derr = deliverEach(ctx, events, deliver)
+		return deleteOutbox(ctx, c, events[:n])
+	})
+	if err != nil {
+		return n, errors.Join(derr, err)
+	}
+	return n, derr
+}
+
+func selectOutbox(ctx context.Context, c conn, limit int, lock string) ([]barong.OutboxEvent, error) {
+	events, err := list(ctx, c, func(s scanner) (barong.OutboxEvent, error) {
+		var ev barong.OutboxEvent
+		var body string
+		err := s.Scan(&ev.ID, &ev.Name, &body, timestamp{&ev.CreatedAt})
+		ev.Body = []byte(body)
+		return ev, err
+	}, "SELECT id, name, body, created_at FROM outbox ORDER BY id LIMIT ?"+lock, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return events, nil
+}
+
+func deliverEach(ctx context.Context, events []barong.OutboxEvent, deliver func(context.Context, barong.OutboxEvent) error) (int, error) {
+	for i, ev := range events {
+		if err := deliver(ctx, ev); err != nil {
+			return i, fmt.Errorf("deliver outbox event %d (%s): %w", ev.ID, ev.Name, err)
+		}
+	}
+	return len(events), nil
+}
+
+// deleteOutbox deletes delivered events by id (never by id range: an older
+// event of a transaction still open may sit between them).
+func deleteOutbox(ctx context.Context, c conn, events []barong.OutboxEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	ids := make([]any, len(events))
+	for i, ev := range events {
+		ids[i] = ev.ID
+	}
+	if _, err := c.exec(ctx, "DELETE FROM outbox WHERE id IN ("+placeholders(len(ids))+")", ids...); err != nil {
+		return fmt.Errorf("delete delivered outbox events: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/barong-go/barong"
+)
+
+// hashID is the stored key of a session: hex SHA-256 of the cookie value,
+// so a leaked table does not leak usable cookies.
+func hashID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// expiry is now + ttl rounded up to the second (stored times are whole
+// seconds, and a record must not expire early); ttl <= 0 is nil, no expiry.
+func expiry(now time.Time, ttl time.Duration) *time.Time {
+	if ttl <= 0 {
+		return nil
+	}
+	t := now.Add(ttl)
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		t = r.Add(time.Second)
+	}
+	return &t
+}
+
+// sessionExpiry turns a session lifetime into its expiry; sessions always
+// expire, so a non-positive ttl is refused.
+func sessionExpiry(now time.Time, ttl time.Duration) (time.Time, error) {
+	exp := expiry(now, ttl)
+	if exp == nil {
+		return time.Time{}, fmt.Errorf("session ttl must be positive, got %s", ttl)
+	}
+	return *exp, nil
+}
+
+// CreateSession stores s for ttl; only the hash of s.ID is kept.
+// s.CreatedAt is set when zero.
+func (db *DB) CreateSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {
+	if s.ID == "" {
+		return errors.New("create session: empty id")
+	}
+	now := db.clock()
+	exp, err := sessionExpiry(now, ttl)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now
+	}
+	if _, err := db.w.exec(ctx, `INSERT INTO sessions (id_hash, uid, user_ip, user_agent, csrf_token, expire_time,
+		expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		hashID(s.ID), s.UID, s.UserIP, s.UserAgent, s.CSRFToken, s.ExpireTime, exp, s.CreatedAt); err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// Session returns the session with cookie value id, or ErrNotFound when it
+// is unknown or its record expired. Checking ExpireTime (the idle timeout)
+// is the caller's job.
+func (db *DB) Session(ctx context.Context, id string) (*barong.Session, error) {
+	s := barong.Session{ID: id}
+	err := db.r.queryRow(ctx, `SELECT uid, user_ip, user_agent, csrf_token, expire_time, created_at FROM sessions
+		WHERE id_hash = ? AND expires_at > ?`, hashID(id), db.clock()).
+		Scan(&s.UID, &s.UserIP, &s.UserAgent, &s.CSRFToken, &s.ExpireTime, timestamp{&s.CreatedAt})
+	if err != nil {
+		return nil, notFound(err, "session")
+	}
+	return &s, nil
+}
+
+// TouchSession stores s.ExpireTime and extends the record's lifetime to
+// ttl from now; ErrNotFound when the session is gone.
+func (db *DB) TouchSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {
+	now := db.clock()
+	exp, err := sessionExpiry(now, ttl)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	h := hashID(s.ID)
+	n, err := affected(db.w.exec(ctx, `UPDATE sessions SET expire_time = ?, expires_at = ? WHERE id_hash = ? AND expires_at > ?`,
+		s.ExpireTime, exp, h, now))
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	if n {
+		return nil
+	}
+	// MySQL reports 0 rows when nothing changed (a second touch within
+	// the same second): check the session still exists.
+	ok, err := exists(ctx, db.w, "SELECT 1 FROM sessions WHERE id_hash = ? AND expires_at > ?", h, now)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("touch session: %w", barong.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteSession deletes a session; an unknown id is not an error.
+func (db *DB) DeleteSession(ctx context.Context, id string) error {
+	if _, err := db.w.exec(ctx, "DELETE FROM sessions WHERE id_hash = ?", hashID(id)); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions deletes every session of uid except exceptID ("" for
+// none).
+func (db *DB) DeleteUserSessions(ctx context.Context, uid, exceptID string) error {
+	var err error
+	if exceptID == "" {
+		_, err = db.w.exec(ctx, "DELETE FROM sessions WHERE uid = ?", uid)
+	} else {
+		_, err = db.w.exec(ctx, "DELETE FROM sessions WHERE uid = ? AND id_hash <> ?", uid, hashID(exceptID))
+	}
+	if err != nil {
+		return fmt.Errorf("delete sessions of %s: %w", uid, err)
+	}
+	return nil
+}
+
+// DeleteAllSessions deletes every session of every user (an enabled
+// blocklogin restriction, reference §3.5).
+func (db *DB) DeleteAllSessions(ctx context.Context) error {
+	if _, err := db.w.exec(ctx, "DELETE FROM sessions"); err != nil {
+		return fmt.Errorf("delete all sessions: %w", err)
+	}
+	return nil
+}
+
+// PurgeExpired deletes expired sessions and KV entries. Expired rows are
+// already invisible; this reclaims their space.
+func (db *DB) PurgeExpired(ctx context.Context) error {
+	now := db.clock()
+	if _, err := db.w.exec(ctx, "DELETE FROM sessions WHERE expires_at <= ?", now); err != nil {
+		return fmt.Errorf("purge expired sessions: %w", err)
+	}
+	if _, err := db.w.exec(ctx, "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", now); err != nil {
+		return fmt.Errorf("purge expired keys: %w", err)
+	}
+	return nil
+}

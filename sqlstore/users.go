@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/barong-go/barong"
+)
+
+const userCols = `id, uid, username, email, password_digest, role, data, level, otp, state, referral_id, created_at, updated_at`
+
+// userOrderCols are the columns ListUsers may sort by.
+var userOrderCols = []string{"id", "uid", "username", "email", "role", "level", "otp", "state", "referral_id", "created_at", "updated_at"}
+
+func scanUser(s scanner) (barong.User, error) {
+	var u barong.User
+	err := s.Scan(&u.ID, &u.UID, str{&u.Username}, &u.Email, &u.PasswordDigest, &u.Role, str{&u.Data},
+		&u.Level, &u.OTP, &u.State, integer{&u.ReferralID}, timestamp{&u.CreatedAt}, timestamp{&u.UpdatedAt})
+	return u, err
+}
+
+func (q queries) userBy(ctx context.Context, cond string, arg any) (*barong.User, error) {
+	u, err := scanUser(q.r.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE "+cond, arg))
+	if err != nil {
+		return nil, notFound(err, "user %v", arg)
+	}
+	return &u, nil
+}
+
+// UserByID finds a user by id.
+func (q queries) UserByID(ctx context.Context, id int64) (*barong.User, error) {
+	return q.userBy(ctx, "id = ?", id)
+}
+
+// UserByUID finds a user by uid.
+func (q queries) UserByUID(ctx context.Context, uid string) (*barong.User, error) {
+	return q.userBy(ctx, "uid = ?", uid)
+}
+
+// UserByEmail finds a user by e-mail, case-insensitively.
+func (q queries) UserByEmail(ctx context.Context, email string) (*barong.User, error) {
+	return q.userBy(ctx, q.r.d.ciEqual("email"), email)
+}
+
+// UserByUsername finds a user by username.
+func (q queries) UserByUsername(ctx context.Context, username string) (*barong.User, error) {
+	return q.userBy(ctx, "username = ?", username)
+}
+
+// CountUsers counts all users.
+func (q queries) CountUsers(ctx context.Context) (int64, error) {
+	n, err := count(ctx, q.r, "SELECT COUNT(*) FROM users")
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// CreateUser inserts u; an empty Role or State gets Barong's default
+// (member, pending).
+func (q queries) CreateUser(ctx context.Context, u *barong.User) error {
+	if u.Role == "" {
+		u.Role = barong.RoleMember
+	}
+	if u.State == "" {
+		u.State = barong.StatePending
+	}
+	now := q.now()
+	id, err := q.w.insert(ctx, `INSERT INTO users (uid, username, email, password_digest, role, data, level, otp, state,
+		referral_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.UID, nullStr(u.Username), u.Email, u.PasswordDigest, u.Role, nullStr(u.Data), u.Level, u.OTP, u.State,
+		nullInt(u.ReferralID), now, now)
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
+	return nil
+}
+
+// UpdateUser writes every column of u.
+func (q queries) UpdateUser(ctx context.Context, u *barong.User) error {
+	now := q.now()
+	n, err := affected(q.w.exec(ctx, `UPDATE users SET uid = ?, username = ?, email = ?, password_digest = ?, role = ?,
+		data = ?, level = ?, otp = ?, state = ?, referral_id = ?, updated_at = ? WHERE id = ?`,
+		u.UID, nullStr(u.Username), u.Email, u.PasswordDigest, u.Role, nullStr(u.Data), u.Level, u.OTP, u.State,
+		nullInt(u.ReferralID), now, u.ID))
+	if err := q.updated(ctx, n, err, "users", u.ID); err != nil {
+		return err
+	}
+	u.UpdatedAt = now
+	return nil
+}
+
+// UIDTaken reports whether a user or a service account has uid.
+func (q queries) UIDTaken(ctx context.Context, uid string) (bool, error) {
+	ok, err := exists(ctx, q.r, `SELECT 1 FROM users WHERE uid = ?
+		UNION ALL SELECT 1 FROM service_accounts WHERE uid = ? LIMIT 1`, uid, uid)
+	if err != nil {
+		return false, fmt.Errorf("uid taken: %w", err)
+	}
+	return ok, nil
+}
+
+// ListUsers returns a page of users matching f and the number of all
+// matches. Email matches case-insensitively; Country is a profile's
+// country; the label filter matches a label of any scope unless LabelScope
+// is set; From and To bound RangeField (created_at or updated_at), both
+// inclusive. The default order is by id.
+func (q queries) ListUsers(ctx context.Context, f barong.UserFilter) ([]barong.User, int64, error) {
+	var w where
+	if f.UID != "" {
+		w.add("uid = ?", f.UID)
+	}
+	if f.Email != "" {
+		w.add(q.r.d.ciEqual("email"), f.Email)
+	}
+	if f.Username != "" {
+		w.add("username = ?", f.Username)
+	}
+	if f.Role != "" {
+		w.add("role = ?", f.Role)
+	}
+	if f.State != "" {
+		w.add("state = ?", f.State)
+	}
+	if f.Level != nil {
+		w.add("level = ?", *f.Level)
+	}
+	if f.Country != "" {
+		w.add("id IN (SELECT user_id FROM profiles WHERE country = ?)", f.Country)
+	}
+	if f.LabelKey != "" || f.LabelValue != "" {
+		cond, args := `"key" = ? AND value = ?`, []any{f.LabelKey, f.LabelValue}
+		if f.LabelScope != "" {
+			cond += " AND scope = ?"
+			args = append(args, f.LabelScope)
+		}
+		w.add("id IN (SELECT user_id FROM labels WHERE "+cond+")", args...)
+	}
+	col := "created_at"
+	if f.RangeField == "updated_at" || f.RangeField == "updated" {
+		col = "updated_at"
+	}
+	if !f.From.IsZero() {
+		w.add(col+" >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		w.add(col+" <= ?", f.To)
+	}
+	order, err := orderBy(f.Order, userOrderCols)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	total, err := count(ctx, q.r, "SELECT COUNT(*) FROM users"+w.String(), w.args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", err)
+	}
+	limit, largs := page(f.Page)
+	users, err := list(ctx, q.r, scanUser, "SELECT "+userCols+" FROM users"+w.String()+order+limit,
+		append(w.args, largs...)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	return users, total, nil
+}
