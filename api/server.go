@@ -11,6 +11,8 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/authz"
+	"github.com/barong-go/barong/token"
 )
 
 // Config holds the HTTP settings.
@@ -61,6 +63,8 @@ type Geetest interface {
 type Server struct {
 	cfg      Config
 	app      *app.Service
+	authz    *authz.Engine
+	keys     *token.Keyring
 	sessions barong.SessionStore
 	meter    PasswordMeter
 	geetest  Geetest
@@ -74,6 +78,8 @@ type Server struct {
 // Deps are the services of the server.
 type Deps struct {
 	App      *app.Service
+	Authz    *authz.Engine
+	Keys     *token.Keyring
 	Sessions barong.SessionStore
 	Meter    PasswordMeter
 	Geetest  Geetest
@@ -92,15 +98,25 @@ func New(cfg Config, d Deps) *Server {
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 10 << 20
 	}
-	s := &Server{cfg: cfg, app: d.App, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
+	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
 		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux()}
 	s.registerIdentity()
 	s.registerPublic()
+	s.registerResourceUsers()
+	s.registerResourceLabels()
+	s.registerResourceProfiles()
+	s.registerResourcePhones()
+	s.registerResourceDocuments()
+	s.registerResourceOtp()
+	s.registerResourceApiKeys()
+	s.registerResourceDataStorage()
+	s.registerResourceServiceAccounts()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	}
 	s.mux.HandleFunc("/", s.notFound)
+	s.mux.HandleFunc("/api/v2/auth/", s.handleAuthz)
 	for _, fam := range []string{"identity", "public", "resource", "admin", "management"} {
 		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.notFound)
 		s.mux.HandleFunc("/api/v2/"+fam+"/", s.notFound)
@@ -114,6 +130,11 @@ func (s *Server) handle(family, method, path, summary string, h handlerFunc) {
 	wrapped := s.wrap(h)
 	s.mux.HandleFunc(method+" /api/v2/auth/"+family+path, wrapped)
 	s.mux.HandleFunc(method+" /api/v2/"+family+path, wrapped)
+}
+
+// handleAuth registers a handler of an authenticated family.
+func (s *Server) handleAuth(family, method, path, summary string, h callerHandler) {
+	s.handle(family, method, path, summary, s.authenticated(family, h))
 }
 
 // wrap turns a handlerFunc into an http.HandlerFunc that renders errors.

@@ -162,3 +162,6 @@ func (s *Service) recordAlone(ctx context.Context, userID int64, c Client, topic
 		s.log.ErrorContext(ctx, "record activity", slog.Any("error", err))
 	}
 }
+
+// Store returns the store (for read-only lookups by the HTTP layer).
+func (s *Service) Store() barong.Store { return s.store }

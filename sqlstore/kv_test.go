@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
+// TestKV runs alone: PurgeExpired with its fake clock would remove other
+// tests' rows from the shared databases.
 func TestKV(t *testing.T) {
-	t.Parallel()
 	forEachDBClock(t, func(t *testing.T, db *DB, clock *fakeClock) {
 		ctx := context.Background()
 		key := unique("reset_password_")

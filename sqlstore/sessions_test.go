@@ -8,8 +8,9 @@ import (
 	"github.com/barong-go/barong"
 )
 
+// TestSessions runs alone: PurgeExpired with its fake clock would remove other
+// tests' rows from the shared databases.
 func TestSessions(t *testing.T) {
-	t.Parallel()
 	forEachDBClock(t, func(t *testing.T, db *DB, clock *fakeClock) {
 		ctx := context.Background()
 		uid := "ID" + unique("")[:10]

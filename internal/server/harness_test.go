@@ -216,3 +216,24 @@ func (ts *testServer) signUp(t *testing.T, email string) (*client, map[string]an
 	c.csrf, _ = m["csrf_token"].(string)
 	return c, m
 }
+
+// activate makes the user active with level 1, as a confirmed e-mail does,
+// writing the rows directly.
+func (ts *testServer) activate(t *testing.T, email string) *barong.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := ts.DB.UserByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.DB.CreateLabel(ctx, &barong.Label{UserID: u.ID, Key: "email", Value: "verified", Scope: "private"}); err != nil {
+		t.Fatal(err)
+	}
+	u.State, u.Level = "active", 1
+	if err := ts.DB.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+const res = "/api/v2/auth/resource"

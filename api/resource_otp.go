@@ -1,0 +1,4 @@
+package api
+
+// registerResourceOtp adds the resource endpoints of this group.
+func (s *Server) registerResourceOtp() {}
