@@ -114,5 +114,3 @@ func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 }
-
-
