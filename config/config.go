@@ -136,6 +136,11 @@ type CaptchaConfig struct {
 	GeetestKey         string // BARONG_GEETEST_KEY (secret)
 	RecaptchaSiteKey   string // BARONG_RECAPTCHA_SITE_KEY
 	RecaptchaSecretKey string // BARONG_RECAPTCHA_SECRET_KEY (secret)
+	// RecaptchaVerifyURL is the siteverify endpoint (BARONG_RECAPTCHA_VERIFY_URL).
+	RecaptchaVerifyURL string
+	// GeetestAPIURL is the GeeTest API base, e.g. http://api.geetest.com
+	// (BARONG_GEETEST_API_URL); /register.php and /validate.php are appended.
+	GeetestAPIURL string
 }
 
 // VaultConfig is the optional HashiCorp Vault.
@@ -179,6 +184,7 @@ type KYCConfig struct {
 type Auth0Config struct {
 	Auth0Domain   string // BARONG_AUTH0_DOMAIN (host, no scheme)
 	Auth0ClientID string // BARONG_AUTH0_CLIENT_ID
+	Auth0JWKSURL  string // BARONG_AUTH0_JWKS_URL (barong-go addition)
 }
 
 // StorageConfig is where uploaded documents go.

@@ -124,6 +124,10 @@ var options = []option{
 	{names: []string{"BARONG_GEETEST_ID"}, secret: true, field: func(c *Config) any { return &c.GeetestID }},
 	{names: []string{"BARONG_GEETEST_KEY"}, secret: true, field: func(c *Config) any { return &c.GeetestKey }},
 	{names: []string{"BARONG_RECAPTCHA_SITE_KEY"}, field: func(c *Config) any { return &c.RecaptchaSiteKey }},
+	// barong-go additions: the captcha providers' endpoints (defaults are
+	// Google's and GeeTest's public APIs).
+	{names: []string{"BARONG_RECAPTCHA_VERIFY_URL"}, field: func(c *Config) any { return &c.RecaptchaVerifyURL }},
+	{names: []string{"BARONG_GEETEST_API_URL"}, field: func(c *Config) any { return &c.GeetestAPIURL }},
 	{names: []string{"BARONG_RECAPTCHA_SECRET_KEY"}, secret: true,
 		field: func(c *Config) any { return &c.RecaptchaSecretKey }},
 
@@ -163,6 +167,9 @@ var options = []option{
 	// Auth0.
 	{names: []string{"BARONG_AUTH0_DOMAIN"}, field: func(c *Config) any { return &c.Auth0Domain }},
 	{names: []string{"BARONG_AUTH0_CLIENT_ID"}, field: func(c *Config) any { return &c.Auth0ClientID }},
+	// barong-go addition: where the Auth0 signing keys are fetched (default
+	// https://<BARONG_AUTH0_DOMAIN>/.well-known/jwks.json).
+	{names: []string{"BARONG_AUTH0_JWKS_URL"}, field: func(c *Config) any { return &c.Auth0JWKSURL }},
 
 	// Storage.
 	{names: []string{"BARONG_STORAGE_PROVIDER"}, def: "local", fold: true,

@@ -152,8 +152,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_PASSWORD_REGEXP: %w", err)
 	}
-	verifier, err := captcha.New(captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
-		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey}, nil, log)
+	ccfg := captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
+		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey,
+		SiteverifyURL: cfg.RecaptchaVerifyURL}
+	if base := strings.TrimRight(cfg.GeetestAPIURL, "/"); base != "" {
+		ccfg.GeetestValidateURL, ccfg.GeetestRegisterURL = base+"/validate.php", base+"/register.php"
+	}
+	verifier, err := captcha.New(ccfg, nil, log)
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
 	}
@@ -207,7 +212,7 @@ func appConfig(cfg *config.Config) app.Config {
 		Rules:                       rules, CaptchaProtected: protected,
 		Throttle: app.ThrottleConfig{Enabled: cfg.LoginThrottleEnabled, MaxPerAccount: cfg.LoginThrottleMaxAttempts,
 			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, Window: cfg.LoginThrottleWindow},
-		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID},
+		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID, JWKSURL: cfg.Auth0JWKSURL},
 		MaskEventPII: cfg.EventAPIMaskPII,
 		BcryptCost:   BcryptCost,
 	}
