@@ -29,7 +29,8 @@ type Relay struct {
 	// BestEffort sinks are tried once per event; failures are logged (mail).
 	BestEffort []Sink
 	Logger     *slog.Logger
-	// Poll is the interval between attempts when idle or failing.
+	// Poll is the interval between attempts when idle; failures back off
+	// up to 4 s, so an event reaches the broker within 5 s of its return.
 	Poll time.Duration
 }
 
@@ -49,7 +50,7 @@ func (r *Relay) Run(ctx context.Context) {
 		switch {
 		case err != nil:
 			wait = backoff
-			backoff = min(backoff*2, 30*time.Second)
+			backoff = min(backoff*2, 4*time.Second)
 		case n == 100:
 			wait = 0
 			backoff = poll

@@ -66,6 +66,8 @@ type BackendConfig struct {
 	DatabaseURL string
 	// RedisURL enables Redis for sessions, counters and tokens; "" = database (BARONG_REDIS_URL).
 	RedisURL string
+	// RedisPrefix namespaces every Redis key (BARONG_REDIS_PREFIX, default "barong:").
+	RedisPrefix string
 	// RedisCluster selects Redis cluster mode (BARONG_REDIS_CLUSTER).
 	RedisCluster bool
 	// RedisPassword is the cluster-mode password (BARONG_REDIS_PASSWORD, secret).

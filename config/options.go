@@ -67,6 +67,9 @@ var options = []option{
 		fallback: databaseFallback, field: func(c *Config) any { return &c.DatabaseURL }},
 	{names: []string{"BARONG_REDIS_URL"}, url: true, check: checkRedisURL,
 		field: func(c *Config) any { return &c.RedisURL }},
+	// barong-go addition: namespace of every Redis key, so several
+	// deployments can share one Redis.
+	{names: []string{"BARONG_REDIS_PREFIX"}, def: "barong:", field: func(c *Config) any { return &c.RedisPrefix }},
 	{names: []string{"BARONG_REDIS_CLUSTER"}, def: "false", field: func(c *Config) any { return &c.RedisCluster }},
 	{names: []string{"BARONG_REDIS_PASSWORD"}, secret: true, field: func(c *Config) any { return &c.RedisPassword }},
 	{names: []string{"EVENT_API_RABBITMQ_URL"}, url: true, check: checkAMQPURL, fallback: rabbitMQFallback,

@@ -16,13 +16,14 @@ import (
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
+	"github.com/barong-go/barong/internal/testenv"
 )
 
 // testServer is a full barong-go over httptest with its own SQLite database.
 type testServer struct {
 	*server.Server
 	URL string
-	t   *testing.T
+	t   testing.TB
 }
 
 // newServer starts barong-go with env on top of test defaults. The relay is
@@ -30,6 +31,13 @@ type testServer struct {
 func newServer(t *testing.T, env map[string]string) *testServer {
 	t.Helper()
 	server.BcryptCost = 4
+	return newServerTB(t, env)
+}
+
+// newServerTB is newServer for tests and benchmarks, at the current
+// server.BcryptCost.
+func newServerTB(t testing.TB, env map[string]string) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	base := map[string]string{
 		"BARONG_DATABASE_URL":        "sqlite:" + filepath.Join(dir, "barong.db"),
@@ -63,7 +71,7 @@ func newServer(t *testing.T, env map[string]string) *testServer {
 	return &testServer{Server: srv, URL: hs.URL, t: t}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w *testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
@@ -108,6 +116,12 @@ func (r *response) errors() []string {
 
 // do sends method path with a JSON body (nil for none).
 func (c *client) do(t *testing.T, method, path string, body any) *response {
+	t.Helper()
+	return c.doTB(t, method, path, body)
+}
+
+// doTB is do for tests and benchmarks.
+func (c *client) doTB(t testing.TB, method, path string, body any) *response {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -237,3 +251,28 @@ func (ts *testServer) activate(t *testing.T, email string) *barong.User {
 }
 
 const res = "/api/v2/auth/resource"
+
+// newServerSharing starts a second server on the same database, keys and
+// environment as ts: another process of the same deployment.
+func newServerSharing(t *testing.T, ts *testServer, env map[string]string) *testServer {
+	t.Helper()
+	e := map[string]string{
+		"BARONG_DATABASE_URL":        ts.Config.DatabaseURL,
+		"JWT_PRIVATE_KEY_PATH":       ts.Config.JWTPrivateKeyPath,
+		"BARONG_ENCRYPTION_KEY_PATH": ts.Config.EncryptionKeyPath,
+	}
+	for k, v := range env {
+		e[k] = v
+	}
+	return newServer(t, e)
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func testenvDatabase(t *testing.T, dialect string) string { return testenv.Database(t, dialect) }

@@ -146,7 +146,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		if s.Redis, err = redisstore.Open(ctx, cfg.RedisURL, log); err != nil {
 			return nil, fmt.Errorf("BARONG_REDIS_URL: %w", err)
 		}
-		sessions, kv = s.Redis.Sessions("barong:"), s.Redis.KV("barong:")
+		sessions, kv = s.Redis.Sessions(cfg.RedisPrefix), s.Redis.KV(cfg.RedisPrefix)
 	}
 	policy, err := password.NewPolicy(cfg.PasswordRegexp, cfg.PasswordMinEntropy, cfg.PasswordUseDictionary)
 	if err != nil {
@@ -209,7 +209,7 @@ func appConfig(cfg *config.Config) app.Config {
 		AppName: cfg.AppName, Domain: cfg.Domain, UIDPrefix: cfg.UIDPrefix,
 		SessionExpire: cfg.SessionExpireTime, JWTExpire: cfg.JWTExpireTime,
 		FirstRegistrationSuperadmin: cfg.FirstRegistrationSuperadmin,
-		Rules:                       rules, CaptchaProtected: protected,
+		Rules:                       rules, CaptchaProtected: protected, UserStorageTitles: cfg.App.UserStorageTitles,
 		Throttle: app.ThrottleConfig{Enabled: cfg.LoginThrottleEnabled, MaxPerAccount: cfg.LoginThrottleMaxAttempts,
 			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, Window: cfg.LoginThrottleWindow},
 		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID, JWKSURL: cfg.Auth0JWKSURL},
