@@ -255,7 +255,7 @@ func (s *Server) registerGeneral(family string) {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusCreated, object{{"entropy", entropyNumber(s.meter.Entropy(pw))}})
+		writeJSON(w, http.StatusCreated, object{{"entropy", s.meter.Score(pw)}})
 		return nil
 	})
 }

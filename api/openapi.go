@@ -1,26 +1,10 @@
 package api
 
 import (
-	"encoding/json"
-	"math"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 )
-
-// entropyNumber renders a float as Ruby's Float#to_json does: integral
-// values keep ".0" (20.0), others use the shortest representation.
-func entropyNumber(f float64) json.Number {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return "0.0"
-	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eE") {
-		s += ".0"
-	}
-	return json.Number(s)
-}
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 

@@ -12,6 +12,7 @@ import (
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/authz"
+	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/token"
 )
 
@@ -51,7 +52,8 @@ type VersionInfo struct {
 
 // PasswordMeter gives the entropy figure of /password/validate.
 type PasswordMeter interface {
-	Entropy(pw string) float64
+	// Score marshals as Ruby rendered the entropy (6, 15.5, 14.0).
+	Score(pw string) password.Score
 }
 
 // Geetest registers GeeTest challenges.

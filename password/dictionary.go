@@ -27,7 +27,10 @@ type dictionary struct {
 	byLen  map[int]map[string]struct{}
 	minLen int
 	maxLen int
-	starts [256]bool // bytes that begin some word
+	// lengths maps the first minWordLength bytes of the words to a bit mask of
+	// the lengths of the words that begin with them; most positions of a
+	// password are rejected by this one lookup.
+	lengths map[string]uint64
 }
 
 var loadDictionary = sync.OnceValue(func() *dictionary {
@@ -35,10 +38,13 @@ var loadDictionary = sync.OnceValue(func() *dictionary {
 })
 
 func parseDictionary(text string) *dictionary {
-	d := &dictionary{byLen: make(map[int]map[string]struct{})}
+	d := &dictionary{byLen: make(map[int]map[string]struct{}), lengths: make(map[string]uint64)}
 	for _, line := range strings.Split(text, "\n") {
 		word := strings.TrimSpace(line)
-		if word == "" || strings.HasPrefix(word, "#") || utf8.RuneCountInString(word) < minWordLength {
+		// Words of 64 bytes or more do not fit the length mask; the gem's
+		// list has none (its longest word has 18 characters).
+		if word == "" || strings.HasPrefix(word, "#") || utf8.RuneCountInString(word) < minWordLength ||
+			len(word) >= 64 {
 			continue
 		}
 		n := len(word)
@@ -52,7 +58,7 @@ func parseDictionary(text string) *dictionary {
 		if n > d.maxLen {
 			d.maxLen = n
 		}
-		d.starts[word[0]] = true
+		d.lengths[word[:minWordLength]] |= 1 << n
 	}
 	return d
 }
@@ -68,11 +74,15 @@ func (d *dictionary) size() int {
 
 // censor replaces the first dictionary word in s by "*".
 func (d *dictionary) censor(s string) string {
-	for i := 0; i+d.minLen <= len(s); i++ {
-		if !d.starts[s[i]] {
+	for i := 0; i+minWordLength <= len(s); i++ {
+		mask := d.lengths[s[i:i+minWordLength]]
+		if mask == 0 {
 			continue
 		}
-		for n := min(d.maxLen, len(s)-i); n >= d.minLen; n-- {
+		for n := min(d.maxLen, len(s)-i); n >= minWordLength; n-- {
+			if mask&(1<<n) == 0 {
+				continue
+			}
 			if _, ok := d.byLen[n][s[i:i+n]]; ok {
 				return s[:i] + "*" + s[i+n:]
 			}

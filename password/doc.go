@@ -17,6 +17,20 @@
 // github.com/dlclark/regexp2 (a backtracking engine with look-around), keeping
 // Ruby's semantics: ^ and $ are line anchors, "." does not match a newline,
 // \d \w \s \h are ASCII-only and POSIX brackets such as [[:lower:]] are
-// Unicode-aware. Constructs that cannot be reproduced faithfully are refused
-// by NewPolicy rather than silently changed.
+// Unicode-aware. Constructs that cannot be reproduced faithfully (possessive
+// quantifiers, nested quantifiers such as a{2}{3}, the absence operator, \R,
+// \X, \g<...>, the (?u)/(?a)/(?d) options) are refused by NewPolicy rather
+// than silently changed. Known remaining differences: case-insensitive
+// matching uses simple case folding (Ruby's (?i)ß also matches "SS") and does
+// not copy Onigmo's quirks with some Latin-1 letters in case-insensitive
+// classes; Unicode tables are Go's, so code points assigned after Ruby's
+// Unicode version may be classified differently; invalid UTF-8 bytes are read
+// as U+FFFD where Ruby would raise an error. A match that runs longer than one
+// second counts as no match.
+//
+// The entropy port follows strong_password 0.0.9 as Barong configures it
+// (StrengthChecker.new(min_entropy:, use_dictionary:)): the keyboard-sequence
+// adjuster is created with min_entropy, so its early-exit threshold is the
+// minimum entropy, and the dictionary adjuster replaces only the first
+// common password found (leftmost, longest at that position).
 package password

@@ -33,7 +33,7 @@ const entropyLimit = 1000
 
 // Policy is a compiled password policy. It is safe for concurrent use.
 type Policy struct {
-	source        string
+	rubyString    string
 	re            *regexp2.Regexp
 	minEntropy    int
 	useDictionary bool
@@ -49,7 +49,12 @@ func NewPolicy(rubyRegexp string, minEntropy int, useDictionary bool) (*Policy, 
 	if err != nil {
 		return nil, fmt.Errorf("password regexp: %w", err)
 	}
-	p := &Policy{source: rubyRegexp, re: re, minEntropy: minEntropy, useDictionary: useDictionary}
+	p := &Policy{
+		rubyString:    rubyRegexpString(rubyRegexp),
+		re:            re,
+		minEntropy:    minEntropy,
+		useDictionary: useDictionary,
+	}
 	if useDictionary {
 		p.dict = loadDictionary()
 	}
@@ -61,7 +66,7 @@ func (p *Policy) MinEntropy() int { return p.minEntropy }
 
 // RubyString returns the regexp as Ruby's Regexp#to_s shows it, e.g.
 // "(?-mix:^(?=.*[[:lower:]])...$)" — the password_regexp of GET /configs.
-func (p *Policy) RubyString() string { return rubyRegexpString(p.source) }
+func (p *Policy) RubyString() string { return p.rubyString }
 
 // MatchesRegexp reports whether pw matches the password regexp anywhere (Ruby's
 // Regexp#match). A match that exceeds the timeout counts as no match.

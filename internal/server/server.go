@@ -223,7 +223,8 @@ func appConfig(cfg *config.Config) app.Config {
 func (s *Server) openRelay(log *slog.Logger) error {
 	cfg := s.Config
 	mailer, err := mail.New(mail.Config{SMTPURL: cfg.SMTPURL, SenderEmail: cfg.SenderEmail, SenderName: cfg.SenderName,
-		LogoLink: cfg.SMTPLogoLink, Domain: cfg.Domain, DefaultLanguage: cfg.DefaultLanguage}, log)
+		LogoLink: cfg.SMTPLogoLink, Domain: cfg.Domain, DefaultLanguage: cfg.DefaultLanguage,
+		UserLanguage: s.userLanguage}, log)
 	if err != nil {
 		return fmt.Errorf("mailer: %w", err)
 	}
@@ -233,6 +234,24 @@ func (s *Server) openRelay(log *slog.Logger) error {
 		s.relay.Required = []app.Sink{amqpSink{pub: s.publisher, keys: s.Keys}}
 	}
 	return nil
+}
+
+// userLanguage reads the "language" of a user's data JSON, for e-mails.
+func (s *Server) userLanguage(ctx context.Context, uid string) (string, error) {
+	u, err := s.DB.UserByUID(ctx, uid)
+	if errors.Is(err, barong.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("load user language: %w", err)
+	}
+	var data struct {
+		Language string `json:"language"`
+	}
+	if u.Data != "" {
+		_ = json.Unmarshal([]byte(u.Data), &data)
+	}
+	return data.Language, nil
 }
 
 type mailSink struct{ m *mail.Mailer }
