@@ -225,6 +225,16 @@ type Session struct {
 	CreatedAt  time.Time
 }
 
+// UserRecords are the records shown with a user in Barong's full user
+// entities, in their list order.
+type UserRecords struct {
+	ReferralUID  string
+	Labels       []Label
+	Phones       []Phone
+	Profiles     []Profile
+	DataStorages []DataStorage
+}
+
 // Event is an Event API message (interface §6). Payload must marshal to a
 // JSON object (an ordered struct keeps Barong's member order); the outbox
 // appends the "name" member.

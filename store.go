@@ -90,6 +90,10 @@ type Queries interface {
 	// ListActivities returns a page ordered by id descending and the total.
 	ListActivities(ctx context.Context, f ActivityFilter) ([]Activity, int64, error)
 
+	// UserRecords loads the labels, phones, profiles and data storages of
+	// a user and the UID of referralID (0: none) in one round trip.
+	UserRecords(ctx context.Context, userID, referralID int64) (*UserRecords, error)
+
 	ProfilesByUser(ctx context.Context, userID int64) ([]Profile, error)
 	CreateProfile(ctx context.Context, p *Profile) error
 	UpdateProfile(ctx context.Context, p *Profile) error

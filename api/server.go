@@ -72,6 +72,7 @@ type Server struct {
 	geetest  Geetest
 	jwks     func() ([]byte, error)
 	metrics  http.Handler
+	httpm    *httpMetrics
 	log      *slog.Logger
 	mux      *http.ServeMux
 	routes   []route
@@ -87,7 +88,9 @@ type Deps struct {
 	Geetest  Geetest
 	JWKS     func() ([]byte, error)
 	Metrics  http.Handler
-	Logger   *slog.Logger
+	// Registerer receives the HTTP metrics (nil: not collected).
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // route is one registered endpoint, listed in the OpenAPI document.
@@ -101,7 +104,7 @@ func New(cfg Config, d Deps) *Server {
 		cfg.MaxUploadBytes = 10 << 20
 	}
 	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
-		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux()}
+		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer)}
 	s.registerIdentity()
 	s.registerPublic()
 	s.registerResourceUsers()
@@ -163,8 +166,12 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// ServeHTTP runs the middleware chain: panic recovery, CORS, routing.
+// ServeHTTP runs the middleware chain: metrics, panic recovery, CORS, routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	defer func() { s.httpm.observe(r, sw.code, start) }()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

@@ -17,24 +17,12 @@ type UserInfo struct {
 	DataStorages []barong.DataStorage
 }
 
-// UserInfo loads the full view of u.
+// UserInfo loads the full view of u in one database round trip.
 func (s *Service) UserInfo(ctx context.Context, u *barong.User) (*UserInfo, error) {
-	info := &UserInfo{User: *u}
-	var err error
-	if info.ReferralUID, err = s.referralUID(ctx, s.store, u); err != nil {
-		return nil, err
+	recs, err := s.store.UserRecords(ctx, u.ID, u.ReferralID)
+	if err != nil {
+		return nil, fmt.Errorf("load user records: %w", err)
 	}
-	if info.Labels, err = s.store.LabelsByUser(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("load labels: %w", err)
-	}
-	if info.Phones, err = s.store.PhonesByUser(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("load phones: %w", err)
-	}
-	if info.Profiles, err = s.store.ProfilesByUser(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("load profiles: %w", err)
-	}
-	if info.DataStorages, err = s.store.DataStoragesByUser(ctx, u.ID); err != nil {
-		return nil, fmt.Errorf("load data storages: %w", err)
-	}
-	return info, nil
+	return &UserInfo{User: *u, ReferralUID: recs.ReferralUID, Labels: recs.Labels, Phones: recs.Phones,
+		Profiles: recs.Profiles, DataStorages: recs.DataStorages}, nil
 }
