@@ -14,6 +14,7 @@ import (
 	"github.com/barong-go/barong/authz"
 	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/token"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config holds the HTTP settings.
