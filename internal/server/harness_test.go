@@ -276,3 +276,8 @@ func mustURL(t *testing.T, s string) *url.URL {
 }
 
 func testenvDatabase(t *testing.T, dialect string) string { return testenv.Database(t, dialect) }
+
+func readAll(resp *http.Response) []byte {
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
