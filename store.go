@@ -44,6 +44,37 @@ type UserFilter struct {
 	Page                                       Page
 }
 
+// LabelCountFilter selects the labels LabelCounts counts: Scope, Key and
+// Value "" match any; From and To bound updated_at, both inclusive (zero =
+// unbounded).
+type LabelCountFilter struct {
+	Scope, Key, Value string
+	From, To          time.Time
+}
+
+// LabelCount is the number of labels with one key and value.
+type LabelCount struct {
+	Key, Value string
+	Count      int64
+}
+
+// DayCount is the number of rows of one UTC day (YYYY-MM-DD).
+type DayCount struct {
+	Day   string
+	Count int64
+}
+
+// KYCRecords are the records of one user shown by the admin API's
+// UserWithKYC view, each list in the order of its ...ByUser method.
+type KYCRecords struct {
+	Labels       []Label
+	Phones       []Phone
+	Profiles     []Profile
+	Documents    []Document
+	DataStorages []DataStorage
+	Comments     []Comment
+}
+
 // Queries are the reads and writes of the SQL store. Methods return
 // ErrNotFound for a missing row and a *DuplicateError for a unique
 // violation. Create methods set ID, CreatedAt and UpdatedAt; Update methods
@@ -60,6 +91,10 @@ type Queries interface {
 	// UIDTaken reports whether a user or service account has uid.
 	UIDTaken(ctx context.Context, uid string) (bool, error)
 	ListUsers(ctx context.Context, f UserFilter) ([]User, int64, error)
+	// ListLabeledUsers is ListUsers for the users having a label with key
+	// f.LabelKey, where f.LabelValue and f.LabelScope "" match any value
+	// and scope (management labels/filter/users).
+	ListLabeledUsers(ctx context.Context, f UserFilter) ([]User, int64, error)
 
 	// LabelsByUser lists a user's labels by created_at, id.
 	LabelsByUser(ctx context.Context, userID int64) ([]Label, error)
@@ -138,6 +173,29 @@ type Queries interface {
 	// each code is accepted once even across processes (atomic UPDATE ...
 	// WHERE last_step < step).
 	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+
+	// Admin reads (reference §8.1). PendingDocumentUsers lists the users
+	// with the private label document = pending or replaced, oldest label
+	// change first, narrowed by f (f.Order and the label fields ignored),
+	// and the number of all matches.
+	PendingDocumentUsers(ctx context.Context, f UserFilter) ([]User, int64, error)
+	// UsersByIDs and UsersByUIDs load many users at once, in no particular
+	// order; unknown ones are left out.
+	UsersByIDs(ctx context.Context, ids []int64) ([]User, error)
+	UsersByUIDs(ctx context.Context, uids []string) ([]User, error)
+	// ListProfiles returns a page of all profiles by id and their number.
+	ListProfiles(ctx context.Context, p Page) ([]Profile, int64, error)
+	// ProfilesByUsers loads the profiles of many users, by user id.
+	ProfilesByUsers(ctx context.Context, userIDs []int64) (map[int64][]Profile, error)
+	// KYCRecordsByUsers loads the records of many users, by user id, in
+	// one query per table; every id gets an entry.
+	KYCRecordsByUsers(ctx context.Context, userIDs []int64) (map[int64]*KYCRecords, error)
+	// LabelCounts counts the labels matching f by key and value, ordered
+	// by key and value.
+	LabelCounts(ctx context.Context, f LabelCountFilter) ([]LabelCount, error)
+	// CountActivitiesByDay counts the activities matching f (f.Page
+	// ignored) per UTC day of created_at, ordered by day.
+	CountActivitiesByDay(ctx context.Context, f ActivityFilter) ([]DayCount, error)
 
 	ServiceAccountByUID(ctx context.Context, uid string) (*ServiceAccount, error)
 	ServiceAccountByEmail(ctx context.Context, email string) (*ServiceAccount, error)

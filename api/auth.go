@@ -32,13 +32,7 @@ func (s *Server) authRequest(r *http.Request, p string) authz.Request {
 			*dst = &val
 		}
 	}
-	ar.Params = func() map[string]any {
-		m := map[string]any{}
-		for k, v := range r.URL.Query() {
-			m[k] = v[len(v)-1]
-		}
-		return m
-	}
+	ar.Params = func() map[string]any { return auditParams(r) } // api/admin_audit.go
 	return ar
 }
 
@@ -104,9 +98,11 @@ func authzPath(urlPath string) string {
 // handleAuthz is the gateway check (interface §4): 200 with a bearer JWT,
 // 200 without one for pass-listed paths, else Barong's status and key.
 func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
-	res, err := s.authz.Check(r.Context(), s.authRequest(r, authzPath(r.URL.Path)))
+	ar := s.authRequest(r, authzPath(r.URL.Path))
+	ar.TokenOnly = true // only the token is answered: principal snapshots do
+	res, err := s.authz.Check(r.Context(), ar)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeAuthzError(w, r, err)
 		return
 	}
 	if !res.Pass {

@@ -26,7 +26,11 @@ func (s *Server) registerIdentity() {
 
 // client describes the caller for activities and sessions.
 func (s *Server) client(r *http.Request) app.Client {
-	return app.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	c := app.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	if s.geo != nil {
+		_, c.Country, _, _ = s.geo.Lookup(c.IP) // user_ip_country (reference §6.0)
+	}
+	return c
 }
 
 func (s *Server) parse(w http.ResponseWriter, r *http.Request, prefix string) (*params, error) {

@@ -1,4 +1,26 @@
 package api
 
-// registerResourceDataStorage adds the resource endpoints of this group.
-func (s *Server) registerResourceDataStorage() {}
+import (
+	"net/http"
+)
+
+// registerResourceDataStorage adds resource/data_storage (reference §6.3.8).
+func (s *Server) registerResourceDataStorage() {
+	s.handleAuth("resource", "POST", "/data_storage", "Store JSON data under a configured title", s.handleCreateDataStorage)
+}
+
+func (s *Server) handleCreateDataStorage(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.datastorage")
+	if err != nil {
+		return err
+	}
+	title, data := p.Required("title"), p.Required("data")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if _, err := s.app.CreateOwnDataStorage(r.Context(), c.User, title, data); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusCreated)
+	return nil
+}

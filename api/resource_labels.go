@@ -1,4 +1,93 @@
 package api
 
-// registerResourceLabels adds the resource endpoints of this group.
-func (s *Server) registerResourceLabels() {}
+import (
+	"net/http"
+)
+
+// registerResourceLabels adds resource/labels (reference §6.3.2): users
+// list all their labels and manage their public ones.
+func (s *Server) registerResourceLabels() {
+	s.handleAuth("resource", "GET", "/labels", "List the current user's labels (ordering asc|desc)", s.handleListLabels)
+	s.handleAuth("resource", "GET", "/labels/{key}", "Return a label by key", s.handleGetLabel)
+	s.handleAuth("resource", "POST", "/labels", "Create a public label", s.handleCreateLabel)
+	s.handleAuth("resource", "PATCH", "/labels/{key}", "Update a public label", s.handleUpdateLabel)
+	s.handleAuth("resource", "DELETE", "/labels/{key}", "Delete a public label", s.handleDeleteLabel)
+}
+
+func (s *Server) handleListLabels(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.label")
+	if err != nil {
+		return err
+	}
+	ordering := "asc"
+	if p.Has("ordering") {
+		ordering = p.String("ordering")
+		if ordering != "asc" && ordering != "desc" {
+			p.Invalid("value")
+		}
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	labels, err := s.app.OwnLabels(r.Context(), c.User, ordering == "desc")
+	if err != nil {
+		return err
+	}
+	out := make([]object, 0, len(labels))
+	for i := range labels {
+		out = append(out, labelEntity(&labels[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) handleGetLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
+	l, err := s.app.OwnLabel(r.Context(), c.User, r.PathValue("key"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, labelEntity(l))
+	return nil
+}
+
+func (s *Server) handleCreateLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.label")
+	if err != nil {
+		return err
+	}
+	key, value := p.Required("key"), p.Required("value")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	l, err := s.app.CreatePublicLabel(r.Context(), c.User, key, value)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, labelEntity(l))
+	return nil
+}
+
+func (s *Server) handleUpdateLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.label")
+	if err != nil {
+		return err
+	}
+	value := p.Required("value")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	l, err := s.app.UpdatePublicLabel(r.Context(), c.User, r.PathValue("key"), value)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, labelEntity(l))
+	return nil
+}
+
+func (s *Server) handleDeleteLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.app.DeletePublicLabel(r.Context(), c.User, r.PathValue("key")); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusNoContent)
+	return nil
+}

@@ -2,11 +2,21 @@ package api
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/app"
 )
 
 // registerResourceUsers adds resource/users/* (reference §6.3.1).
 func (s *Server) registerResourceUsers() {
 	s.handleAuth("resource", "GET", "/users/me", "The current user", s.handleMe)
+	s.handleAuth("resource", "PUT", "/users/me", "Update the current user's data (JSON)", s.handleUpdateMe)
+	s.handleAuth("resource", "DELETE", "/users/me", "Delete the current account (password, otp_code with 2FA)", s.handleDeleteMe)
+	s.handleAuth("resource", "PUT", "/users/password", "Change the password; other sessions are revoked", s.handleChangePassword)
+	s.handleAuth("resource", "GET", "/users/activity/{topic}", "The current user's activities (all, session, otp, password, account); paginated", s.handleActivity)
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -16,4 +26,143 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) err
 	}
 	writeJSON(w, http.StatusOK, s.fullInfoEntity(info, ""))
 	return nil
+}
+
+func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.user")
+	if err != nil {
+		return err
+	}
+	data := p.Required("data")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	info, err := s.app.UpdateOwnData(r.Context(), c.User, data)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.fullInfoEntity(info, ""))
+	return nil
+}
+
+func (s *Server) handleDeleteMe(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.user")
+	if err != nil {
+		return err
+	}
+	in := app.DeleteAccountInput{Password: p.Required("password")}
+	in.OTPCode, in.OTPSent = p.NotBlank("otp_code")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.DeleteOwnAccount(r.Context(), c.User, in); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.user")
+	if err != nil {
+		return err
+	}
+	in := app.ChangePasswordInput{Old: p.Required("old_password"), New: p.Required("new_password"),
+		Confirm: p.Required("confirm_password")}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.ChangeOwnPassword(r.Context(), c.User, s.callerSessionID(r, c), in, s.client(r)); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusCreated)
+	return nil
+}
+
+func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.user")
+	if err != nil {
+		return err
+	}
+	q := app.ActivityQuery{Topic: r.PathValue("topic")}
+	if strings.TrimSpace(q.Topic) == "" {
+		p.missing = append(p.missing, p.key("empty", "topic"))
+	}
+	q.From, q.To = activityTimeParam(p, "time_from"), activityTimeParam(p, "time_to")
+	if v, ok := p.raw("result"); ok {
+		if q.Result, ok = v.(string); !ok {
+			p.Invalid("resource.user.non_string_result")
+		} else if strings.TrimSpace(q.Result) == "" {
+			p.missing = append(p.missing, p.key("empty", "result"))
+		}
+	}
+	q.Page = p.Page()
+	if err := p.Err(); err != nil {
+		return err
+	}
+	acts, total, err := s.app.OwnActivities(r.Context(), c.User, q)
+	if err != nil {
+		return err
+	}
+	out := make([]object, 0, len(acts))
+	for i := range acts {
+		out = append(out, userActivityEntity(&acts[i]))
+	}
+	writeActivityPageHeaders(w, q.Page, total)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// callerSessionID is the id of the caller's own session: the cookie session
+// of a direct call, or, behind a gateway (bearer JWT), the session cookie
+// the gateway passed on when it belongs to the same user; "" otherwise.
+func (s *Server) callerSessionID(r *http.Request, c *caller) string {
+	if c.Session != nil {
+		return c.Session.ID
+	}
+	id := s.sessionID(r)
+	if id == "" {
+		return ""
+	}
+	sess, err := s.sessions.Session(r.Context(), id)
+	if err != nil || sess.UID != c.User.UID {
+		return ""
+	}
+	return id
+}
+
+// activityTimeParam reads an optional time in seconds since the epoch:
+// blank adds the empty_ key (400), anything but an integer the
+// non_integer_ key (422).
+func activityTimeParam(p *params, name string) time.Time {
+	v, ok := p.raw(name)
+	if !ok {
+		return time.Time{}
+	}
+	s, isStr := asString(v)
+	if isStr && strings.TrimSpace(s) == "" {
+		p.missing = append(p.missing, p.key("empty", name))
+		return time.Time{}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if !isStr || err != nil {
+		p.Invalid(p.key("non_integer", name))
+		return time.Time{}
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+// writeActivityPageHeaders sends the pagination headers of a list (interface §8).
+func writeActivityPageHeaders(w http.ResponseWriter, pg barong.Page, total int64) {
+	h := w.Header()
+	h.Set("Total", strconv.FormatInt(total, 10))
+	h.Set("Page", strconv.Itoa(pg.Page))
+	h.Set("Per-Page", strconv.Itoa(pg.Limit))
+}
+
+// userActivityEntity is Barong's Activity entity (user view).
+func userActivityEntity(a *barong.Activity) object {
+	return object{{"id", a.ID}, {"user_ip", a.UserIP}, {"user_ip_country", null(a.UserIPCountry)},
+		{"user_agent", a.UserAgent}, {"topic", a.Topic}, {"action", a.Action}, {"result", a.Result},
+		{"data", null(a.Data)}, {"created_at", iso(a.CreatedAt)}}
 }

@@ -12,6 +12,7 @@ import (
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/authz"
+	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/token"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,10 @@ type Config struct {
 	// Public configuration shown by /configs.
 	Configs PublicConfigs
 	Version VersionInfo
+	// Abilities are the admin API abilities per role (abilities.yml).
+	Abilities config.Abilities
+	// Management configures the management API (management.go).
+	Management ManagementConfig
 }
 
 // PublicConfigs is the body of GET /identity/configs (reference §6.1).
@@ -67,6 +72,7 @@ type Server struct {
 	cfg      Config
 	app      *app.Service
 	authz    *authz.Engine
+	geo      authz.Geo // nil: countries unknown
 	keys     *token.Keyring
 	sessions barong.SessionStore
 	meter    PasswordMeter
@@ -83,6 +89,7 @@ type Server struct {
 type Deps struct {
 	App      *app.Service
 	Authz    *authz.Engine
+	Geo      authz.Geo // GeoIP for user_ip_country (nil: unknown)
 	Keys     *token.Keyring
 	Sessions barong.SessionStore
 	Meter    PasswordMeter
@@ -104,7 +111,7 @@ func New(cfg Config, d Deps) *Server {
 	if cfg.MaxUploadBytes == 0 {
 		cfg.MaxUploadBytes = 10 << 20
 	}
-	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
+	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, geo: d.Geo, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
 		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer)}
 	s.registerIdentity()
 	s.registerPublic()
@@ -117,6 +124,8 @@ func New(cfg Config, d Deps) *Server {
 	s.registerResourceApiKeys()
 	s.registerResourceDataStorage()
 	s.registerResourceServiceAccounts()
+	s.registerAdmin()
+	s.registerManagement()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
@@ -133,6 +142,9 @@ func New(cfg Config, d Deps) *Server {
 // handle registers h for method and the family path at both mounts.
 func (s *Server) handle(family, method, path, summary string, h handlerFunc) {
 	s.routes = append(s.routes, route{family, method, path, summary})
+	if restrictedFamilies[family] {
+		h = s.restricted(family, h) // api/restrict.go
+	}
 	wrapped := s.wrap(h)
 	s.mux.HandleFunc(method+" /api/v2/auth/"+family+path, wrapped)
 	s.mux.HandleFunc(method+" /api/v2/"+family+path, wrapped)

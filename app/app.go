@@ -8,6 +8,8 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/phone"
+	"github.com/barong-go/barong/storage"
 	"github.com/barong-go/barong/token"
 )
 
@@ -29,6 +31,16 @@ type Config struct {
 	// MaskEventPII masks personal data in event payloads
 	// (BARONG_EVENT_API_MASK_PII).
 	MaskEventPII bool
+	// UserStorageTitles are the data storage titles users may write
+	// (barong.yml user_storage_titles).
+	UserStorageTitles []string
+	// Documents are the KYC document upload rules (app/documents.go).
+	Documents DocumentRules
+	// ProfileDoubleVerification (BARONG_PROFILE_DOUBLE_VERIFICATION) keeps
+	// the author of a profile from verifying it unless his role is one of
+	// ProfileVerificationRoles (barong.yml profile_verification_roles).
+	ProfileDoubleVerification bool
+	ProfileVerificationRoles  []string
 }
 
 // ThrottleConfig limits failed logins per account and per client IP within
@@ -76,6 +88,10 @@ type Deps struct {
 	Captcha  Captcha
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Phone sends and checks phone codes (nil: the mock provider).
+	Phone phone.Provider
+	// Files stores uploaded documents.
+	Files storage.Storage
 }
 
 // Service implements the identity rules.
@@ -90,10 +106,15 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	auth0    *jwksCache
+	phone    phone.Provider
+	files    storage.Storage
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
 	OnRestrictionsChanged func(ctx context.Context)
+	// OnPermissionsChanged is called after a change of permissions is
+	// committed (authz caches listen).
+	OnPermissionsChanged func(ctx context.Context)
 }
 
 // New builds the service.
@@ -105,7 +126,8 @@ func New(cfg Config, d Deps) *Service {
 		cfg.BcryptCost = 12
 	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
-		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0)}
+		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
+		phone: d.Phone, files: d.Files}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

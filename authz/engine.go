@@ -14,6 +14,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/redisstore"
 	"github.com/barong-go/barong/token"
 )
 
@@ -27,6 +28,12 @@ type Config struct {
 	// Refresh is how often snapshots are reloaded (changes made by other
 	// processes are in force within this interval plus one load).
 	Refresh time.Duration
+	// TokenCache is how long a signed bearer token is handed out again for
+	// the same claims (BARONG_AUTHZ_TOKEN_CACHE_SECONDS; see
+	// DefaultTokenCache). Zero mints a token per request, as Barong does.
+	// It is capped at half of JWTExpire, so a token handed out always has
+	// at least half its lifetime left.
+	TokenCache time.Duration
 }
 
 // Request is what authz looks at. Path is the authz path without the
@@ -44,6 +51,11 @@ type Request struct {
 	APIKey, Nonce, Signature *string
 	// Params returns the request parameters for audit records (may be nil).
 	Params func() map[string]any
+	// TokenOnly tells that the caller uses only Result.Pass and
+	// Result.Token (the gateway check). Result.User and
+	// Result.ServiceAccount may then be Redis snapshots holding only the
+	// token's claims, ID and OTP; otherwise they are database rows.
+	TokenOnly bool
 }
 
 // Result is an allowed request.
@@ -74,6 +86,10 @@ type Engine struct {
 	now      func() time.Time
 	snap     atomic.Pointer[snapshot]
 	audit    chan barong.Activity
+	// cache is the shared principal cache; nil without Redis.
+	cache   *redisstore.Principals
+	tokens  *tokenCache // nil when TokenCache is zero
+	secrets secretCache
 }
 
 // New builds the engine; call Run to keep its snapshots fresh.
@@ -81,11 +97,24 @@ func New(cfg Config, store barong.Store, sessions barong.SessionStore, kv barong
 	if cfg.Refresh == 0 {
 		cfg.Refresh = 2 * time.Second
 	}
+	if cfg.TokenCache > cfg.JWTExpire/2 {
+		cfg.TokenCache = cfg.JWTExpire / 2
+	}
 	e := &Engine{cfg: cfg, store: store, sessions: sessions, kv: kv, keys: keys, geo: geo, log: log,
 		now: time.Now, audit: make(chan barong.Activity, 4096)}
+	if cfg.TokenCache > 0 {
+		e.tokens = newTokenCache(cfg.TokenCache)
+	}
 	e.snap.Store(&snapshot{})
 	return e
 }
+
+// UsePrincipals makes the engine read sessions, nonces and principal
+// snapshots through p, one Redis round trip per request in steady state.
+// p must share the prefix of the session store and KV the engine was
+// built with, and the store the rules write through must be p.Wrap'ed so
+// that changes delete their snapshots. Call it before serving.
+func (e *Engine) UsePrincipals(p *redisstore.Principals) { e.cache = p }
 
 // Check runs the decision procedure of reference §7.1 in its order. Errors
 // are *barong.Error with Barong's authz keys and statuses.
@@ -112,9 +141,14 @@ func (e *Engine) Check(ctx context.Context, r Request) (*Result, error) {
 func (e *Engine) Authenticate(ctx context.Context, r Request) (*Result, error) {
 	var res *Result
 	var err error
-	if r.APIKey != nil || r.Nonce != nil || r.Signature != nil {
+	switch apiKey := r.APIKey != nil || r.Nonce != nil || r.Signature != nil; {
+	case apiKey && e.cache != nil:
+		res, err = e.apiKeyCached(ctx, r)
+	case apiKey:
 		res, err = e.apiKeyMode(ctx, r)
-	} else {
+	case e.cache != nil:
+		res, err = e.cookieCached(ctx, r)
+	default:
 		res, err = e.cookieMode(ctx, r)
 	}
 	if err != nil {
@@ -147,7 +181,7 @@ func (e *Engine) Authenticate(ctx context.Context, r Request) (*Result, error) {
 
 var stateChanging = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELETE": true, "TRACE": true}
 
-// cookieMode is reference §7.2.
+// cookieMode is reference §7.2 on the session store and the database.
 func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 	var sess *barong.Session
 	if r.SessionID != "" {
@@ -181,9 +215,14 @@ func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 		_ = e.sessions.DeleteSession(ctx, r.SessionID)
 		return nil, barong.Unauthorized("authz.client_session_mismatch")
 	}
+	// A session already slid to this second is not written again: the
+	// write would store the same expiry (SQL sessions keep whole seconds).
+	prev := sess.ExpireTime
 	sess.ExpireTime = now.Add(e.cfg.SessionExpire).Unix()
-	if err := e.sessions.TouchSession(ctx, sess, e.cfg.SessionExpire); err != nil && !errors.Is(err, barong.ErrNotFound) {
-		return nil, fmt.Errorf("touch session: %w", err)
+	if sess.ExpireTime != prev {
+		if err := e.sessions.TouchSession(ctx, sess, e.cfg.SessionExpire); err != nil && !errors.Is(err, barong.ErrNotFound) {
+			return nil, fmt.Errorf("touch session: %w", err)
+		}
 	}
 	if !u.CanSignIn() {
 		return nil, barong.Unauthorized("authz.user_not_active")
@@ -191,8 +230,9 @@ func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 	return &Result{User: u, Session: sess}, nil
 }
 
-// apiKeyMode is reference §5.2 with replay protection: each (kid, nonce)
-// is accepted once within the nonce window.
+// apiKeyMode is reference §5.2 with replay protection, on the database
+// and the KV store: each (kid, nonce) is accepted once within the nonce
+// window.
 func (e *Engine) apiKeyMode(ctx context.Context, r Request) (*Result, error) {
 	if blank(r.APIKey) || blank(r.Nonce) || blank(r.Signature) {
 		return nil, barong.Invalid("authz.invalid_api_key_headers")
@@ -204,22 +244,13 @@ func (e *Engine) apiKeyMode(ctx context.Context, r Request) (*Result, error) {
 		}
 		return nil, fmt.Errorf("load api key: %w", err)
 	}
-	nonce := leadingInt(*r.Nonce)
-	if nonce <= 0 {
-		return nil, barong.Unauthorized("authz.nonce_not_valid_timestamp")
-	}
-	nowMS := e.now().UnixMilli()
-	diff := nowMS - nonce
-	if diff < 0 {
-		diff = -diff
-	}
-	if time.Duration(diff)*time.Millisecond >= e.cfg.NonceLifetime {
-		return nil, barong.Unauthorized("authz.nonce_expired")
+	if err := e.checkNonce(*r.Nonce); err != nil {
+		return nil, err
 	}
 	if !ValidSignature(key.Secret, *r.Nonce, key.KID, *r.Signature) {
 		return nil, barong.Unauthorized("authz.invalid_signature")
 	}
-	fresh, err := e.kv.SetNX(ctx, "nonce:"+key.KID+":"+*r.Nonce, "1", 2*e.cfg.NonceLifetime)
+	fresh, err := e.kv.SetNX(ctx, nonceKey(key.KID, *r.Nonce), "1", 2*e.cfg.NonceLifetime)
 	if err != nil {
 		return nil, fmt.Errorf("record nonce: %w", err)
 	}
@@ -254,6 +285,26 @@ func (e *Engine) apiKeyMode(ctx context.Context, r Request) (*Result, error) {
 
 func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }
 
+// checkNonce is steps 3 and 4 of reference §5.2: a positive timestamp in
+// milliseconds within the nonce lifetime of now.
+func (e *Engine) checkNonce(nonce string) error {
+	n := leadingInt(nonce)
+	if n <= 0 {
+		return barong.Unauthorized("authz.nonce_not_valid_timestamp")
+	}
+	diff := e.now().UnixMilli() - n
+	if diff < 0 {
+		diff = -diff
+	}
+	if time.Duration(diff)*time.Millisecond >= e.cfg.NonceLifetime {
+		return barong.Unauthorized("authz.nonce_expired")
+	}
+	return nil
+}
+
+// nonceKey is the KV key marking a (kid, nonce) pair used.
+func nonceKey(kid, nonce string) string { return "nonce:" + kid + ":" + nonce }
+
 // leadingInt parses the leading digits of s as Ruby's to_i does (0 when none).
 func leadingInt(s string) int64 {
 	s = strings.TrimSpace(s)
@@ -282,28 +333,4 @@ func Sign(secret, nonce, kid string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(nonce + kid))
 	return hex.EncodeToString(m.Sum(nil))
-}
-
-// issue signs the bearer JWT of the principal.
-func (e *Engine) issue(res *Result) (string, error) {
-	var c token.AccessClaims
-	if u := res.User; u != nil {
-		c = token.AccessClaims{UID: u.UID, Email: u.Email, Role: u.Role, Level: u.Level, State: u.State}
-		if u.Username != "" {
-			name := u.Username
-			c.Username = &name
-		}
-		if u.ReferralID != 0 {
-			ref := u.ReferralID
-			c.ReferralID = &ref
-		}
-	} else {
-		sa := res.ServiceAccount
-		c = token.AccessClaims{UID: sa.UID, Email: sa.Email, Role: sa.Role, Level: sa.Level, State: sa.State, ServiceAccount: true}
-	}
-	tok, err := e.keys.IssueAccess(c, e.now(), e.cfg.JWTExpire)
-	if err != nil {
-		return "", fmt.Errorf("issue token: %w", err)
-	}
-	return tok, nil
 }

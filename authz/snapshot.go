@@ -13,13 +13,10 @@ import (
 
 // snapshot is the in-memory copy of permissions and enabled restrictions.
 type snapshot struct {
-	perms        map[string][]barong.Permission // by role
-	restrictions map[string][]barong.Restriction
-	loaded       time.Time
+	perms    map[string][]barong.Permission // by role
+	restrict *restrictionSet                // enabled restrictions (restrictions.go)
+	loaded   time.Time
 }
-
-// categories in evaluation order (reference §7.1).
-var categories = []string{"whitelist", "maintenance", "blacklist", "blocklogin"}
 
 // Reload reads permissions and restrictions from the store now.
 func (e *Engine) Reload(ctx context.Context) error {
@@ -31,15 +28,10 @@ func (e *Engine) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load restrictions: %w", err)
 	}
-	s := &snapshot{perms: map[string][]barong.Permission{}, restrictions: map[string][]barong.Restriction{}, loaded: e.now()}
+	s := &snapshot{perms: map[string][]barong.Permission{}, restrict: compileRestrictions(rs), loaded: e.now()}
 	for _, p := range perms {
 		p.Verb, p.Action = strings.ToUpper(p.Verb), strings.ToUpper(p.Action)
 		s.perms[p.Role] = append(s.perms[p.Role], p)
-	}
-	for _, r := range rs {
-		if r.State == "enabled" {
-			s.restrictions[r.Category] = append(s.restrictions[r.Category], r)
-		}
 	}
 	e.snap.Store(s)
 	return nil
@@ -84,79 +76,6 @@ func (s *snapshot) permits(role, method, path string) (allowed bool, topic strin
 		}
 	}
 	return accept && !drop, topic, audit
-}
-
-// checkRestrictions is step 1 of reference §7.1.
-func (e *Engine) checkRestrictions(s *snapshot, r Request) error {
-	if r.Path == "api/v2/barong/identity/users/access" || len(s.restrictions) == 0 {
-		return nil
-	}
-	var cc, cn, ctc, ctn string
-	if e.geo != nil {
-		cc, cn, ctc, ctn = e.geo.Lookup(r.IP)
-	}
-	for _, cat := range categories {
-		m := matchRestriction(s.restrictions[cat], r.IP, cc, cn, ctc, ctn)
-		if m == nil {
-			continue
-		}
-		switch cat {
-		case "whitelist":
-			return nil
-		case "blocklogin":
-			if r.Path != "api/v2/barong/identity/sessions" {
-				continue
-			}
-		}
-		return barong.WithStatus(m.Code, "authz.restrict."+cat)
-	}
-	return nil
-}
-
-// matchRestriction finds the first restriction matching, by scope in the
-// order all, ip, ip_subnet, continent, country. Countries and continents
-// match by ISO code as well as by name (Barong matched names only, so its
-// seeded ISO codes never matched).
-func matchRestriction(rs []barong.Restriction, ip, cc, cn, ctc, ctn string) *barong.Restriction {
-	addr, addrErr := netip.ParseAddr(ip)
-	for _, scope := range []string{"all", "ip", "ip_subnet", "continent", "country"} {
-		for i := range rs {
-			r := &rs[i]
-			if r.Scope != scope {
-				continue
-			}
-			switch scope {
-			case "all":
-				return r
-			case "ip":
-				if r.Value == ip {
-					return r
-				}
-			case "ip_subnet":
-				if p, err := netip.ParsePrefix(r.Value); err == nil && addrErr == nil && p.Contains(addr.Unmap()) {
-					return r
-				}
-			case "continent":
-				if eqFold(r.Value, ctc, ctn) {
-					return r
-				}
-			case "country":
-				if eqFold(r.Value, cc, cn) || (len(r.Value) == 3 && alpha3[strings.ToUpper(r.Value)] == strings.ToUpper(cc) && cc != "") {
-					return r
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func eqFold(v string, candidates ...string) bool {
-	for _, c := range candidates {
-		if c != "" && strings.EqualFold(v, c) {
-			return true
-		}
-	}
-	return false
 }
 
 // SameNetwork reports whether ip lies in the /16 (IPv4) or /96 (IPv6)

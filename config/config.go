@@ -119,6 +119,10 @@ type GeneralConfig struct {
 	// ensure an active superadmin (BARONG_ADMIN_EMAIL, BARONG_ADMIN_PASSWORD).
 	AdminEmail    string
 	AdminPassword string
+	// AuthzTokenCache is how long authz hands out the same signed bearer
+	// token again for unchanged claims; 0 mints one per request, as Barong
+	// (BARONG_AUTHZ_TOKEN_CACHE_SECONDS, barong-go addition).
+	AuthzTokenCache time.Duration
 }
 
 // PasswordConfig is the password policy (reference §10.1).
@@ -209,6 +213,9 @@ type StorageConfig struct {
 	// (BARONG_UPLOAD_AUTH_URL_EXPIRATION, minutes).
 	UploadAuthURLExpiration  time.Duration
 	UploadExtensionWhitelist []string // BARONG_UPLOAD_EXTENSION_WHITELIST
+	// StorageLocalDir is the directory of the local provider
+	// (BARONG_STORAGE_LOCAL_DIR, barong-go addition; default var/uploads).
+	StorageLocalDir string
 }
 
 // PhoneConfig is phone verification.
@@ -219,6 +226,9 @@ type PhoneConfig struct {
 	TwilioAuthToken    string // BARONG_TWILIO_AUTH_TOKEN (secret)
 	TwilioServiceSID   string // BARONG_TWILIO_SERVICE_SID
 	SMSContentTemplate string // BARONG_SMS_CONTENT_TEMPLATE, {{code}} is replaced
+	// TwilioAPIURL replaces https://api.twilio.com and
+	// https://verify.twilio.com (BARONG_TWILIO_API_URL, barong-go addition).
+	TwilioAPIURL string
 }
 
 // JWTVerifierConfig is what the bearer-token verifier of the resource and

@@ -102,6 +102,10 @@ var options = []option{
 		field: func(c *Config) any { return &c.APIKeyNonceLifetime }},
 	{names: []string{"BARONG_JWT_EXPIRE_TIME"}, def: "3600", unit: time.Second,
 		field: func(c *Config) any { return &c.JWTExpireTime }},
+	// barong-go addition: how long authz reuses a signed token for the same
+	// claims (authz.DefaultTokenCache); 0 mints one per request, as Barong.
+	{names: []string{"BARONG_AUTHZ_TOKEN_CACHE_SECONDS"}, def: "10", unit: time.Second,
+		field: func(c *Config) any { return &c.AuthzTokenCache }},
 	{names: []string{"BARONG_PROFILE_DOUBLE_VERIFICATION"}, def: "false",
 		field: func(c *Config) any { return &c.ProfileDoubleVerification }},
 	{names: []string{"BARONG_CRC32_SALT"}, secret: true, field: func(c *Config) any { return &c.CRC32Salt }},
@@ -191,6 +195,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.UploadAuthURLExpiration }},
 	{names: []string{"BARONG_UPLOAD_EXTENSION_WHITELIST"}, def: "jpg, jpeg, png, pdf", fold: true,
 		field: func(c *Config) any { return &c.UploadExtensionWhitelist }},
+	// barong-go addition: where the local provider keeps uploads.
+	{names: []string{"BARONG_STORAGE_LOCAL_DIR"}, def: "var/uploads", field: func(c *Config) any { return &c.StorageLocalDir }},
 
 	// Phone.
 	{names: []string{"BARONG_PHONE_VERIFICATION"}, def: "mock", values: []string{"mock", "twilio_sms", "twilio_verify"},
@@ -202,6 +208,8 @@ var options = []option{
 	{names: []string{"BARONG_TWILIO_SERVICE_SID"}, field: func(c *Config) any { return &c.TwilioServiceSID }},
 	{names: []string{"BARONG_SMS_CONTENT_TEMPLATE"}, def: "Your verification code for Barong: {{code}}",
 		field: func(c *Config) any { return &c.SMSContentTemplate }},
+	// barong-go addition: the Twilio API base (default Twilio's own hosts).
+	{names: []string{"BARONG_TWILIO_API_URL"}, check: checkHTTPURL, field: func(c *Config) any { return &c.TwilioAPIURL }},
 
 	// Bearer-token verifier (reference §2.3).
 	{names: []string{"JWT_ISSUER"}, field: func(c *Config) any { return &c.JWTIssuer }},

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -86,6 +87,13 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("BARONG_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
+	var grpcLn net.Listener
+	if cfg.GRPCAddr != "" {
+		if grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("BARONG_GRPC_ADDR %s: %w", cfg.GRPCAddr, err)
+		}
+	}
 	srv.Start(ctx)
 	log.Info("barong serving", "addr", ln.Addr().String(), "version", server.Version, "database", srv.DB.Dialect(),
 		"sessions", map[bool]string{true: "redis", false: "database"}[cfg.RedisURL != ""],
@@ -93,9 +101,33 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if cfg.PhoneVerification == "mock" {
 		log.Warn("phone verification uses the mock provider, which accepts any code; for development only")
 	}
-	err = srv.Serve(ctx, ln)
+	err = serveAll(ctx, srv, ln, grpcLn, log)
 	log.Info("barong stopped")
 	return err
+}
+
+// serveAll runs the HTTP server and, when grpcLn is set, the gRPC ext_authz
+// service until ctx ends (both then drain) or one of them fails (the other
+// is then stopped too).
+func serveAll(ctx context.Context, srv *server.Server, ln, grpcLn net.Listener, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	n := 1
+	go func() { errc <- srv.Serve(ctx, ln) }()
+	if grpcLn != nil {
+		n++
+		log.Info("barong ext_authz gRPC serving", "addr", grpcLn.Addr().String())
+		go func() { errc <- srv.ServeGRPC(ctx, grpcLn) }()
+	}
+	var first error
+	for range n {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
+		}
+	}
+	return first
 }
 
 func migrate(ctx context.Context, stderr io.Writer) error {

@@ -25,6 +25,8 @@ import (
 	"github.com/barong-go/barong/captcha"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/crypt"
+	"github.com/barong-go/barong/extauthz"
+	"github.com/barong-go/barong/geoip"
 	"github.com/barong-go/barong/mail"
 	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/redisstore"
@@ -53,8 +55,12 @@ type Server struct {
 	Redis   *redisstore.Client
 	App     *app.Service
 	Authz   *authz.Engine
+	Geo     *geoip.DB
 	Keys    *token.Keyring
 	Handler http.Handler
+	// Gateway answers Envoy's gRPC ext_authz (ServeGRPC) and Traefik's
+	// forwardAuth (mounted in Handler).
+	Gateway *extauthz.Service
 	Log     *slog.Logger
 
 	publisher *amqp.Publisher
@@ -142,11 +148,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	var sessions barong.SessionStore = s.DB
 	var kv barong.KV = s.DB
+	// store is what the rules write through: with Redis it deletes the
+	// principal snapshots of authz after every change.
+	var store barong.Store = s.DB
+	var principals *redisstore.Principals
 	if cfg.RedisURL != "" {
 		if s.Redis, err = redisstore.Open(ctx, cfg.RedisURL, log); err != nil {
 			return nil, fmt.Errorf("BARONG_REDIS_URL: %w", err)
 		}
 		sessions, kv = s.Redis.Sessions(cfg.RedisPrefix), s.Redis.KV(cfg.RedisPrefix)
+		principals = s.Redis.Principals(cfg.RedisPrefix, 0)
+		store = principals.Wrap(s.DB)
 	}
 	policy, err := password.NewPolicy(cfg.PasswordRegexp, cfg.PasswordMinEntropy, cfg.PasswordUseDictionary)
 	if err != nil {
@@ -162,8 +174,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
 	}
-	s.App = app.New(appConfig(cfg), app.Deps{Store: s.DB, Sessions: sessions, KV: kv, Tokens: s.Keys,
-		Password: policy, Captcha: verifier, Logger: log})
+	phones, files, err := openKYC(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	s.App = app.New(appConfig(cfg), app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
+		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files})
 	if cfg.AutoMigrate {
 		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
 			return nil, fmt.Errorf("seeds: %w", err)
@@ -174,9 +190,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			return nil, err
 		}
 	}
+	if s.Geo, err = geoip.Open(cfg.MaxMindDBPath, cfg.GeoIPLang, log); err != nil {
+		return nil, fmt.Errorf("BARONG_MAXMINDDB_PATH: %w", err)
+	}
 	s.Authz = authz.New(authz.Config{CSRFProtection: cfg.CSRFProtection, SessionExpire: cfg.SessionExpireTime,
-		NonceLifetime: cfg.APIKeyNonceLifetime, JWTExpire: cfg.JWTExpireTime,
-		Pass: cfg.AuthzRules.Pass, Block: cfg.AuthzRules.Block}, s.DB, sessions, kv, s.Keys, nil, log)
+		NonceLifetime: cfg.APIKeyNonceLifetime, JWTExpire: cfg.JWTExpireTime, TokenCache: cfg.AuthzTokenCache,
+		Pass: cfg.AuthzRules.Pass, Block: cfg.AuthzRules.Block}, s.DB, sessions, kv, s.Keys, s.Geo, log)
+	if principals != nil {
+		s.Authz.UsePrincipals(principals)
+	}
 	if err := s.Authz.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load authz snapshot: %w", err)
 	}
@@ -185,10 +207,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			log.WarnContext(ctx, "reload authz snapshot", slog.Any("error", err))
 		}
 	}
+	s.App.OnPermissionsChanged = s.App.OnRestrictionsChanged
 	if err := s.openRelay(log); err != nil {
 		return nil, err
 	}
 	s.Handler = s.handler(policy, verifier, sessions)
+	s.Gateway = s.gateway()
+	s.Handler = s.Gateway.Mount(s.Handler)
 	ok = true
 	return s, nil
 }
@@ -207,6 +232,7 @@ func appConfig(cfg *config.Config) app.Config {
 	}
 	return app.Config{
 		AppName: cfg.AppName, Domain: cfg.Domain, UIDPrefix: cfg.UIDPrefix,
+		ProfileDoubleVerification: cfg.ProfileDoubleVerification, ProfileVerificationRoles: cfg.App.ProfileVerificationRoles,
 		SessionExpire: cfg.SessionExpireTime, JWTExpire: cfg.JWTExpireTime,
 		FirstRegistrationSuperadmin: cfg.FirstRegistrationSuperadmin,
 		Rules:                       rules, CaptchaProtected: protected, UserStorageTitles: cfg.App.UserStorageTitles,
@@ -214,6 +240,7 @@ func appConfig(cfg *config.Config) app.Config {
 			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, Window: cfg.LoginThrottleWindow},
 		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID, JWKSURL: cfg.Auth0JWKSURL},
 		MaskEventPII: cfg.EventAPIMaskPII,
+		Documents:    documentRules(cfg),
 		BcryptCost:   BcryptCost,
 	}
 }
@@ -287,13 +314,15 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		TrustedProxies: cfg.TrustedProxies, MaxUploadBytes: int64(cfg.UploadSizeMaxRange) << 20,
 		Masking: cfg.APIDataMaskingEnabled, CORSOrigins: cfg.CORSOrigins, CORSMaxAge: cfg.CORSMaxAge,
 		CORSCredentials: cfg.CORSAllowCredentials,
+		Management:      api.ManagementConfig{API: cfg.ManagementAPI, APIKeysUser: cfg.MgnAPIKeysUser, APIKeysSA: cfg.MgnAPIKeysSA},
 		Configs: api.PublicConfigs{SessionExpireTime: int(cfg.SessionExpireTime / time.Second), CaptchaType: cfg.Captcha,
 			CaptchaID: cfg.RecaptchaSiteKey, PhoneVerificationType: cfg.PhoneVerification,
 			PasswordMinEntropy: cfg.PasswordMinEntropy, PasswordRegexp: policy.RubyString(),
 			Auth0Domain: cfg.Auth0Domain, Auth0ClientID: cfg.Auth0ClientID, KYCProvider: cfg.KYCProvider},
-		Version: api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
-	}, api.Deps{App: s.App, Authz: s.Authz, Keys: s.Keys, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Logger: s.Log})
+		Version:   api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
+		Abilities: cfg.Abilities,
+	}, api.Deps{App: s.App, Authz: s.Authz, Geo: s.Geo, Keys: s.Keys, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Registerer: reg, Logger: s.Log})
 	return h
 }
 

@@ -1,0 +1,271 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/barong-go/barong/app"
+)
+
+// registerAdminAccess adds admin/permissions, admin/restrictions,
+// admin/levels and admin/abilities (reference §8.1).
+func (s *Server) registerAdminAccess() {
+	s.handleAdmin("GET", "/permissions", "List permissions; paginated", actRead, modelPermission, s.handleAdminPermissions)
+	s.handleAdmin("POST", "/permissions", "Create a permission", actCreate, modelPermission, s.handleAdminCreatePermission)
+	s.handleAdmin("PUT", "/permissions", "Update a permission", actUpdate, modelPermission, s.handleAdminUpdatePermission)
+	s.handleAdmin("DELETE", "/permissions", "Delete a permission", actDestroy, modelPermission, s.handleAdminDeletePermission)
+	s.handleAdmin("GET", "/restrictions", "List restrictions (scope, category, range, from, to); paginated", actRead, modelRestriction, s.handleAdminRestrictions)
+	s.handleAdmin("POST", "/restrictions", "Create a restriction", actCreate, modelRestriction, s.handleAdminCreateRestriction)
+	s.handleAdmin("PUT", "/restrictions", "Update a restriction", actUpdate, modelRestriction, s.handleAdminUpdateRestriction)
+	s.handleAdmin("DELETE", "/restrictions", "Delete a restriction", actDestroy, modelRestriction, s.handleAdminDeleteRestriction)
+	s.handleAdmin("POST", "/restrictions/whitelink", "Create a one-time whitelink token", actCreate, modelRestriction, s.handleAdminWhitelink)
+	s.handleAdmin("GET", "/levels", "List levels", actRead, modelLevel, s.handleAdminLevels)
+	// Barong checks no ability here; barong-go requires read Ability,
+	// which every admin role has.
+	s.handleAdmin("GET", "/abilities", "The current role's admin abilities", actRead, modelAbility, s.handleAbilities)
+}
+
+const adminPermission, adminRestriction = "admin.permission", "admin.restriction"
+
+func (s *Server) handleAdminPermissions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminPermission)
+	if err != nil {
+		return err
+	}
+	pg := p.Page()
+	if err := p.Err(); err != nil {
+		return err
+	}
+	ps, total, err := s.app.AdminPermissions(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	out := make([]object, 0, len(ps))
+	for i := range ps {
+		out = append(out, permissionEntity(&ps[i]))
+	}
+	writePage(w, pg, total, out)
+	return nil
+}
+
+func (s *Server) handleAdminCreatePermission(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminPermission)
+	if err != nil {
+		return err
+	}
+	role, verb, path, action := p.Required("role"), p.Required("verb"), p.Required("path"), p.Required("action")
+	in := app.PermissionInput{Role: &role, Verb: &verb, Path: &path, Action: &action, Topic: optString(p, "topic")}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if _, err := s.app.AdminCreatePermission(r.Context(), in); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+func (s *Server) handleAdminUpdatePermission(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminPermission)
+	if err != nil {
+		return err
+	}
+	id := idParam(p)
+	in := app.PermissionInput{Role: optString(p, "role"), Verb: optString(p, "verb"), Path: optString(p, "path"),
+		Action: optString(p, "action"), Topic: optString(p, "topic")}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.AdminUpdatePermission(r.Context(), id, in); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+func (s *Server) handleAdminDeletePermission(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminPermission)
+	if err != nil {
+		return err
+	}
+	id := idParam(p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.AdminDeletePermission(r.Context(), id); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+func (s *Server) handleAdminRestrictions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminRestriction)
+	if err != nil {
+		return err
+	}
+	var q app.RestrictionQuery
+	if v := enumParam(p, "scope", "admin.restriction.invalid_scope", app.RestrictionScopes); v != nil {
+		q.Scope = *v
+	}
+	if v := enumParam(p, "category", "admin.restriction.invalid_category", app.RestrictionCategories); v != nil {
+		q.Category = *v
+	}
+	if v := enumParam(p, "range", "admin.restriction.invalid_range", []string{"created", "updated"}); v != nil {
+		q.Updated = *v == "updated"
+	}
+	q.From = epochParam(p, "from", "admin.restriction.non_integer_from")
+	q.To = epochParam(p, "to", "admin.restriction.non_integer_to")
+	q.Page = p.Page()
+	if err := p.Err(); err != nil {
+		return err
+	}
+	rs, total, err := s.app.AdminRestrictions(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	out := make([]object, 0, len(rs))
+	for i := range rs {
+		out = append(out, restrictionEntity(&rs[i]))
+	}
+	writePage(w, q.Page, total, out)
+	return nil
+}
+
+// restrictionInput reads the restriction fields; required ones on create.
+func restrictionInput(p *params, create bool) app.RestrictionInput {
+	var in app.RestrictionInput
+	if create {
+		for _, f := range []struct {
+			name string
+			dst  **string
+		}{{"scope", &in.Scope}, {"value", &in.Value}, {"category", &in.Category}} {
+			v := p.Required(f.name)
+			*f.dst = &v
+		}
+	} else {
+		in.Scope, in.Value, in.Category = optString(p, "scope"), optString(p, "value"), optString(p, "category")
+	}
+	in.State = optString(p, "state")
+	for _, e := range []struct {
+		v      *string
+		key    string
+		values []string
+	}{
+		{in.Scope, "admin.restriction.invalid_scope", app.RestrictionScopes},
+		{in.Category, "admin.restriction.invalid_category", app.RestrictionCategories},
+		{in.State, "admin.restriction.invalid_state", app.RestrictionStates},
+	} {
+		if e.v != nil && *e.v != "" && !slices.Contains(e.values, *e.v) {
+			p.Invalid(e.key)
+		}
+	}
+	if n, ok := p.Int("code", "invalid"); ok {
+		code := int(n)
+		in.Code = &code
+	}
+	return in
+}
+
+func (s *Server) handleAdminCreateRestriction(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminRestriction)
+	if err != nil {
+		return err
+	}
+	in := restrictionInput(p, true)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if _, err := s.app.AdminCreateRestriction(r.Context(), in); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+func (s *Server) handleAdminUpdateRestriction(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminRestriction)
+	if err != nil {
+		return err
+	}
+	id := idParam(p)
+	in := restrictionInput(p, false)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.AdminUpdateRestriction(r.Context(), id, in); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+func (s *Server) handleAdminDeleteRestriction(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminRestriction)
+	if err != nil {
+		return err
+	}
+	id := idParam(p)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.AdminDeleteRestriction(r.Context(), id); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusOK)
+	return nil
+}
+
+// handleAdminWhitelink is POST /admin/restrictions/whitelink: expire_time
+// 1..30 (default 1; else invalid_expire) days or hours (range day|hour,
+// default day; else invalid_range) → 201 {"whitelink_token":"<64 hex>"}.
+func (s *Server) handleAdminWhitelink(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, adminRestriction)
+	if err != nil {
+		return err
+	}
+	n := int64(1)
+	if v, ok := p.Int("expire_time", "invalid_expire"); ok {
+		if v < 1 || v > 30 {
+			p.Invalid("invalid_expire")
+		}
+		n = v
+	}
+	unit := 24 * time.Hour
+	if v := enumParam(p, "range", "invalid_range", []string{"day", "hour"}); v != nil && *v == "hour" {
+		unit = time.Hour
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	tok, err := s.app.AdminWhitelink(r.Context(), time.Duration(n)*unit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, object{{"whitelink_token", tok}})
+	return nil
+}
+
+// handleAdminLevels is GET /admin/levels. Barong answers every level; as
+// every list here it takes page and limit (interface §8).
+func (s *Server) handleAdminLevels(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "admin.level")
+	if err != nil {
+		return err
+	}
+	pg := p.Page()
+	if err := p.Err(); err != nil {
+		return err
+	}
+	ls, total, err := s.app.AdminLevels(r.Context(), pg)
+	if err != nil {
+		return err
+	}
+	out := make([]object, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, object{{"id", l.ID}, {"key", l.Key}, {"value", null(l.Value)}})
+	}
+	writePage(w, pg, total, out)
+	return nil
+}

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/token"
+)
+
+// ManagementConfig configures the management API (reference §8.2, §8.3).
+type ManagementConfig struct {
+	// API is management_api.yml: the signers' keys (each with its pinned
+	// algorithm), the claim options and the signers of each scope.
+	API config.ManagementAPI
+	// APIKeysUser and APIKeysSA open api_keys to user and service account
+	// uids (BARONG_MGN_API_KEYS_USER, BARONG_MGN_API_KEYS_SA).
+	APIKeysUser, APIKeysSA bool
+	// Now is the clock of claim checks (nil: time.Now).
+	Now func() time.Time
+}
+
+// Transport and verification messages (reference §8.3).
+const (
+	msgMgmtMethod       = "Only POST and PUT verbs are allowed."
+	msgMgmtQuery        = "Query parameters are not allowed."
+	msgMgmtContentType  = "Only JSON body is accepted."
+	msgMgmtParse        = "Couldn't parse JWT."
+	msgMgmtVerify       = "Failed to verify JWT."
+	msgMgmtSignatures   = "Not enough signatures for the action."
+	msgMgmtBodyTooLarge = "Request body is too large."
+)
+
+// mgmtHandler is an endpoint of the management family: p holds the
+// verified payload's data.
+type mgmtHandler func(w http.ResponseWriter, r *http.Request, p *mparams) error
+
+// mgmtRoute is one method of a management path and the scope it needs.
+type mgmtRoute struct {
+	method, scope string
+	h             mgmtHandler
+}
+
+// management serves the management family.
+type management struct {
+	s      *Server
+	cfg    ManagementConfig
+	checks token.ClaimChecks
+	// checksErr is a jwt: option that cannot be applied; every request
+	// then fails verification (logged).
+	checksErr error
+	paths     map[string][]mgmtRoute
+	order     []string
+}
+
+// registerManagement adds the management family at both mounts. Every
+// path takes any method, so that other verbs get Barong's 405 answer.
+func (s *Server) registerManagement() {
+	m := &management{s: s, cfg: s.cfg.Management, paths: map[string][]mgmtRoute{}}
+	if m.cfg.Now == nil {
+		m.cfg.Now = time.Now
+	}
+	m.checks, m.checksErr = claimChecks(m.cfg.API.JWT)
+	m.routes()
+	for _, path := range m.order {
+		h := m.dispatch(m.paths[path])
+		s.mux.HandleFunc("/api/v2/auth/management"+path, h)
+		s.mux.HandleFunc("/api/v2/management"+path, h)
+	}
+}
+
+// add registers one endpoint.
+func (m *management) add(method, path, scope, summary string, h mgmtHandler) {
+	m.s.routes = append(m.s.routes, route{"management", method, path, summary})
+	if _, ok := m.paths[path]; !ok {
+		m.order = append(m.order, path)
+	}
+	m.paths[path] = append(m.paths[path], mgmtRoute{method: method, scope: scope, h: h})
+}
+
+// dispatch checks the method, verifies the request against the route's
+// scope and runs its handler.
+func (m *management) dispatch(routes []mgmtRoute) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, msgMgmtMethod))
+			return
+		}
+		i := slices.IndexFunc(routes, func(rt mgmtRoute) bool { return rt.method == r.Method })
+		if i < 0 {
+			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, "405 Not Allowed"))
+			return
+		}
+		data, err := m.verify(w, r, routes[i].scope)
+		if err == nil {
+			err = routes[i].h(w, r, newMParams(data))
+		}
+		if err != nil {
+			m.writeError(w, r, err)
+		}
+	}
+}
+
+// maxBody bounds a management body: a base64 document inside a base64url
+// payload takes about twice the upload limit.
+func (m *management) maxBody() int64 { return 2*m.s.cfg.MaxUploadBytes + maxBodyBytes }
+
+// verify applies the transport checks and the JWT multisig verification
+// of reference §8.3 and returns the payload's data. Differences from
+// Barong, on purpose: the algorithm of each signer is the one configured
+// for its key (never the header's), signatures are verified over the
+// received payload bytes, a jti is required and each jti is accepted once
+// (a replay answers 401 Failed to verify JWT.).
+func (m *management) verify(w http.ResponseWriter, r *http.Request, scope string) (map[string]any, error) {
+	if r.URL.RawQuery != "" {
+		return nil, mgmtFail(http.StatusBadRequest, msgMgmtQuery)
+	}
+	if r.Header.Get("Content-Type") != "application/json" {
+		return nil, mgmtFail(http.StatusBadRequest, msgMgmtContentType)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, m.maxBody()))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, mgmtFail(http.StatusRequestEntityTooLarge, msgMgmtBodyTooLarge)
+		}
+		return nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
+	}
+	if !json.Valid(body) {
+		return nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
+	}
+	payload, err := m.verifySignatures(r, scope, body)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := m.useJTI(r, payload)
+	if err != nil {
+		return nil, err
+	}
+	switch d := claims["data"].(type) {
+	case nil:
+		return map[string]any{}, nil
+	case map[string]any:
+		return d, nil
+	}
+	return nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
+}
+
+// verifySignatures verifies body with the keys of the scope's permitted
+// signers, then the claims, then that every mandatory signer signed. It
+// returns the payload.
+func (m *management) verifySignatures(r *http.Request, scope string, body []byte) ([]byte, error) {
+	sc, ok := m.cfg.API.Scopes[scope]
+	if !ok {
+		return nil, m.refuse(r, scope, "scope not configured", nil)
+	}
+	if m.checksErr != nil {
+		return nil, m.refuse(r, scope, "jwt options", m.checksErr)
+	}
+	keys := make([]token.VerifyKey, 0, len(sc.PermittedSigners))
+	for _, id := range sc.PermittedSigners {
+		if k, ok := m.cfg.API.Keychain[id]; ok {
+			keys = append(keys, token.VerifyKey{KID: id, Algorithm: k.Algorithm, Public: k.PublicKey})
+		}
+	}
+	if len(keys) == 0 {
+		return nil, m.refuse(r, scope, "no permitted signer in the keychain", nil)
+	}
+	payload, signers, err := token.VerifyGeneral(body, keys)
+	if err != nil {
+		return nil, m.refuse(r, scope, "signature", err)
+	}
+	if err := m.checks.Validate(payload, m.cfg.Now()); err != nil {
+		return nil, m.refuse(r, scope, "claims", err)
+	}
+	for _, id := range sc.MandatorySigners {
+		if !slices.Contains(signers, id) {
+			m.s.log.InfoContext(r.Context(), "management request refused", slog.String("scope", scope),
+				slog.String("reason", "mandatory signer missing"), slog.String("signer", id))
+			return nil, mgmtFail(http.StatusUnauthorized, msgMgmtSignatures)
+		}
+	}
+	return payload, nil
+}
+
+// refuse logs why a management request failed verification (never the
+// token) and returns Barong's 401.
+func (m *management) refuse(r *http.Request, scope, reason string, err error) error {
+	attrs := []any{slog.String("scope", scope), slog.String("reason", reason)}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	m.s.log.InfoContext(r.Context(), "management request refused", attrs...)
+	return mgmtFail(http.StatusUnauthorized, msgMgmtVerify)
+}
+
+// useJTI decodes the verified claims and marks their jti used until the
+// token expires (for ever when it has no exp); a jti seen before is a
+// replay.
+func (m *management) useJTI(r *http.Request, payload []byte) (map[string]any, error) {
+	var claims map[string]any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil {
+		return nil, m.refuse(r, "", "claims", err)
+	}
+	jti, _ := asString(claims["jti"])
+	var ttl time.Duration
+	if n, ok := claims["exp"].(json.Number); ok {
+		if exp, err := n.Float64(); err == nil {
+			ttl = time.Unix(int64(exp), 0).Sub(m.cfg.Now()) + m.expLeeway() + time.Second
+			if ttl < time.Second {
+				ttl = time.Second
+			}
+		}
+	}
+	fresh, err := m.s.app.UseManagementJTI(r.Context(), jti, ttl)
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return nil, m.refuse(r, "", "jti replayed", nil)
+	}
+	return claims, nil
+}
+
+// expLeeway is how long after exp a token is still accepted.
+func (m *management) expLeeway() time.Duration {
+	if m.checks.ExpirationLeeway != 0 {
+		return m.checks.ExpirationLeeway
+	}
+	return m.checks.Leeway
+}

@@ -1,0 +1,247 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	barong "github.com/barong-go/barong"
+)
+
+// Admin API error keys of labels and comments (reference §8.1).
+const (
+	KeyAdminLabelNotFound     = "admin.label.doesnt_exist"
+	KeyAdminCommentTitleLong  = "admin.comments.title_too_long"
+	KeyAdminCommentDataLong   = "admin.comments.data_too_long"
+	keyRecordNotFound         = "record.not_found"
+	maxCommentTitle           = 64
+	maxCommentData            = 65535
+	maxLabelDescriptionLength = 255
+)
+
+// AdminLabelCounts is GET /admin/users/labels/list: the number of private
+// labels per key and value.
+func (s *Service) AdminLabelCounts(ctx context.Context) ([]barong.LabelCount, error) {
+	cs, err := s.store.LabelCounts(ctx, barong.LabelCountFilter{Scope: barong.ScopePrivate})
+	if err != nil {
+		return nil, fmt.Errorf("count labels: %w", err)
+	}
+	return cs, nil
+}
+
+// AdminUsersByLabel is GET /admin/users/labels: a page of the users with a
+// label (of any scope) key = value, each listed once, and their number.
+func (s *Service) AdminUsersByLabel(ctx context.Context, key, value string, p barong.Page) ([]AdminUser, int64, error) {
+	users, total, err := s.store.ListUsers(ctx, barong.UserFilter{LabelKey: key, LabelValue: value, Page: p})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users by label: %w", err)
+	}
+	out, err := s.adminUsers(ctx, users, viewUser)
+	return out, total, err
+}
+
+// AdminLabelInput is a label an admin writes on the user UID. Description
+// "" keeps the current one.
+type AdminLabelInput struct {
+	UID, Key, Value, Scope, Description string
+}
+
+// normalize lower-cases and squishes key and value as the Label model does.
+func (in *AdminLabelInput) normalize() {
+	in.Key = squish(strings.ToLower(in.Key))
+	in.Value = squish(strings.ToLower(in.Value))
+}
+
+func checkDescription(desc string) error {
+	if utf8.RuneCountInString(desc) > maxLabelDescriptionLength {
+		return barong.Invalid("description.too_long")
+	}
+	return nil
+}
+
+// AdminCreateLabel is POST /admin/users/labels: a new label (scope public
+// when not given). Private labels recompute state and level. Errors: 404
+// admin.user.doesnt_exist; 422 admin.user.superadmin_change, key.taken and
+// the Label model's keys (key.invalid, value.too_short, scope.inclusion ...).
+func (s *Service) AdminCreateLabel(ctx context.Context, admin *barong.User, in AdminLabelInput) error {
+	in.normalize()
+	if in.Scope == "" {
+		in.Scope = barong.ScopePublic
+	}
+	if err := checkDescription(in.Description); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *txn) error {
+		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.LabelByKey(ctx, u.ID, in.Key, in.Scope); err == nil {
+			return barong.Invalid("key.taken")
+		} else if !isNotFound(err) {
+			return fmt.Errorf("find label: %w", err)
+		}
+		_, err = s.setLabel(ctx, tx, u, in.Key, in.Value, in.Scope, in.Description)
+		return err
+	})
+}
+
+// AdminUpdateLabel is POST /admin/users/labels/update (create when missing
+// and createMissing) and PUT /admin/users/labels (createMissing false): it
+// sets the value, and the description when one is given, of the user's
+// label key in scope. Barong's POST update clears the description when none
+// is sent (reference §12.4 item 12); barong-go keeps it. Errors: 404
+// admin.user.doesnt_exist, admin.label.doesnt_exist; 422
+// admin.user.superadmin_change and the Label model's keys.
+func (s *Service) AdminUpdateLabel(ctx context.Context, admin *barong.User, in AdminLabelInput, createMissing bool) error {
+	in.normalize()
+	if err := checkDescription(in.Description); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *txn) error {
+		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.LabelByKey(ctx, u.ID, in.Key, in.Scope); isNotFound(err) && !createMissing {
+			return barong.NotFound(KeyAdminLabelNotFound)
+		} else if err != nil && !isNotFound(err) {
+			return fmt.Errorf("find label: %w", err)
+		}
+		_, err = s.setLabel(ctx, tx, u, in.Key, in.Value, in.Scope, in.Description)
+		return err
+	})
+}
+
+// AdminDeleteLabel is DELETE /admin/users/labels: it deletes the user's
+// label key in scope, recomputing state and level for a private one. Barong
+// emits no event for it. Errors: 404 admin.user.doesnt_exist,
+// admin.label.doesnt_exist; 422 admin.user.superadmin_change.
+func (s *Service) AdminDeleteLabel(ctx context.Context, admin *barong.User, uid, key, scope string) error {
+	key = squish(strings.ToLower(key))
+	return s.inTx(ctx, func(tx *txn) error {
+		u, err := s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
+		if err != nil {
+			return err
+		}
+		l, err := tx.LabelByKey(ctx, u.ID, key, scope)
+		if isNotFound(err) {
+			return barong.NotFound(KeyAdminLabelNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("find label: %w", err)
+		}
+		return s.deleteLabel(ctx, tx, u, l, false)
+	})
+}
+
+// checkComment applies the comment limits: 422
+// admin.comments.title_too_long (over 64 characters),
+// admin.comments.data_too_long (over 65535).
+func checkComment(title, data *string) error {
+	var v barong.ValidationErrors
+	if title != nil && utf8.RuneCountInString(*title) > maxCommentTitle {
+		v.Add(KeyAdminCommentTitleLong)
+	}
+	if data != nil && utf8.RuneCountInString(*data) > maxCommentData {
+		v.Add(KeyAdminCommentDataLong)
+	}
+	return v.Err()
+}
+
+// AdminCreateComment is POST /admin/users/comments: a note on the user uid
+// whose author is admin; it returns the user's KYC view. Errors: 422
+// admin.comments.title_too_long, admin.comments.data_too_long; 404
+// admin.user.doesnt_exist.
+func (s *Service) AdminCreateComment(ctx context.Context, admin *barong.User, uid, title, data string) (*AdminUser, error) {
+	if err := checkComment(&title, &data); err != nil {
+		return nil, err
+	}
+	u, err := s.findTarget(ctx, s.store, uid)
+	if err != nil {
+		return nil, err
+	}
+	c := &barong.Comment{UserID: u.ID, AuthorUID: admin.UID, Title: title, Data: data}
+	err = s.inTx(ctx, func(tx *txn) error {
+		if err := tx.CreateComment(ctx, c); err != nil {
+			return fmt.Errorf("create comment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUser(ctx, u)
+}
+
+// AdminUpdateComment is PUT /admin/users/comments: it changes the sent
+// title and data of comment id and returns the KYC view of the comment's
+// user. Errors: 422 admin.comments.*_too_long; 404 record.not_found.
+func (s *Service) AdminUpdateComment(ctx context.Context, id int64, title, data *string) (*AdminUser, error) {
+	if err := checkComment(title, data); err != nil {
+		return nil, err
+	}
+	var userID int64
+	err := s.inTx(ctx, func(tx *txn) error {
+		c, err := tx.CommentByID(ctx, id)
+		if err != nil {
+			return commentNotFound(err)
+		}
+		userID = c.UserID
+		if title != nil {
+			c.Title = *title
+		}
+		if data != nil {
+			c.Data = *data
+		}
+		if err := tx.UpdateComment(ctx, c); err != nil {
+			return fmt.Errorf("update comment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUserByID(ctx, userID)
+}
+
+// AdminDeleteComment is DELETE /admin/users/comments: it deletes comment id
+// and returns the KYC view of its user; 404 record.not_found.
+func (s *Service) AdminDeleteComment(ctx context.Context, id int64) (*AdminUser, error) {
+	var userID int64
+	err := s.inTx(ctx, func(tx *txn) error {
+		c, err := tx.CommentByID(ctx, id)
+		if err != nil {
+			return commentNotFound(err)
+		}
+		userID = c.UserID
+		if err := tx.DeleteComment(ctx, id); err != nil {
+			return fmt.Errorf("delete comment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUserByID(ctx, userID)
+}
+
+func commentNotFound(err error) error {
+	if isNotFound(err) {
+		return barong.NotFound(keyRecordNotFound)
+	}
+	return fmt.Errorf("load comment: %w", err)
+}
+
+// adminUserByID loads the KYC view of the user id.
+func (s *Service) adminUserByID(ctx context.Context, id int64) (*AdminUser, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, barong.NotFound(KeyAdminUserNotFound)
+		}
+		return nil, fmt.Errorf("load user: %w", err)
+	}
+	return s.adminUser(ctx, u)
+}

@@ -1,0 +1,390 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	barong "github.com/barong-go/barong"
+)
+
+// Admin API error keys of the user endpoints (reference §8.1, §10.4).
+const (
+	KeyAdminUserNotFound      = "admin.user.doesnt_exist"
+	KeyAdminSuperadminChange  = "admin.user.superadmin_change"
+	KeyAdminUpdateHimself     = "admin.user.update_himself"
+	KeyAdminEnable2FA         = "admin.user.enable_2fa"
+	KeyAdminUpdateEmail       = "superadmin.user.update_email"
+	KeyAdminRoleNoChange      = "admin.user.role_no_change"
+	KeyAdminStorageNotFound   = "admin.storage.doesnt_exist"
+	keyAdminStateNoChange     = "admin.user.state_no_change"
+	keyAdminOTPNoChange       = "admin.user.otp_no_change"
+	keyAdminEmailNoChange     = "admin.user.email_no_change"
+	keyRoleDoesntExist        = "role.doesnt_exist"
+	maxAdminStateLen          = 255
+	adminStorageRecordedValue = "recorded"
+)
+
+// UserOrderColumns are the user columns an admin list may be ordered by:
+// every column of users except the password digest and the data blob.
+var UserOrderColumns = []string{"id", "uid", "username", "email", "role", "level", "otp", "state", "referral_id",
+	"created_at", "updated_at"}
+
+// AdminUser is a user as the admin API shows it (never masked). Profiles
+// is loaded for the extended and KYC views; KYC only for the KYC view
+// (Barong's UserWithKYC).
+type AdminUser struct {
+	User        barong.User
+	ReferralUID string
+	Profiles    []barong.Profile
+	KYC         *AdminKYC
+}
+
+// AdminKYC are the records of UserWithKYC besides the profiles.
+type AdminKYC struct {
+	Labels       []barong.Label
+	Phones       []barong.Phone
+	Documents    []DocumentView
+	DataStorages []barong.DataStorage
+	Comments     []barong.Comment
+}
+
+// userView selects what adminUsers loads with each user.
+type userView int
+
+const (
+	viewUser     userView = iota // User
+	viewProfiles                 // UserWithProfile
+	viewKYC                      // UserWithKYC
+)
+
+// adminUsers loads the records of view for users with a fixed number of
+// queries, whatever the number of users.
+func (s *Service) adminUsers(ctx context.Context, users []barong.User, view userView) ([]AdminUser, error) {
+	refs, err := s.adminReferralUIDs(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AdminUser, len(users))
+	ids := make([]int64, len(users))
+	for i := range users {
+		out[i] = AdminUser{User: users[i], ReferralUID: refs[users[i].ReferralID], Profiles: []barong.Profile{}}
+		ids[i] = users[i].ID
+	}
+	switch view {
+	case viewProfiles:
+		ps, err := s.store.ProfilesByUsers(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("load profiles: %w", err)
+		}
+		for i := range out {
+			if p := ps[out[i].User.ID]; p != nil {
+				out[i].Profiles = p
+			}
+		}
+	case viewKYC:
+		recs, err := s.store.KYCRecordsByUsers(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("load kyc records: %w", err)
+		}
+		for i := range out {
+			r := recs[out[i].User.ID]
+			docs := make([]DocumentView, len(r.Documents))
+			for j := range r.Documents {
+				docs[j] = DocumentView{Document: r.Documents[j], URL: s.documentURL(ctx, &r.Documents[j])}
+			}
+			out[i].Profiles = r.Profiles
+			out[i].KYC = &AdminKYC{Labels: r.Labels, Phones: r.Phones, Documents: docs, DataStorages: r.DataStorages,
+				Comments: r.Comments}
+		}
+	}
+	return out, nil
+}
+
+// adminReferralUIDs maps the referral ids of users to their referrers' UIDs.
+func (s *Service) adminReferralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, u := range users {
+		if u.ReferralID != 0 && !seen[u.ReferralID] {
+			seen[u.ReferralID] = true
+			ids = append(ids, u.ReferralID)
+		}
+	}
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	refs, err := s.store.UsersByIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load referrers: %w", err)
+	}
+	for _, r := range refs {
+		out[r.ID] = r.UID
+	}
+	return out, nil
+}
+
+// adminUser loads the KYC view of one user.
+func (s *Service) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error) {
+	us, err := s.adminUsers(ctx, []barong.User{*u}, viewKYC)
+	if err != nil {
+		return nil, err
+	}
+	return &us[0], nil
+}
+
+// AdminListUsers is GET /admin/users (reference §8.1): a page of users
+// matching f (f.Order.By one of UserOrderColumns) and their number; with
+// extended, each with his profiles.
+func (s *Service) AdminListUsers(ctx context.Context, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+	users, total, err := s.store.ListUsers(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	view := viewUser
+	if extended {
+		view = viewProfiles
+	}
+	out, err := s.adminUsers(ctx, users, view)
+	return out, total, err
+}
+
+// AdminPendingDocuments is GET /admin/users/documents/pending: the users
+// whose private document label is pending or replaced, oldest label change
+// first, narrowed by f; with extended, in the KYC view.
+func (s *Service) AdminPendingDocuments(ctx context.Context, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+	users, total, err := s.store.PendingDocumentUsers(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list pending documents: %w", err)
+	}
+	view := viewUser
+	if extended {
+		view = viewKYC
+	}
+	out, err := s.adminUsers(ctx, users, view)
+	return out, total, err
+}
+
+// AdminGetUser is GET /admin/users/:uid: the KYC view of the user; 404
+// admin.user.doesnt_exist.
+func (s *Service) AdminGetUser(ctx context.Context, uid string) (*AdminUser, error) {
+	u, err := s.findTarget(ctx, s.store, uid)
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUser(ctx, u)
+}
+
+// findTarget loads the user uid; unknown is 404 admin.user.doesnt_exist.
+func (s *Service) findTarget(ctx context.Context, q barong.Queries, uid string) (*barong.User, error) {
+	u, err := q.UserByUID(ctx, uid)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, barong.NotFound(KeyAdminUserNotFound)
+		}
+		return nil, fmt.Errorf("load user %s: %w", uid, err)
+	}
+	return u, nil
+}
+
+// modifiableTarget loads the user uid for a change by admin: unknown is 404
+// admin.user.doesnt_exist; a superadmin changed by anyone else than a
+// superadmin is 422 superKey (reference §10.4).
+func (s *Service) modifiableTarget(ctx context.Context, q barong.Queries, admin *barong.User, uid, superKey string) (*barong.User, error) {
+	u, err := s.findTarget(ctx, q, uid)
+	if err != nil {
+		return nil, err
+	}
+	if u.Role == barong.RoleSuperadmin && admin.Role != barong.RoleSuperadmin {
+		return nil, barong.Invalid(superKey)
+	}
+	return u, nil
+}
+
+// AdminUserUpdate is POST /admin/users/update and PUT /admin/users: the
+// target and exactly one new value (the HTTP layer enforces "one of").
+type AdminUserUpdate struct {
+	UID   string
+	State *string
+	OTP   *bool
+	Email *string
+}
+
+// AdminUpdateUser changes the state, 2FA or e-mail of a user (reference
+// §8.1). Errors: 404 admin.user.doesnt_exist; 422
+// admin.user.superadmin_change, admin.user.update_himself,
+// superadmin.user.update_email (e-mails are changed by superadmins only),
+// admin.user.enable_2fa (admins may only turn 2FA off),
+// admin.user.<state|otp|email>_no_change, state.too_long, email.invalid,
+// email.taken. Turning 2FA off deactivates the user's API keys and removes
+// his private otp label, recomputing state and level (Barong deletes the
+// label raw, reference §12.4 item 10); a state in which the user cannot
+// sign in revokes his sessions.
+func (s *Service) AdminUpdateUser(ctx context.Context, admin *barong.User, in AdminUserUpdate) error {
+	return s.inTx(ctx, func(tx *txn) error {
+		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
+		if err != nil {
+			return err
+		}
+		if u.ID == admin.ID {
+			return barong.Invalid(KeyAdminUpdateHimself)
+		}
+		if in.Email != nil && admin.Role != barong.RoleSuperadmin {
+			return barong.Invalid(KeyAdminUpdateEmail)
+		}
+		before := *u
+		switch {
+		case in.OTP != nil:
+			if *in.OTP {
+				return barong.Invalid(KeyAdminEnable2FA)
+			}
+			if !u.OTP {
+				return barong.Invalid(keyAdminOTPNoChange)
+			}
+			u.OTP = false
+		case in.State != nil:
+			if u.State == *in.State {
+				return barong.Invalid(keyAdminStateNoChange)
+			}
+			if utf8.RuneCountInString(*in.State) > maxAdminStateLen {
+				return barong.Invalid("state.too_long")
+			}
+			u.State = *in.State
+		case in.Email != nil:
+			if u.Email == *in.Email {
+				return barong.Invalid(keyAdminEmailNoChange)
+			}
+			if err := s.checkNewEmail(ctx, tx, u, *in.Email); err != nil {
+				return err
+			}
+			u.Email = *in.Email
+		default:
+			return nil
+		}
+		if err := s.updateUser(ctx, tx, before, u); err != nil {
+			return err
+		}
+		if in.OTP == nil {
+			return nil
+		}
+		l, err := tx.LabelByKey(ctx, u.ID, "otp", barong.ScopePrivate)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find otp label: %w", err)
+		}
+		return s.deleteLabel(ctx, tx, u, l, false)
+	})
+}
+
+// checkNewEmail validates an e-mail given to u: email.invalid, email.taken
+// (by another user, in any letter case).
+func (s *Service) checkNewEmail(ctx context.Context, q barong.Queries, u *barong.User, email string) error {
+	if !validEmail(email) {
+		return barong.Invalid("email.invalid")
+	}
+	other, err := q.UserByEmail(ctx, email)
+	switch {
+	case err == nil && other.ID != u.ID:
+		return barong.Invalid("email.taken")
+	case err != nil && !isNotFound(err):
+		return fmt.Errorf("check email: %w", err)
+	}
+	return nil
+}
+
+// AdminSetRole is POST /admin/users/role (reference §8.1). Errors: 404
+// admin.user.doesnt_exist; 422 admin.user.superadmin_change (also when a
+// non-superadmin would grant the superadmin role, which Barong allowed),
+// admin.user.update_himself, admin.user.role_no_change, role.doesnt_exist.
+func (s *Service) AdminSetRole(ctx context.Context, admin *barong.User, uid, role string) error {
+	return s.inTx(ctx, func(tx *txn) error {
+		u, err := s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
+		if err != nil {
+			return err
+		}
+		if u.ID == admin.ID {
+			return barong.Invalid(KeyAdminUpdateHimself)
+		}
+		if u.Role == role {
+			return barong.Invalid(KeyAdminRoleNoChange)
+		}
+		if role == barong.RoleSuperadmin && admin.Role != barong.RoleSuperadmin {
+			return barong.Invalid(KeyAdminSuperadminChange)
+		}
+		ok, err := s.roleExists(ctx, tx, role)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return barong.Invalid(keyRoleDoesntExist)
+		}
+		before := *u
+		u.Role = role
+		return s.updateUser(ctx, tx, before, u)
+	})
+}
+
+// AdminDeleteDataStorage is DELETE /admin/users/data_storage: it deletes
+// the user's data storage titled title (any letter case) and, unlike
+// Barong (reference §12.4 item 12), also the private label
+// <title> = recorded its creation set, recomputing state and level. It
+// returns the user's KYC view. Errors: 404 admin.user.doesnt_exist,
+// admin.storage.doesnt_exist; 422 admin.user.superadmin_change.
+func (s *Service) AdminDeleteDataStorage(ctx context.Context, admin *barong.User, uid, title string) (*AdminUser, error) {
+	var u *barong.User
+	err := s.inTx(ctx, func(tx *txn) error {
+		var err error
+		if u, err = s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange); err != nil {
+			return err
+		}
+		ds, err := tx.DataStoragesByUser(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("load data storages: %w", err)
+		}
+		var found *barong.DataStorage
+		for i := range ds {
+			if strings.EqualFold(ds[i].Title, title) {
+				found = &ds[i]
+				break
+			}
+		}
+		if found == nil {
+			return barong.NotFound(KeyAdminStorageNotFound)
+		}
+		if err := tx.DeleteDataStorage(ctx, found.ID); err != nil {
+			return fmt.Errorf("delete data storage: %w", err)
+		}
+		key := squish(strings.ToLower(found.Title))
+		l, err := tx.LabelByKey(ctx, u.ID, key, barong.ScopePrivate)
+		if isNotFound(err) || (err == nil && l.Value != adminStorageRecordedValue) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find %s label: %w", key, err)
+		}
+		return s.deleteLabel(ctx, tx, u, l, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUser(ctx, u)
+}
+
+// AdminAPIKeys is GET /admin/api_keys: a page of the user's API keys
+// (without secrets) in order o and their number; 404
+// admin.user.doesnt_exist.
+func (s *Service) AdminAPIKeys(ctx context.Context, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+	u, err := s.findTarget(ctx, s.store, uid)
+	if err != nil {
+		return nil, 0, err
+	}
+	ks, n, err := s.store.APIKeysByHolder(ctx, barong.HolderUser, u.ID, o, p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list api keys: %w", err)
+	}
+	return ks, n, nil
+}

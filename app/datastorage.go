@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	barong "github.com/barong-go/barong"
+)
+
+// reservedStorageTitles are the titles a data storage may never have, as
+// they are the keys of the KYC labels (reference §3.5).
+var reservedStorageTitles = []string{"document", "label", "profile", "phone", "user"}
+
+// CreateOwnDataStorage is POST /resource/data_storage (reference §6.3.8):
+// it stores data (JSON, at most 5120 characters) under title, which must be
+// one of barong.yml user_storage_titles (title.inclusion), not a reserved
+// word (title.exclusion) and not already used by the user in any letter
+// case (title.taken). It then sets the private label <title> = recorded,
+// silently skipped when the title is no valid label key.
+func (s *Service) CreateOwnDataStorage(ctx context.Context, u *barong.User, title, data string) (*barong.DataStorage, error) {
+	d := &barong.DataStorage{UserID: u.ID, Title: title, Data: data}
+	err := s.inTx(ctx, func(tx *txn) error {
+		if err := s.validateDataStorage(ctx, tx, d); err != nil {
+			return err
+		}
+		if err := tx.CreateDataStorage(ctx, d); err != nil {
+			return duplicateToInvalid(err)
+		}
+		cur, err := tx.UserByID(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("load user: %w", err)
+		}
+		user, err := s.userRecord(ctx, tx, cur)
+		if err != nil {
+			return err
+		}
+		rec := obj{{"user", user}, {"title", d.Title}, {"data", d.Data},
+			{"created_at", isoTime(d.CreatedAt)}, {"updated_at", isoTime(d.UpdatedAt)}}
+		if err := tx.Emit(ctx, barong.Event{Name: "model.data_storage.created", Payload: obj{{"record", rec}}}); err != nil {
+			return err
+		}
+		return s.recordedLabel(ctx, tx, cur, title)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// validateDataStorage checks d as Barong's DataStorage model does. The
+// reserved titles are compared in any letter case: label keys are
+// lower-cased, so "Profile" would otherwise reach the profile label.
+func (s *Service) validateDataStorage(ctx context.Context, q barong.Queries, d *barong.DataStorage) error {
+	var v barong.ValidationErrors
+	if utf8.RuneCountInString(d.Title) > 64 {
+		v.Add("title.too_long")
+	}
+	if !slices.Contains(s.cfg.UserStorageTitles, d.Title) {
+		v.Add("title.inclusion")
+	}
+	if slices.Contains(reservedStorageTitles, strings.ToLower(d.Title)) {
+		v.Add("title.exclusion")
+	}
+	existing, err := q.DataStoragesByUser(ctx, d.UserID)
+	if err != nil {
+		return fmt.Errorf("load data storages: %w", err)
+	}
+	for _, e := range existing {
+		if strings.EqualFold(e.Title, d.Title) {
+			v.Add("title.taken")
+		}
+	}
+	if !json.Valid([]byte(d.Data)) {
+		v.Add("data.invalid_format")
+	}
+	if utf8.RuneCountInString(d.Data) > 5120 {
+		v.Add("data.too_long")
+	}
+	return v.Err()
+}
+
+// recordedLabel sets the private label <title> = recorded unless the title
+// is no valid label key. Barong only creates the label, so an existing
+// private label of that key (say email = verified) is left as it is.
+func (s *Service) recordedLabel(ctx context.Context, tx *txn, u *barong.User, title string) error {
+	l := &barong.Label{Key: title, Value: "recorded", Scope: barong.ScopePrivate}
+	var v barong.ValidationErrors
+	normalizeLabel(&v, l)
+	if len(v) > 0 {
+		return nil
+	}
+	if _, err := tx.LabelByKey(ctx, u.ID, l.Key, barong.ScopePrivate); err == nil {
+		return nil
+	} else if !isNotFound(err) {
+		return fmt.Errorf("find label: %w", err)
+	}
+	_, err := s.setLabel(ctx, tx, u, l.Key, l.Value, l.Scope, "")
+	return err
+}

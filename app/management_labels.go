@@ -1,0 +1,115 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	barong "github.com/barong-go/barong"
+)
+
+// MsgLabelNotFound answers PUT /management/labels for a missing label
+// when replace is false (404).
+const MsgLabelNotFound = "label doesnt exist"
+
+// ManagementLabels is POST /management/labels/list: every label of the
+// user uid, public and private, by creation. Unknown uid: 404.
+func (s *Service) ManagementLabels(ctx context.Context, uid string) ([]barong.Label, error) {
+	u, err := mgmtUserOr(ctx, s.store, uid, mgmtRecordNotFound())
+	if err != nil {
+		return nil, err
+	}
+	ls, err := s.store.LabelsByUser(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load labels: %w", err)
+	}
+	return ls, nil
+}
+
+// ManagementCreateLabel is POST /management/labels: a private label of the
+// user uid (key and value lower-cased and squished), which recomputes his
+// state and level. Unknown uid: 404; invalid or taken key, invalid value:
+// *ModelError (key.taken, key.invalid, value.too_short ...).
+func (s *Service) ManagementCreateLabel(ctx context.Context, uid, key, value, description string) (*barong.Label, error) {
+	key, value = squish(strings.ToLower(key)), squish(strings.ToLower(value))
+	var l *barong.Label
+	err := s.inTx(ctx, func(tx *txn) error {
+		u, err := mgmtUserOr(ctx, tx, uid, mgmtRecordNotFound())
+		if err != nil {
+			return err
+		}
+		var v barong.ValidationErrors
+		checkLabelPart(&v, "key", key)
+		if _, err := tx.LabelByKey(ctx, u.ID, key, barong.ScopePrivate); err == nil {
+			v.Add("key.taken")
+		} else if !isNotFound(err) {
+			return fmt.Errorf("find label: %w", err)
+		}
+		checkLabelPart(&v, "value", value)
+		if err := mgmtModelErr(v); err != nil {
+			return err
+		}
+		l, err = s.setLabel(ctx, tx, u, key, value, barong.ScopePrivate, description)
+		return mgmtAsModel(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ManagementUpdateLabel is PUT /management/labels: it sets the value (and
+// the description, when not "") of the user's private label key. A
+// missing label is created when replace, else 404 label doesnt exist.
+// Unknown uid: 404; invalid values: *ModelError.
+func (s *Service) ManagementUpdateLabel(ctx context.Context, uid, key, value, description string, replace bool) (*barong.Label, error) {
+	key, value = squish(strings.ToLower(key)), squish(strings.ToLower(value))
+	var l *barong.Label
+	err := s.inTx(ctx, func(tx *txn) error {
+		u, err := mgmtUserOr(ctx, tx, uid, mgmtRecordNotFound())
+		if err != nil {
+			return err
+		}
+		var v barong.ValidationErrors
+		switch _, err := tx.LabelByKey(ctx, u.ID, key, barong.ScopePrivate); {
+		case isNotFound(err):
+			if !replace {
+				return barong.NotFound(MsgLabelNotFound)
+			}
+			checkLabelPart(&v, "key", key)
+		case err != nil:
+			return fmt.Errorf("find label: %w", err)
+		}
+		checkLabelPart(&v, "value", value)
+		if err := mgmtModelErr(v); err != nil {
+			return err
+		}
+		l, err = s.setLabel(ctx, tx, u, key, value, barong.ScopePrivate, description)
+		return mgmtAsModel(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ManagementDeleteLabel is POST /management/labels/delete: it deletes the
+// user's private label key and recomputes his state and level. Unknown uid
+// or label: 404.
+func (s *Service) ManagementDeleteLabel(ctx context.Context, uid, key string) error {
+	key = squish(strings.ToLower(key))
+	return s.inTx(ctx, func(tx *txn) error {
+		u, err := mgmtUserOr(ctx, tx, uid, mgmtRecordNotFound())
+		if err != nil {
+			return err
+		}
+		l, err := tx.LabelByKey(ctx, u.ID, key, barong.ScopePrivate)
+		if err != nil {
+			if isNotFound(err) {
+				return mgmtRecordNotFound()
+			}
+			return fmt.Errorf("find label: %w", err)
+		}
+		return s.deleteLabel(ctx, tx, u, l, false)
+	})
+}

@@ -1,0 +1,224 @@
+package extauthz
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
+	"strings"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/authz"
+)
+
+// Checker decides a gateway check; *authz.Engine is the one barong uses.
+type Checker interface {
+	Check(ctx context.Context, r authz.Request) (*authz.Result, error)
+}
+
+// Config tells how a gateway's request maps to an authz request; the
+// values are those of the HTTP endpoint (BARONG_SESSION_NAME,
+// BARONG_GATEWAY, BARONG_TRUSTED_PROXIES).
+type Config struct {
+	// SessionName is the session cookie's name.
+	SessionName string
+	// Gateway "akamai" makes a non-empty True-Client-IP the client IP.
+	Gateway string
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+}
+
+// Service answers gateway checks with a Checker. It serves Envoy's gRPC
+// ext_authz (Check) and Traefik's forwardAuth (ServeHTTP).
+type Service struct {
+	checker Checker
+	cfg     Config
+	log     *slog.Logger
+}
+
+// New returns the service deciding with c.
+func New(c Checker, cfg Config, log *slog.Logger) *Service {
+	if cfg.SessionName == "" {
+		cfg.SessionName = "_barong_session"
+	}
+	return &Service{checker: c, cfg: cfg, log: log}
+}
+
+// decision is the answer to one check: Status 200 with Token (empty for a
+// pass-listed path), or a refusal with Barong's status and JSON body.
+type decision struct {
+	Status int
+	Token  string
+	Body   []byte
+}
+
+func (d decision) allowed() bool { return d.Status == http.StatusOK }
+
+// errInvalidPath refuses a request target that is not a clean absolute
+// path: the HTTP endpoint never answers 200 for those either (Go's router
+// redirects them), and a gateway that normalises paths would send the
+// upstream somewhere else than where the check looked.
+var errInvalidPath = barong.BadRequest("authz.invalid_path")
+
+// decide maps the gateway's view of a request to authz and runs the check.
+// target is the request target (path and query, not decoded); peer is the
+// address of whoever connected to the gateway or to barong.
+func (s *Service) decide(ctx context.Context, method, target, peer string, h http.Header) decision {
+	r, err := s.request(method, target, peer, h)
+	if err == nil {
+		var res *authz.Result
+		if res, err = s.checker.Check(ctx, r); err == nil {
+			return decision{Status: http.StatusOK, Token: res.Token}
+		}
+	}
+	return s.refusal(ctx, method, err)
+}
+
+// request builds the authz request as the HTTP endpoint does.
+func (s *Service) request(method, target, peer string, h http.Header) (authz.Request, error) {
+	p, query, ok := Path(target)
+	if !ok {
+		return authz.Request{}, errInvalidPath
+	}
+	r := authz.Request{Path: p, Method: strings.ToUpper(method), IP: s.clientIP(peer, h), UserAgent: h.Get("User-Agent")}
+	if c, err := (&http.Request{Header: h}).Cookie(s.cfg.SessionName); err == nil {
+		r.SessionID = c.Value
+	}
+	if v, ok := h["X-Csrf-Token"]; ok && len(v) > 0 {
+		r.CSRF, r.HasCSRF = v[0], true
+	}
+	for name, dst := range map[string]**string{"X-Auth-Apikey": &r.APIKey, "X-Auth-Nonce": &r.Nonce, "X-Auth-Signature": &r.Signature} {
+		if v, ok := h[name]; ok && len(v) > 0 {
+			val := v[0]
+			*dst = &val
+		}
+	}
+	r.Params = func() map[string]any {
+		m := map[string]any{}
+		vals, _ := url.ParseQuery(query)
+		for k, v := range vals {
+			m[k] = v[len(v)-1]
+		}
+		return m
+	}
+	return r, nil
+}
+
+// Path turns a request target such as /api/v2/peatio/orders.json?limit=5
+// into the authz path (api/v2/peatio/orders: no leading slash, no query,
+// no format extension, as Barong's glob route gives it) and the raw query.
+// ok is false for a target that is not a clean absolute path once
+// percent-decoded (dot segments, doubled slashes, bad escapes).
+func Path(target string) (authzPath, rawQuery string, ok bool) {
+	raw, rawQuery, _ := strings.Cut(target, "?")
+	raw, _, _ = strings.Cut(raw, "#")
+	p, err := url.PathUnescape(raw)
+	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\") {
+		return "", "", false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != p {
+		return "", "", false
+	}
+	p = p[1:]
+	last := p[strings.LastIndexByte(p, '/')+1:]
+	if i := strings.LastIndexByte(last, '.'); i > 0 {
+		p = p[:len(p)-len(last)+i]
+	}
+	return p, rawQuery, true
+}
+
+// clientIP is reference §4.4 as the HTTP endpoint applies it: with
+// gateway=akamai a non-empty True-Client-IP wins; otherwise X-Forwarded-For
+// is walked from the right, skipping trusted proxies, starting at the peer,
+// which must itself be trusted for the header to count.
+func (s *Service) clientIP(peer string, h http.Header) string {
+	if s.cfg.Gateway == "akamai" {
+		if v := strings.TrimSpace(h.Get("True-Client-Ip")); v != "" {
+			if a, err := netip.ParseAddr(v); err == nil {
+				return a.Unmap().String()
+			}
+		}
+	}
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil {
+		return peer
+	}
+	addr = addr.Unmap()
+	if !s.trusted(addr) {
+		return addr.String()
+	}
+	var hops []string
+	for _, v := range h.Values("X-Forwarded-For") {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				hops = append(hops, part)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break
+		}
+		addr = a.Unmap()
+		if !s.trusted(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func (s *Service) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+var kindStatus = map[barong.Kind]int{
+	barong.KindInternal:        http.StatusInternalServerError,
+	barong.KindBadRequest:      http.StatusBadRequest,
+	barong.KindUnauthenticated: http.StatusUnauthorized,
+	barong.KindForbidden:       http.StatusForbidden,
+	barong.KindNotFound:        http.StatusNotFound,
+	barong.KindConflict:        http.StatusConflict,
+	barong.KindInvalid:         http.StatusUnprocessableEntity,
+	barong.KindTooMany:         http.StatusTooManyRequests,
+}
+
+// refusal renders err as the HTTP endpoint does: the kind's status (the
+// restriction's code for restrictions) and {"errors":[keys]}; anything
+// unexpected is logged here and shown as 500 server.internal_error.
+func (s *Service) refusal(ctx context.Context, method string, err error) decision {
+	e := barong.AsError(err)
+	if e == nil && errors.Is(err, barong.ErrNotFound) {
+		e = barong.NotFound("record.not_found")
+	}
+	if e == nil || e.Kind == barong.KindInternal {
+		s.log.ErrorContext(ctx, "gateway check failed", slog.String("method", method), slog.Any("error", err))
+		e = &barong.Error{Kind: barong.KindInternal, Keys: []string{"server.internal_error"}}
+	}
+	status := kindStatus[e.Kind]
+	if e.Kind == barong.KindCustom {
+		status = e.Status
+	}
+	body, _ := json.Marshal(map[string][]string{"errors": e.Keys})
+	return decision{Status: status, Body: body}
+}
+
+// missingURI refuses a forwardAuth check without X-Forwarded-Uri.
+var missingURI = barong.BadRequest("authz.missing_forwarded_uri")

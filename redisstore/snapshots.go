@@ -1,0 +1,183 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	barong "github.com/barong-go/barong"
+)
+
+// KeySnapshot is what authz needs of an API key besides its secret, which
+// never reaches Redis: the key's id (a process that holds the secret in
+// memory checks it against ID), state and holder.
+type KeySnapshot struct {
+	ID         int64  `json:"id"`
+	KID        string `json:"kid"`
+	State      string `json:"st"`
+	HolderType string `json:"ht"`
+	HolderID   int64  `json:"hid"`
+	HolderUID  string `json:"hu"`
+}
+
+// KeyQuery is one API-key request.
+type KeyQuery struct {
+	KID string
+	// NonceKey is the KV key (without the KV prefix) that marks the nonce
+	// used; Consume records it for NonceTTL unless it exists.
+	NonceKey string
+	Consume  bool
+	NonceTTL time.Duration
+}
+
+// KeyResult is what APIKey read.
+type KeyResult struct {
+	// Fresh reports that the nonce was recorded now (never without
+	// Consume).
+	Fresh bool
+	// Key is the key snapshot, nil when missing; KeyLease is non-zero when
+	// the caller should store it with PutAPIKey.
+	Key      *KeySnapshot
+	KeyLease int64
+	// User or ServiceAccount is the holder's snapshot (read only when the
+	// key snapshot exists); HolderLease is non-zero when the caller should
+	// store it with PutUser or PutServiceAccount.
+	User           *barong.User
+	ServiceAccount *barong.ServiceAccount
+	HolderLease    int64
+}
+
+// APIKey runs the key script: one round trip.
+func (p *Principals) APIKey(ctx context.Context, q KeyQuery) (KeyResult, error) {
+	var res KeyResult
+	if !validSuffix(q.KID) {
+		return res, fmt.Errorf("redisstore: api key: invalid kid")
+	}
+	consume := "0"
+	if q.Consume {
+		if q.NonceTTL < time.Millisecond {
+			return res, fmt.Errorf("redisstore: api key: nonce ttl %s is below 1ms", q.NonceTTL)
+		}
+		consume = "1"
+	}
+	keys := []string{p.prefix + keySuffix + q.KID, p.kvPrefix + q.NonceKey}
+	vals, err := keyScript.Run(ctx, p.rdb, keys, p.prefix, q.NonceTTL.Milliseconds(), consume, p.leaseKey).Slice()
+	if err != nil {
+		return res, fmt.Errorf("redisstore: api key: %w", err)
+	}
+	if len(vals) != 5 {
+		return res, fmt.Errorf("redisstore: api key: script returned %d values", len(vals))
+	}
+	res.Fresh = vals[0] == int64(1)
+	res.KeyLease, _ = vals[2].(int64)
+	res.HolderLease, _ = vals[4].(int64)
+	k, ok := vals[1].(string)
+	if !ok {
+		return res, nil
+	}
+	if res.Key, err = decodeKey(k); err != nil {
+		return res, fmt.Errorf("redisstore: api key: %w", err)
+	}
+	h, ok := vals[3].(string)
+	if !ok {
+		return res, nil
+	}
+	if res.Key.HolderType == barong.HolderServiceAccount {
+		res.ServiceAccount, err = decodeServiceAccount(h)
+	} else {
+		res.User, err = decodeUser(h)
+	}
+	if err != nil {
+		return res, fmt.Errorf("redisstore: api key holder: %w", err)
+	}
+	return res, nil
+}
+
+// PutAPIKey stores the key snapshot under a lease from APIKey.
+func (p *Principals) PutAPIKey(ctx context.Context, lease int64, k *KeySnapshot) error {
+	if !validSuffix(k.KID) || !validSuffix(k.HolderUID) {
+		return fmt.Errorf("redisstore: store api key snapshot: invalid kid or holder uid")
+	}
+	b, err := json.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("redisstore: store api key snapshot: %w", err)
+	}
+	v := append([]byte(holderSuffix(k.HolderType, k.HolderUID)+"\n"), b...)
+	return p.put(ctx, keySuffix+k.KID, lease, v)
+}
+
+// decodeKey parses "<holder line>\n<JSON>".
+func decodeKey(v string) (*KeySnapshot, error) {
+	_, data, ok := strings.Cut(v, "\n")
+	if !ok {
+		return nil, fmt.Errorf("%w: api key without holder line", errCorrupt)
+	}
+	var k KeySnapshot
+	if err := unmarshalSnap(data, &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// userSnap is the stored form of a user snapshot: what authz decides on
+// and what the bearer token carries.
+type userSnap struct {
+	ID         int64  `json:"id"`
+	UID        string `json:"uid"`
+	Username   string `json:"un,omitempty"`
+	Email      string `json:"em"`
+	Role       string `json:"ro"`
+	Level      int    `json:"lv"`
+	OTP        bool   `json:"otp,omitempty"`
+	State      string `json:"st"`
+	ReferralID int64  `json:"ref,omitempty"`
+}
+
+func encodeUser(u *barong.User) []byte {
+	b, _ := json.Marshal(userSnap{ID: u.ID, UID: u.UID, Username: u.Username, Email: u.Email, Role: u.Role,
+		Level: u.Level, OTP: u.OTP, State: u.State, ReferralID: u.ReferralID})
+	return b
+}
+
+func decodeUser(v string) (*barong.User, error) {
+	var s userSnap
+	if err := unmarshalSnap(v, &s); err != nil {
+		return nil, err
+	}
+	if s.UID == "" {
+		return nil, fmt.Errorf("%w: user without uid", errCorrupt)
+	}
+	return &barong.User{ID: s.ID, UID: s.UID, Username: s.Username, Email: s.Email, Role: s.Role,
+		Level: s.Level, OTP: s.OTP, State: s.State, ReferralID: s.ReferralID}, nil
+}
+
+// saSnap is the stored form of a service-account snapshot.
+type saSnap struct {
+	ID      int64  `json:"id"`
+	UID     string `json:"uid"`
+	OwnerID int64  `json:"own"`
+	Email   string `json:"em"`
+	Role    string `json:"ro"`
+	Level   int    `json:"lv"`
+	State   string `json:"st"`
+}
+
+func encodeServiceAccount(sa *barong.ServiceAccount) []byte {
+	b, _ := json.Marshal(saSnap{ID: sa.ID, UID: sa.UID, OwnerID: sa.OwnerID, Email: sa.Email, Role: sa.Role,
+		Level: sa.Level, State: sa.State})
+	return b
+}
+
+func decodeServiceAccount(v string) (*barong.ServiceAccount, error) {
+	var s saSnap
+	if err := unmarshalSnap(v, &s); err != nil {
+		return nil, err
+	}
+	if s.UID == "" {
+		return nil, fmt.Errorf("%w: service account without uid", errCorrupt)
+	}
+	return &barong.ServiceAccount{ID: s.ID, UID: s.UID, OwnerID: s.OwnerID, Email: s.Email, Role: s.Role,
+		Level: s.Level, State: s.State}, nil
+}
