@@ -30,9 +30,12 @@ type testServer struct {
 // not started: events stay in the outbox for the test to read.
 func newServer(t *testing.T, env map[string]string) *testServer {
 	t.Helper()
-	server.BcryptCost = 4
 	return newServerTB(t, env)
 }
+
+// Tests hash passwords at bcrypt cost 4; benchmarks set their own cost
+// before they start servers.
+func init() { server.BcryptCost = 4 }
 
 // newServerTB is newServer for tests and benchmarks, at the current
 // server.BcryptCost.
