@@ -49,14 +49,20 @@ func prepareRestriction(r *barong.Restriction) error {
 	if !contains(RestrictionStates, r.State) {
 		v.Add("state.inclusion")
 	}
+	// Barong accepts IPv4 only; barong-go also takes IPv6 addresses and
+	// networks (in canonical form, so that equal values compare equal).
 	switch r.Scope {
 	case "ip":
-		if a, err := netip.ParseAddr(r.Value); err != nil || !a.Is4() || !ipv4Re.MatchString(r.Value) {
+		if a, err := netip.ParseAddr(r.Value); err != nil || a.Zone() != "" || (a.Is4() && !ipv4Re.MatchString(r.Value)) {
 			v.Add("value.invalid")
+		} else {
+			r.Value = a.Unmap().String()
 		}
 	case "ip_subnet":
-		if p, err := netip.ParsePrefix(r.Value); err != nil || !p.Addr().Is4() || !subnetRe.MatchString(r.Value) {
+		if p, err := netip.ParsePrefix(r.Value); err != nil || (p.Addr().Is4() && !subnetRe.MatchString(r.Value)) {
 			v.Add("value.invalid")
+		} else {
+			r.Value = p.Masked().String()
 		}
 	}
 	if r.Code == 0 || r.Category == "whitelist" {
