@@ -23,9 +23,10 @@ func (s *Service) OwnLabels(ctx context.Context, u *barong.User, desc bool) ([]b
 }
 
 // OwnLabel is GET /resource/labels/:key: the user's first label with key,
-// of any scope; none is 404 record.not_found.
+// of any scope; none is 404 record.not_found. Keys are stored lower-cased
+// and matched in any letter case, as Barong on MySQL does.
 func (s *Service) OwnLabel(ctx context.Context, u *barong.User, key string) (*barong.Label, error) {
-	l, err := s.store.LabelByKey(ctx, u.ID, key, "")
+	l, err := s.store.LabelByKey(ctx, u.ID, strings.ToLower(key), "")
 	if err != nil {
 		if isNotFound(err) {
 			return nil, barong.NotFound("record.not_found")
@@ -113,8 +114,10 @@ func (s *Service) DeletePublicLabel(ctx context.Context, u *barong.User, key str
 // publicLabel finds the user's public label key. Barong takes the first
 // label with the key whatever its scope, so a public label shadowed by an
 // older private one of the same key could never be changed (reference
-// Note); barong-go looks for the public one first.
+// Note); barong-go looks for the public one first. The key matches in any
+// letter case.
 func publicLabel(ctx context.Context, q barong.Queries, userID int64, key string) (*barong.Label, error) {
+	key = strings.ToLower(key)
 	l, err := q.LabelByKey(ctx, userID, key, barong.ScopePublic)
 	if err == nil {
 		return l, nil

@@ -3,6 +3,8 @@ package authz
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,4 +210,46 @@ func TestCookieSteadyState(t *testing.T) {
 	if res.User.PasswordDigest == "" || res.User.CreatedAt.IsZero() {
 		t.Fatalf("full user expected, got %+v", res.User)
 	}
+}
+
+// TestSQLSessionSlidOncePerSecond: without Redis the session row is
+// written only when its expiry moves (once per second at most), and
+// slides as before.
+func TestSQLSessionSlidOncePerSecond(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var reads, touches atomic.Int64
+	e := New(Config{SessionExpire: 30 * time.Minute, NonceLifetime: 5 * time.Second, JWTExpire: time.Hour},
+		countingStore{f.db, &reads}, countingSessions{f.db, &touches}, countingKV{f.db, &touches}, testRing(t), nil,
+		slog.New(slog.DiscardHandler))
+	if err := e.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now().Truncate(time.Second)
+	e.now = func() time.Time { return clock }
+	u := f.user(t)
+	s := &barong.Session{ID: randHex(t, 16), UID: u.UID, UserIP: testIP, UserAgent: testUA, CSRFToken: "c",
+		ExpireTime: clock.Add(20 * time.Minute).Unix()}
+	if err := f.db.CreateSession(context.Background(), s, 30*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want int64) {
+		t.Helper()
+		touches.Store(0)
+		if got := outcome(e.Check(context.Background(), cookieReq(s))); got != "ok" {
+			t.Fatal(got)
+		}
+		if n := touches.Load() - 1; n != want { // minus the read
+			t.Fatalf("%d session writes, want %d", n, want)
+		}
+		got, err := f.db.Session(context.Background(), s.ID)
+		if err != nil || got.ExpireTime != clock.Add(30*time.Minute).Unix() {
+			t.Fatalf("stored expiry %v (%v), want %d", got, err, clock.Add(30*time.Minute).Unix())
+		}
+	}
+	check(1)
+	clock = clock.Add(500 * time.Millisecond)
+	check(0)
+	clock = clock.Add(500 * time.Millisecond)
+	check(1)
 }

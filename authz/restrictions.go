@@ -30,9 +30,8 @@ type location struct {
 // without parsing.
 type restrictionSet struct {
 	byCategory [len(categories)]ruleSet
-	// empty: no enabled restriction at all; geo: some continent or country
-	// rule, so the client's location is needed.
-	empty, geo bool
+	// empty: no enabled restriction at all.
+	empty bool
 }
 
 // ruleSet is one category's restrictions by scope, each in id order.
@@ -53,7 +52,9 @@ type subnetRule struct {
 // placeRule is a continent or country restriction. It matches the GeoIP
 // code or name equal to value (ignoring case), or the GeoIP code equal to
 // code: the alpha-2 code of an ISO alpha-3 country value, the continent
-// code of an English continent name ("" for other values).
+// code of an English continent name ("" for other values). Barong compared
+// names only, so its own seeded ISO codes (country UA, continent SA) never
+// matched (reference §7.1 Note); barong-go takes codes and names.
 type placeRule struct {
 	value, code string
 	r           *barong.Restriction
@@ -84,7 +85,6 @@ func compileRestrictions(rs []barong.Restriction) *restrictionSet {
 		}
 		if set.byCategory[ci].add(&r) {
 			set.empty = false
-			set.geo = set.geo || r.Scope == "continent" || r.Scope == "country"
 		}
 	}
 	return set

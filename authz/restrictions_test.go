@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -363,4 +364,34 @@ func TestRestrictionStatusAlwaysAnError(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkRestricted measures step 1 with a large blacklist of addresses
+// and subnets plus country rules, for a client that matches none.
+func BenchmarkRestricted(b *testing.B) {
+	d, err := geoip.Open(geoiptest.Write(b), "en", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var rs []barong.Restriction
+	for i := 0; i < 1000; i++ {
+		rs = append(rs, rule("blacklist", "ip", netipFrom(i), 0))
+	}
+	for i := 0; i < 50; i++ {
+		rs = append(rs, rule("blacklist", "ip_subnet", netipFrom(i)+"/30", 0))
+	}
+	rs = append(rs, rule("blacklist", "country", "PRK", 0), rule("blacklist", "continent", "Antarctica", 0),
+		rule("maintenance", "ip_subnet", "2001:db8::/32", 0), rule("whitelist", "ip", "8.8.8.8", 0))
+	e := engineWith(d, rs...)
+	r := req(geoiptest.GB.IP, anyPath)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Restricted(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func netipFrom(i int) string {
+	return "100." + strconv.Itoa(i/256%256) + "." + strconv.Itoa(i%256) + ".1"
 }

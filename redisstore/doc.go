@@ -12,6 +12,9 @@
 //	<prefix>user_sessions:<uid>          ZSET of the user's session hashes scored by
 //	                                     expiry (unix ms), TTL = latest member expiry
 //	<prefix>kv:<key>                     KV values and counters
+//	<prefix>user:<uid>, sa:<uid>,        principal snapshots of authz's hot path
+//	<prefix>apikey:<kid>                 (see Principals), TTL 1 min
+//	<prefix>lease                        counter of the snapshot leases
 //
 // The plain session id (the cookie value) is never stored: records are
 // keyed by its SHA-256. The per-user index carries a relative TTL that
@@ -20,7 +23,10 @@
 // index is written.
 //
 // Multi-key operations run as Lua scripts, so each is atomic and costs one
-// round trip; Session, TouchSession and every KV call are one round trip.
+// round trip; Session, TouchSession and every KV call are one round trip,
+// and so is each authz request in steady state (Principals.Cookie,
+// Principals.APIKey).
+//
 // Scripts address keys derived from the prefix, so the package targets a
 // standalone Redis (optionally behind Sentinel), not Redis Cluster.
 package redisstore

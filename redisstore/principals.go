@@ -94,7 +94,10 @@ end
 // cookieScript reads a session record and, when it is within its idle
 // lifetime, bound to this user agent and (when asked) to this CSRF token,
 // slides its expiry, rewrites it with a fresh TTL and rescores its index
-// member, as touchScript does. The remaining checks (IP network) are the
+// member, as touchScript does. A record already slid to the same second
+// is not written again: its TTL and index score, set by that write within
+// the second, already reach past the expiry it holds, so at most one write
+// per session and second reaches Redis. The remaining checks (IP network) are the
 // caller's, who deletes the session when they fail. Then it reads the
 // user snapshot. CSRF tokens are compared through their SHA-1, so the
 // comparison time tells nothing of the token.
@@ -112,7 +115,12 @@ local slid = 0
 local exp = tonumber(rec.exp)
 if exp and exp > tonumber(ARGV[4]) and rec.ua == ARGV[7] and
    (ARGV[8] == '' or redis.sha1hex(tostring(rec.csrf)) == redis.sha1hex(string.sub(ARGV[8], 2))) then
-  local nv, n = string.gsub(v, '"exp":%-?%d+', '"exp":' .. ARGV[5], 1)
+  local nv, n = v, 0
+  if exp == tonumber(ARGV[5]) then
+    slid = 1 -- slid within this second: record and index outlive the expiry already
+  else
+    nv, n = string.gsub(v, '"exp":%-?%d+', '"exp":' .. ARGV[5], 1)
+  end
   if n == 1 then
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

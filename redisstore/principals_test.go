@@ -61,8 +61,14 @@ func TestPrincipalsCookie(t *testing.T) {
 	}
 
 	// While the lease is held, other readers see no snapshot and no lease.
-	if r2, _ := pr.Cookie(ctx, cookieQ(s, now)); r2.User != nil || r2.Lease != 0 {
-		t.Fatalf("second reader: user %v lease %d", r2.User, r2.Lease)
+	// A session already slid to this second is not written again.
+	pttl := pr.rdb.PTTL(ctx, prefix+"session:"+hashID(s.ID)).Val()
+	time.Sleep(5 * time.Millisecond)
+	if r2, _ := pr.Cookie(ctx, cookieQ(s, now)); r2.User != nil || r2.Lease != 0 || !r2.Slid {
+		t.Fatalf("second reader: user %v lease %d slid %v", r2.User, r2.Lease, r2.Slid)
+	}
+	if again := pr.rdb.PTTL(ctx, prefix+"session:"+hashID(s.ID)).Val(); again >= pttl {
+		t.Fatalf("record rewritten by a slide to the same second: PTTL %s then %s", pttl, again)
 	}
 	u := &barong.User{ID: 7, UID: s.UID, Username: "alice", Email: "a@example.com", Role: "member", Level: 2,
 		OTP: true, State: "active", ReferralID: 3}

@@ -100,7 +100,7 @@ func TestAdminAbilities(t *testing.T) {
 	}
 	// Unauthenticated and bad-token callers never reach the abilities.
 	expect(t, e.ts.client().do(t, "GET", adm+"/users", nil), 401, "authz.invalid_session")
-	expect(t, e.ts.client().do(t, "POST", adm+"/users/role", nil), 401, "authz.invalid_session")
+	expect(t, e.ts.client().do(t, "POST", adm+"/users/role", nil), 401, "authz.missing_csrf_token")
 }
 
 // TestAdminSeededPermissions checks that with the default permission table

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +49,13 @@ func admServer(t *testing.T, env map[string]string) *admEnv {
 // signIn signs up email and gives the account role and the active state.
 func (e *admEnv) signIn(t *testing.T, email, role string) (*client, *barong.User) {
 	t.Helper()
-	c, _ := e.ts.signUp(t, email)
-	u := e.ts.activate(t, email)
+	c, info := e.ts.signUp(t, email)
+	var u *barong.User
+	if info["state"] == "active" { // the first sign-up: already a verified superadmin
+		u = e.user(t, e.lookup(t, email).ID)
+	} else {
+		u = e.ts.activate(t, email)
+	}
 	u.Role = role
 	if err := e.ts.DB.UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
@@ -61,6 +68,26 @@ func (e *admEnv) member(t *testing.T, email string) *barong.User {
 	t.Helper()
 	_, u := e.signIn(t, email, "member")
 	e.ts.events(t)
+	return u
+}
+
+// login opens a session of email in a new client.
+func (e *admEnv) login(t *testing.T, email string) *client {
+	t.Helper()
+	c := e.ts.client()
+	r := c.do(t, "POST", "/api/v2/auth/identity/sessions", map[string]string{"email": email, "password": strongPassword})
+	expect(t, r, 201)
+	c.csrf, _ = r.json(t)["csrf_token"].(string)
+	return c
+}
+
+// lookup finds a user by e-mail.
+func (e *admEnv) lookup(t *testing.T, email string) *barong.User {
+	t.Helper()
+	u, err := e.ts.DB.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return u
 }
 
@@ -102,6 +129,18 @@ func (e *admEnv) grant(t *testing.T, role string) {
 	}
 }
 
+// admConfigFile writes a barong.yml with Barong's state triggers plus
+// extra and returns its path.
+func admConfigFile(t *testing.T, extra string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "barong.yml")
+	yml := "state_triggers: {banned: [ban, fraud], deleted: [delete], locked: [suspicious, lock]}\n" + extra
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // admQ is path with a query string.
 func admQ(path string, v url.Values) string { return path + "?" + v.Encode() }
 
@@ -111,6 +150,32 @@ func admList(t *testing.T, r *response) []map[string]any {
 	var out []map[string]any
 	if err := json.Unmarshal(r.Body, &out); err != nil {
 		t.Fatalf("list %s: %v", r.Body, err)
+	}
+	return out
+}
+
+// admRaw returns the raw items of a list answer.
+func admRaw(t *testing.T, r *response) []json.RawMessage {
+	t.Helper()
+	return admRawItems(t, r.Body)
+}
+
+// admRawItems splits a JSON array into its raw items.
+func admRawItems(t *testing.T, b []byte) []json.RawMessage {
+	t.Helper()
+	var out []json.RawMessage
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("list %s: %v", b, err)
+	}
+	return out
+}
+
+// admRawField splits a JSON object into its raw members.
+func admRawField(t *testing.T, b []byte) map[string]json.RawMessage {
+	t.Helper()
+	var out map[string]json.RawMessage
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("object %s: %v", b, err)
 	}
 	return out
 }

@@ -117,7 +117,6 @@ func apiKeysList(t *testing.T, r *response, total, page, perPage int) []map[stri
 }
 
 func TestAPIKeysLifecycle(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	ctx := context.Background()
@@ -237,7 +236,6 @@ func apiKeysRawSecret(t *testing.T, ts *testServer, kid string) string {
 }
 
 func TestAPIKeysListOrder(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	a := otpEnable(t, ts, c, "first@example.com")
@@ -276,7 +274,6 @@ func TestAPIKeysListOrder(t *testing.T) {
 }
 
 func TestAPIKeysOwnershipAndHolderState(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	owner, _ := ts.signUp(t, "first@example.com")
 	oa := otpEnable(t, ts, owner, "first@example.com")
@@ -312,7 +309,6 @@ func TestAPIKeysOwnershipAndHolderState(t *testing.T) {
 }
 
 func TestAPIKeysAuthenticate(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, me := ts.signUp(t, "first@example.com")
 	a := otpEnable(t, ts, c, "first@example.com")
@@ -381,7 +377,6 @@ func apiKeysPostgres(t *testing.T) string {
 }
 
 func TestAPIKeysPostgres(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, map[string]string{"BARONG_DATABASE_URL": apiKeysPostgres(t)})
 	c, _ := ts.signUp(t, "first@example.com")
 	u := otpUser(t, ts, "first@example.com")

@@ -113,6 +113,9 @@ func TestResourceLabelsReadUpdateDelete(t *testing.T) {
 	}
 	expect(t, c.do(t, "GET", res+"/labels?ordering=up", nil), 422, "value")
 	expect(t, c.do(t, "GET", res+"/labels/nope", nil), 404, "record.not_found")
+	if m := c.do(t, "GET", res+"/labels/HOBBY", nil).json(t); m["key"] != "hobby" {
+		t.Fatalf("label in other case %v", m)
+	}
 
 	// PATCH: parameters, missing label, private label, invalid value.
 	expect(t, c.do(t, "PATCH", res+"/labels/hobby", map[string]string{}), 400, "resource.label.missing_value", "resource.label.empty_value")

@@ -132,7 +132,6 @@ func otpUser(t *testing.T, ts *testServer, email string) *barong.User {
 }
 
 func TestOTPGenerateQRCode(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, map[string]string{"BARONG_APP_NAME": "OpenDAX"})
 	c, _ := ts.signUp(t, "alice+2fa@example.com")
 	u := otpUser(t, ts, "alice+2fa@example.com")
@@ -209,7 +208,6 @@ func otpRawSecret(t *testing.T, ts *testServer, userID int64) string {
 }
 
 func TestOTPEnable(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	u := otpUser(t, ts, "first@example.com")
@@ -277,7 +275,6 @@ func TestOTPEnable(t *testing.T) {
 }
 
 func TestOTPVerify(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	u := otpUser(t, ts, "first@example.com")
@@ -303,7 +300,6 @@ func TestOTPVerify(t *testing.T) {
 }
 
 func TestOTPDisable(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	u := otpUser(t, ts, "first@example.com")

@@ -36,7 +36,6 @@ func saKeyCreate(t *testing.T, c *client, a *otpAuthenticator, uid string) apiKe
 }
 
 func TestServiceAccountsList(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	other, _ := ts.signUp(t, "second@example.com")
@@ -62,7 +61,6 @@ func TestServiceAccountsList(t *testing.T) {
 }
 
 func TestServiceAccountAPIKeys(t *testing.T) {
-	t.Parallel()
 	ts := newServer(t, nil)
 	c, _ := ts.signUp(t, "first@example.com")
 	other, _ := ts.signUp(t, "second@example.com")

@@ -44,15 +44,32 @@ func (ts *testServer) restrictClient(ip string) *client {
 	return c
 }
 
-// restrictAdd stores an enabled restriction and reloads this server's
-// snapshot, as an admin change does.
+// restrictAdd stores an enabled restriction (enabling a seeded one with
+// the same category, scope and value) and reloads this server's snapshot,
+// as an admin change does.
 func restrictAdd(t *testing.T, ts *testServer, category, scope, value string, code int) *barong.Restriction {
 	t.Helper()
-	r := &barong.Restriction{Category: category, Scope: scope, Value: value, Code: code, State: "enabled"}
-	if err := ts.DB.CreateRestriction(context.Background(), r); err != nil {
+	ctx := context.Background()
+	rs, err := ts.DB.Restrictions(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.Authz.Reload(context.Background()); err != nil {
+	r := &barong.Restriction{Category: category, Scope: scope, Value: value}
+	for i := range rs {
+		if rs[i].Category == category && rs[i].Scope == scope && rs[i].Value == value {
+			r = &rs[i]
+		}
+	}
+	r.Code, r.State = code, "enabled"
+	if r.ID != 0 {
+		err = ts.DB.UpdateRestriction(ctx, r)
+	} else {
+		err = ts.DB.CreateRestriction(ctx, r)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Authz.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -130,12 +147,12 @@ func TestRestrictionBlocklogin(t *testing.T) {
 	t.Parallel()
 	ts := restrictServer(t, nil)
 	us := restrictSignUp(t, ts, geoiptest.US.IP, "first@example.com")
-	restrictAdd(t, ts, "blocklogin", "continent", "NA", 0)
+	restrictAdd(t, ts, "blocklogin", "continent", "NA", 0) // continent: 423 by default
 	login := map[string]string{"email": "first@example.com", "password": strongPassword}
-	expect(t, us.do(t, "POST", id+"/sessions", login), 401, "authz.restrict.blocklogin")
-	expect(t, us.do(t, "POST", "/api/v2/identity/sessions", login), 401, "authz.restrict.blocklogin")
-	expect(t, us.do(t, "DELETE", id+"/sessions", nil), 401, "authz.restrict.blocklogin")
-	expect(t, us.do(t, "POST", gw+"barong/identity/sessions", nil), 401, "authz.restrict.blocklogin")
+	expect(t, us.do(t, "POST", id+"/sessions", login), 423, "authz.restrict.blocklogin")
+	expect(t, us.do(t, "POST", "/api/v2/identity/sessions", login), 423, "authz.restrict.blocklogin")
+	expect(t, us.do(t, "DELETE", id+"/sessions", nil), 423, "authz.restrict.blocklogin")
+	expect(t, us.do(t, "POST", gw+"barong/identity/sessions", nil), 423, "authz.restrict.blocklogin")
 	// Only the sessions path: the rest of identity and the resource API
 	// stay open (the session opened before the restriction still works).
 	expect(t, us.do(t, "GET", id+"/ping", nil), 200)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Load test of the authz endpoint (GET /api/v2/auth/api/v2/peatio/account/balances)
+# with Redis: barong against a bare net/http handler (scripts/bare), same
+# load generator, same settings, on loopback.
+#   cookie mode:  wrk -c$CONNS with the member's session cookie and user agent
+#   API-key mode: scripts/authzload (signs every request with a fresh nonce;
+#                 wrk's Lua has no HMAC), used for barong and bare alike
+# $RUNS runs of $DURATION each, then a memory run of $MEM_SECONDS under both
+# loads at once ($CONNS/2 connections each) sampling barong's RSS every 30 s.
+# Everything is bounded; Redis keys live under a fresh prefix, deleted at exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-16}
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+MEM_SECONDS=${MEM_SECONDS:-300}
+KEYS=${KEYS:-64}
+REDIS_URL=${BARONG_REDIS_URL:-redis://127.0.0.1:6379/0}
+PREFIX="barongbench$(date +%s)$$:"
+PATH_AUTHZ=/api/v2/auth/api/v2/peatio/account/balances
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
+command -v redis-cli >/dev/null || { echo "redis-cli is required"; exit 1; }
+work=$(mktemp -d)
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  redis-cli -u "$REDIS_URL" --scan --pattern "$PREFIX*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+go build -o "$work/barong" ./cmd/barong
+go build -o "$work/bare" ./scripts/bare
+go build -o "$work/authzload" ./scripts/authzload
+
+export BARONG_REDIS_URL="$REDIS_URL" BARONG_REDIS_PREFIX="$PREFIX" BARONG_HTTP_ADDR=127.0.0.1:18000 \
+  LOG_LEVEL=warn BARONG_LOGIN_THROTTLE_ENABLED=false
+(cd "$work" && exec ./barong serve 2>"$work/barong.log") &
+barong_pid=$!
+"$work/bare" -addr 127.0.0.1:18001 &
+for port in 18000 18001; do
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/api/v2/auth/identity/ping" >/dev/null && break; sleep 0.2; done
+done
+(cd "$work" && ./authzload setup -url http://127.0.0.1:18000 -dir "$work" -keys "$KEYS")
+cookie=$(cat "$work/cookie")
+ua=$(cat "$work/ua")
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -A "$ua" "http://127.0.0.1:18000$PATH_AUTHZ")
+[ "$status" = 200 ] || { echo "cookie authz answered $status"; cat "$work/barong.log"; exit 1; }
+
+# wrk_run PORT CONNS SECONDS: cookie-mode wrk; prints "req/s p99".
+wrk_run() {
+  wrk -t"$THREADS" -c"$2" -d"$3" --latency -H "Cookie: $cookie" -H "User-Agent: $ua" "http://127.0.0.1:$1$PATH_AUTHZ" |
+    awk '/Requests\/sec/{r=$2} /^ +99%/{p=$2} /Non-2xx/{bad=$NF} END{if (bad) print "NON-2xx:" bad; print r, p}'
+}
+# key_run PORT CONNS DURATION: API-key mode; prints "req/s p99".
+key_run() {
+  "$work/authzload" load -url "http://127.0.0.1:$1$PATH_AUTHZ" -keys "$work/keys" -c "$2" -d "$3" |
+    sed -E 's/.* ([0-9]+) req\/s, p50 [^,]+, p99 ([^,]+),.*/\1 \2/'
+}
+
+echo "warm-up"
+wrk_run 18000 "$CONNS" 2s >/dev/null; key_run 18000 "$CONNS" 2s >/dev/null
+wrk_run 18001 "$CONNS" 2s >/dev/null; key_run 18001 "$CONNS" 2s >/dev/null
+printf '%-4s %-7s %-6s %12s %10s\n' run mode target req/s p99
+for run in $(seq 1 "$RUNS"); do
+  for mode in cookie apikey; do
+    for target in bare:18001 barong:18000; do
+      name=${target%%:*}; port=${target##*:}
+      if [ "$mode" = cookie ]; then out=$(wrk_run "$port" "$CONNS" "$DURATION"); else out=$(key_run "$port" "$CONNS" "$DURATION"); fi
+      read -r rps p99 <<<"$out"
+      printf '%-4s %-7s %-6s %12s %10s\n' "$run" "$mode" "$name" "$rps" "$p99"
+    done
+  done
+done
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ "$MEM_SECONDS" -gt 0 ]; then
+  half=$((CONNS / 2))
+  echo "memory run: ${MEM_SECONDS}s, cookie (wrk -c$half) and API-key (authzload -c$half) load at once"
+  wrk -t1 -c"$half" -d"${MEM_SECONDS}s" -H "Cookie: $cookie" -H "User-Agent: $ua" "http://127.0.0.1:18000$PATH_AUTHZ" >"$work/wrk-mem.txt" &
+  wrk_pid=$!
+  "$work/authzload" load -url "http://127.0.0.1:18000$PATH_AUTHZ" -keys "$work/keys" -c "$half" -d "${MEM_SECONDS}s" >"$work/key-mem.txt" &
+  key_pid=$!
+  samples=()
+  for t in $(seq 0 30 "$MEM_SECONDS"); do
+    [ "$t" -gt 0 ] && sleep 30
+    rss=$(awk '/VmRSS/{print $2}' "/proc/$barong_pid/status")
+    samples+=("$rss")
+    echo "t=${t}s RSS ${rss} kB"
+  done
+  wait "$wrk_pid" "$key_pid" || true
+  grep -E 'Requests/sec|Non-2xx' "$work/wrk-mem.txt" | sed 's/^/  cookie: /'
+  sed 's/^/  api key: /' "$work/key-mem.txt"
+  first=${samples[1]:-${samples[0]}}; last=${samples[-1]}
+  awk -v a="$first" -v b="$last" 'BEGIN{printf "RSS growth from t=30s to the end: %.1f%%\n", (b-a)*100/a}'
+fi
