@@ -58,6 +58,11 @@ func TestPendingDocumentUsers(t *testing.T) {
 		if us, total, _ = db.PendingDocumentUsers(ctx, f); total != 3 || !slices.Equal(uids(us), []string{a.UID}) {
 			t.Fatalf("page 2 %v (%d)", uids(us), total)
 		}
+		if db.Dialect() == DialectSQLite { // a database of its own: no filter at all
+			if us, total, _ = db.PendingDocumentUsers(ctx, barong.UserFilter{Page: barong.Page{Page: 1, Limit: 10}}); total != 3 || len(us) != 3 {
+				t.Fatalf("unfiltered %v (%d)", uids(us), total)
+			}
+		}
 		f = barong.UserFilter{Role: role, Email: c.Email, Page: barong.Page{Page: 1, Limit: 10}}
 		if us, total, _ = db.PendingDocumentUsers(ctx, f); total != 1 || us[0].UID != c.UID {
 			t.Fatalf("by email %v (%d)", uids(us), total)
@@ -244,6 +249,38 @@ func TestCountActivitiesByDay(t *testing.T) {
 		f = barong.ActivityFilter{Topic: topic, UserID: u.ID, Category: "user", Result: "succeed", Action: "logout"}
 		if cs, _ = db.CountActivitiesByDay(ctx, f); !slices.Equal(cs, []barong.DayCount{{Day: "2026-03-01", Count: 1}}) {
 			t.Fatalf("logout %v", cs)
+		}
+	})
+}
+
+// TestListUsersPages checks that pages past the first (read as a deferred
+// join) are the slices of the whole ordered list, in every order.
+func TestListUsersPages(t *testing.T) {
+	t.Parallel()
+	forEachDBClock(t, func(t *testing.T, db *DB, clock *fakeClock) {
+		ctx := context.Background()
+		role := unique("r")
+		for i := 0; i < 7; i++ {
+			mustUser(t, db, func(u *barong.User) { u.Role, u.Level = role, i%3 })
+			clock.Advance(time.Second)
+		}
+		for _, o := range []barong.Order{{}, {Desc: true}, {By: "created_at", Desc: true}, {By: "level"}, {By: "email", Desc: true}} {
+			f := barong.UserFilter{Role: role, Order: o, Page: barong.Page{Page: 1, Limit: 100}}
+			all, total, err := db.ListUsers(ctx, f)
+			if err != nil || total != 7 || len(all) != 7 {
+				t.Fatalf("%+v: %d of %d, %v", o, len(all), total, err)
+			}
+			for pg := 1; pg <= 3; pg++ {
+				f.Page = barong.Page{Page: pg, Limit: 3}
+				got, total, err := db.ListUsers(ctx, f)
+				if err != nil || total != 7 {
+					t.Fatalf("%+v page %d: %v", o, pg, err)
+				}
+				want := all[(pg-1)*3 : min(pg*3, 7)]
+				if !slices.Equal(uids(got), uids(want)) {
+					t.Fatalf("%+v page %d: %v, want %v", o, pg, uids(got), uids(want))
+				}
+			}
 		}
 	})
 }

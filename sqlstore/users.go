@@ -155,9 +155,7 @@ func (q queries) ListUsers(ctx context.Context, f barong.UserFilter) ([]barong.U
 	if err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
-	limit, largs := page(f.Page)
-	users, err := list(ctx, q.r, scanUser, "SELECT "+userCols+" FROM users"+w.String()+order+limit,
-		append(w.args, largs...)...)
+	users, err := q.userPage(ctx, w, order, f.Order, f.Page) // sqlstore/admin.go
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}

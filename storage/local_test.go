@@ -111,13 +111,13 @@ func TestCheckKeyAndSafeName(t *testing.T) {
 		t.Fatal("long key accepted")
 	}
 	for in, want := range map[string]string{
-		"passport.JPG":                   "passport.JPG",
-		"../../etc/passwd":               "passwd",
-		`C:\Users\me\scan 1.pdf`:         "scan_1.pdf",
-		"..hidden.png":                   "hidden.png",
-		"паспорт.png":                    "_______.png",
-		"":                               "file",
-		"...":                            "file",
+		"passport.JPG":                    "passport.JPG",
+		"../../etc/passwd":                "passwd",
+		`C:\Users\me\scan 1.pdf`:          "scan_1.pdf",
+		"..hidden.png":                    "hidden.png",
+		"паспорт.png":                     "_______.png",
+		"":                                "file",
+		"...":                             "file",
 		strings.Repeat("a", 150) + ".png": strings.Repeat("a", 96) + ".png",
 	} {
 		if got := storage.SafeName(in); got != want {

@@ -223,7 +223,7 @@ func docRaw(t *testing.T, raw []byte) []byte {
 
 func TestResourceDocumentsUnmaskedAndOptionalExpiry(t *testing.T) {
 	t.Parallel()
-	ts, c, u, _ := docServer(t, map[string]string{"BARONG_API_DATA_MASKING_ENABLED": "false", "BARONG_REQUIRED_DOCS_EXPIRE": "false",
+	ts, c, _, _ := docServer(t, map[string]string{"BARONG_API_DATA_MASKING_ENABLED": "false", "BARONG_REQUIRED_DOCS_EXPIRE": "false",
 		"BARONG_EVENT_API_MASK_PII": "true"})
 	expect(t, docUpload(t, c, res+"/documents", docFields("doc_type", "Passport", "doc_number", "AB123456"), docPNG("a.png")), 201)
 	expect(t, docUpload(t, c, res+"/documents", docFields("doc_type", "Passport", "doc_number", "AB123456", "doc_expire", "2001/02/03"),
@@ -242,7 +242,6 @@ func TestResourceDocumentsUnmaskedAndOptionalExpiry(t *testing.T) {
 	if _, ok := rec["doc_expire"]; ok {
 		t.Fatalf("null doc_expire kept in the record: %v", rec)
 	}
-	_ = u
 }
 
 func TestResourceDocumentsErrors(t *testing.T) {
@@ -347,13 +346,12 @@ func TestResourceDocumentsLimit(t *testing.T) {
 	}
 
 	// Eleven files at once with the default limit of ten.
-	ts2, c2, _, _ := docServer(t, nil)
+	_, c2, _, _ := docServer(t, nil)
 	var many []docFile
 	for i := 0; i < 11; i++ {
 		many = append(many, docPNG(itoaDoc(int64(i))+".png"))
 	}
 	expect(t, docUpload(t, c2, res+"/documents", f, many...), 400, "resource.documents.limit_will_be_reached")
-	_ = ts2
 }
 
 func itoaDoc(n int64) string { return strconv.FormatInt(n, 10) }

@@ -198,7 +198,7 @@ func TestResourcePhonesRateLimits(t *testing.T) {
 	// Verification attempts are limited too (a 5-digit code must not be
 	// guessable), per user; a mock provider accepts any code, so the
 	// limit is reached with a number of another user.
-	ts2, c2, _ := phoneMember(t, map[string]string{"BARONG_PHONE_VERIFICATION": "twilio_sms",
+	_, c2, _ := phoneMember(t, map[string]string{"BARONG_PHONE_VERIFICATION": "twilio_sms",
 		"BARONG_TWILIO_ACCOUNT_SID": "AC1", "BARONG_TWILIO_AUTH_TOKEN": "tok",
 		"BARONG_TWILIO_API_URL": newTwilioFake(t).srv.URL}, "carol@example.com")
 	expect(t, c2.do(t, "POST", res+"/phones", map[string]string{"phone_number": "14155552671"}), 200)
@@ -208,7 +208,6 @@ func TestResourcePhonesRateLimits(t *testing.T) {
 	}
 	expect(t, c2.do(t, "POST", res+"/phones/verify", map[string]string{"phone_number": "14155552671", "verification_code": "1"}),
 		429, "resource.phone.too_many_requests")
-	_ = ts2
 }
 
 // twilioFake stands in for api.twilio.com and verify.twilio.com.
