@@ -5,11 +5,13 @@ import (
 	"testing"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/redisstore"
 )
 
 // The engine benchmarks run Check directly (no HTTP) on the principal
 // cache with the default token cache, in steady state: one Redis round
-// trip per request. See internal/server for the HTTP benchmarks.
+// trip per request, 8 goroutines per core. See internal/server for the
+// HTTP benchmarks.
 
 func BenchmarkCheckCookieCached(b *testing.B) {
 	f := newFixture(b)
@@ -20,6 +22,7 @@ func BenchmarkCheckCookieCached(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	b.SetParallelism(8) // 16 requests in flight on 2 cores, as wrk -c16
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -28,6 +31,9 @@ func BenchmarkCheckCookieCached(b *testing.B) {
 			}
 		}
 	})
+	if n := redisstore.ZZBatches.Load(); n > 0 {
+		b.Logf("avg batch %.2f", float64(redisstore.ZZCalls.Load())/float64(n))
+	}
 }
 
 func BenchmarkCheckAPIKeyCached(b *testing.B) {
@@ -40,6 +46,7 @@ func BenchmarkCheckAPIKeyCached(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
+	b.SetParallelism(8) // 16 requests in flight on 2 cores, as wrk -c16
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -41,7 +42,11 @@ const DefaultSnapshotTTL = time.Minute
 // loader may take between reading the database and storing the snapshot),
 // which other readers treat as missing.
 type Principals struct {
-	rdb           *redis.Client
+	rdb *redis.Client
+	// sc runs the per-request scripts: the client, or its automatic
+	// pipeliner.
+	sc            redis.Scripter
+	bt            *batcher
 	log           *slog.Logger
 	ttl           time.Duration
 	prefix        string
@@ -62,7 +67,22 @@ func (c *Client) Principals(prefix string, ttl time.Duration) *Principals {
 	if ttl <= 0 {
 		ttl = DefaultSnapshotTTL
 	}
-	return &Principals{rdb: c.rdb, log: c.log, ttl: ttl, prefix: prefix,
+	var sc redis.Scripter = c.rdb
+	var bt *batcher
+	switch os.Getenv("ZZ_AP") {
+	case "1":
+		ap, err := c.rdb.AutoPipeline()
+		if err == nil {
+			sc = ap
+		}
+	case "2":
+		bt = &batcher{rdb: c.rdb, max: 1}
+	case "3":
+		bt = &batcher{rdb: c.rdb, max: 2}
+	case "4":
+		bt = &batcher{rdb: c.rdb, max: 4}
+	}
+	return &Principals{rdb: c.rdb, sc: sc, bt: bt, log: c.log, ttl: ttl, prefix: prefix,
 		sessionPrefix: prefix + "session:", indexPrefix: prefix + "user_sessions:",
 		kvPrefix: prefix + "kv:", leaseKey: prefix + "lease"}
 }
@@ -208,8 +228,15 @@ func (p *Principals) Cookie(ctx context.Context, q CookieQuery) (CookieResult, e
 		csrf = "=" + q.CSRF
 	}
 	h := hashID(q.SessionID)
-	vals, err := cookieScript.Run(ctx, p.rdb, []string{p.sessionPrefix + h}, p.indexPrefix, p.prefix+userSuffix, h,
-		q.Now, q.NewExpire, q.TTL.Milliseconds(), q.UserAgent, csrf, p.leaseKey).Slice()
+	keys := []string{p.sessionPrefix + h}
+	args := []any{p.indexPrefix, p.prefix + userSuffix, h, q.Now, q.NewExpire, q.TTL.Milliseconds(), q.UserAgent, csrf, p.leaseKey}
+	var cmd *redis.Cmd
+	if p.bt != nil {
+		cmd = p.bt.run(ctx, cookieScript, keys, args...)
+	} else {
+		cmd = cookieScript.Run(ctx, p.sc, keys, args...)
+	}
+	vals, err := cmd.Slice()
 	if err != nil {
 		return res, fmt.Errorf("redisstore: cookie: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	barong "github.com/barong-go/barong"
 )
 
@@ -63,7 +65,14 @@ func (p *Principals) APIKey(ctx context.Context, q KeyQuery) (KeyResult, error) 
 		consume = "1"
 	}
 	keys := []string{p.prefix + keySuffix + q.KID, p.kvPrefix + q.NonceKey}
-	vals, err := keyScript.Run(ctx, p.rdb, keys, p.prefix, q.NonceTTL.Milliseconds(), consume, p.leaseKey).Slice()
+	args := []any{p.prefix, q.NonceTTL.Milliseconds(), consume, p.leaseKey}
+	var cmd *redis.Cmd
+	if p.bt != nil {
+		cmd = p.bt.run(ctx, keyScript, keys, args...)
+	} else {
+		cmd = keyScript.Run(ctx, p.sc, keys, args...)
+	}
+	vals, err := cmd.Slice()
 	if err != nil {
 		return res, fmt.Errorf("redisstore: api key: %w", err)
 	}

@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/barong-go/barong"
+	"github.com/pressly/goose/v3"
 )
 
 func mustLabel(t *testing.T, q barong.Queries, u *barong.User, key, value, scope string) *barong.Label {
@@ -283,4 +285,39 @@ func TestListUsersPages(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAdminIndexesDownAndUp rolls the admin index migration back and
+// applies it again on each dialect.
+func TestAdminIndexesDownAndUp(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{DialectSQLite, DialectPostgres, DialectMySQL} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			u := "sqlite:" + filepath.Join(t.TempDir(), "down.db")
+			if dialect != DialectSQLite {
+				u = freshServerDB(t, dialect)
+			}
+			ctx := context.Background()
+			db, err := Open(ctx, u, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			fsys, _ := Migrations(dialect)
+			p, err := goose.NewProvider(gooseDialects[dialect], db.write, fsys, goose.WithTableName(migrationTable))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(ctx, 2); err != nil {
+				t.Fatalf("down: %v", err)
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatalf("up again: %v", err)
+			}
+		})
+	}
 }

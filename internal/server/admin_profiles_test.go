@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	barong "github.com/barong-go/barong"
 )
@@ -207,7 +208,7 @@ func TestAdminMetrics(t *testing.T) {
 	}{
 		{url.Values{"created_from": {"2020-05-01"}, "created_to": {"2020-05-05"}},
 			`{"signups":{"2020-05-05":1},"sucessful_logins":{},"failed_logins":{},"pending_applications":0}`},
-		{url.Values{"created_from": {strconv.FormatInt(e.ts.DB.Now().Add(-3600).Unix(), 10)}},
+		{url.Values{"created_from": {strconv.FormatInt(e.ts.DB.Now().Add(-time.Hour).Unix(), 10)}},
 			`{"signups":{"` + today + `":7},"sucessful_logins":{"` + today + `":1},"failed_logins":{"` + today + `":1},"pending_applications":1}`},
 	} {
 		r := e.as["accountant"].do(t, "GET", admQ(adm+"/metrics", tc.params), nil)
