@@ -76,3 +76,19 @@ func hasLabel(labels []Label, key, value string) bool {
 	}
 	return false
 }
+
+// DefaultCode is the status a restriction answers with when it has no code
+// of its own (reference §3.5): 471 for maintenance, else by scope —
+// continent and country 423, ip_subnet 403, ip and all 401.
+func (r *Restriction) DefaultCode() int {
+	if r.Category == "maintenance" {
+		return 471
+	}
+	switch r.Scope {
+	case "continent", "country":
+		return 423
+	case "ip_subnet":
+		return 403
+	}
+	return 401
+}

@@ -66,22 +66,9 @@ func prepareRestriction(r *barong.Restriction) error {
 		}
 	}
 	if r.Code == 0 || r.Category == "whitelist" {
-		r.Code = defaultRestrictionCode(r)
+		r.Code = r.DefaultCode()
 	}
 	return v.Err()
-}
-
-func defaultRestrictionCode(r *barong.Restriction) int {
-	if r.Category == "maintenance" {
-		return 471
-	}
-	switch r.Scope {
-	case "continent", "country":
-		return 423
-	case "ip_subnet":
-		return 403
-	}
-	return 401
 }
 
 // createRestriction validates and stores r in tx.

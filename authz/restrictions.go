@@ -255,14 +255,5 @@ func restrictionStatus(r *barong.Restriction) int {
 	if r.Code >= 400 && r.Code <= 599 {
 		return r.Code
 	}
-	if r.Category == "maintenance" {
-		return 471
-	}
-	switch r.Scope {
-	case "continent", "country":
-		return 423
-	case "ip_subnet":
-		return 403
-	}
-	return 401
+	return r.DefaultCode()
 }
