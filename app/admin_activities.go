@@ -84,7 +84,7 @@ func (s *Service) withActivityUsers(ctx context.Context, acts []barong.Activity)
 		}
 		users = append(users, targets...)
 	}
-	refs, err := s.adminReferralUIDs(ctx, users)
+	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err
 	}

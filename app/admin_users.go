@@ -62,7 +62,7 @@ const (
 // adminUsers loads the records of view for users with a fixed number of
 // queries, whatever the number of users.
 func (s *Service) adminUsers(ctx context.Context, users []barong.User, view userView) ([]AdminUser, error) {
-	refs, err := s.adminReferralUIDs(ctx, users)
+	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +102,9 @@ func (s *Service) adminUsers(ctx context.Context, users []barong.User, view user
 	return out, nil
 }
 
-// adminReferralUIDs maps the referral ids of users to their referrers' UIDs.
-func (s *Service) adminReferralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
+// referralUIDs maps the referral ids of users to their referrers' UIDs
+// (one query for the whole list).
+func (s *Service) referralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, u := range users {

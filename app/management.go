@@ -98,28 +98,6 @@ func mgmtRecordNotFound() error { return barong.NotFound(MsgRecordNotFound) }
 // mgmtUserMissing is the management answer to an unknown uid (422).
 func mgmtUserMissing() error { return barong.Invalid(msgUserNotFound) }
 
-// mgmtReferralUIDs maps the referrer ids of users to their uids.
-func (s *Service) mgmtReferralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
-	var ids []int64
-	for _, u := range users {
-		if u.ReferralID != 0 {
-			ids = append(ids, u.ReferralID)
-		}
-	}
-	out := map[int64]string{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	refs, err := s.store.UsersByIDs(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load referrers: %w", err)
-	}
-	for _, r := range refs {
-		out[r.ID] = r.UID
-	}
-	return out, nil
-}
-
 // mgmtProfileView is u with its profiles (UserWithProfile).
 func (s *Service) mgmtProfileView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
 	v := &ManagementUser{User: *u}
@@ -160,7 +138,7 @@ func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementU
 // mgmtUsersPage completes a page of users: referral uids, and the profiles of
 // every user when extended.
 func (s *Service) mgmtUsersPage(ctx context.Context, users []barong.User, extended bool) ([]ManagementUser, error) {
-	refs, err := s.mgmtReferralUIDs(ctx, users)
+	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err
 	}
