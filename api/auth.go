@@ -112,7 +112,7 @@ func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !res.Pass {
-		w.Header().Set("Authorization", "Bearer "+res.Token)
+		w.Header().Set("Authorization", res.Bearer)
 	}
 	w.WriteHeader(http.StatusOK)
 }

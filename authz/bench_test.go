@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	barong "github.com/barong-go/barong"
-	"github.com/barong-go/barong/redisstore"
 )
 
 // The engine benchmarks run Check directly (no HTTP) on the principal
@@ -31,9 +30,6 @@ func BenchmarkCheckCookieCached(b *testing.B) {
 			}
 		}
 	})
-	if n := redisstore.ZZBatches.Load(); n > 0 {
-		b.Logf("avg batch %.2f", float64(redisstore.ZZCalls.Load())/float64(n))
-	}
 }
 
 func BenchmarkCheckAPIKeyCached(b *testing.B) {

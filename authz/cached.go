@@ -54,10 +54,10 @@ func (e *Engine) cookieCached(ctx context.Context, r Request) (*Result, error) {
 		return nil, barong.Unauthorized("authz.client_session_mismatch")
 	}
 	sess.ExpireTime = newExp
-	if !look.Slid { // a record the script could not rewrite
-		if err := e.sessions.TouchSession(ctx, sess, e.cfg.SessionExpire); err != nil && !errors.Is(err, barong.ErrNotFound) {
-			return nil, fmt.Errorf("touch session: %w", err)
-		}
+	if !look.Slid {
+		// Written with the next pipeline to Redis: the answer does not
+		// wait for it (and nothing is written for a refused session).
+		e.cache.SlideLater(sess, e.cfg.SessionExpire)
 	}
 	if !u.CanSignIn() {
 		return nil, barong.Unauthorized("authz.user_not_active")
@@ -84,8 +84,11 @@ func (e *Engine) apiKeyCached(ctx context.Context, r Request) (*Result, error) {
 	nonceErr := e.checkNonce(nonce)
 	known, haveSecret := e.secrets.get(kid)
 	pre := haveSecret && nonceErr == nil && ValidSignature(known.secret, nonce, kid, sig)
-	look, err := e.cache.APIKey(ctx, redisstore.KeyQuery{KID: kid, NonceKey: nonceKey(kid, nonce), Consume: pre,
-		NonceTTL: 2 * e.cfg.NonceLifetime})
+	q := redisstore.KeyQuery{KID: kid, NonceKey: nonceKey(kid, nonce), Consume: pre, NonceTTL: 2 * e.cfg.NonceLifetime}
+	if haveSecret {
+		q.HolderType, q.HolderUID = known.holderType, known.holderUID
+	}
+	look, err := e.cache.APIKey(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("load api key: %w", err)
 	}
@@ -103,6 +106,8 @@ func (e *Engine) apiKeyCached(ctx context.Context, r Request) (*Result, error) {
 		key = &redisstore.KeySnapshot{ID: k.ID, KID: k.KID, State: k.State, HolderType: k.HolderType, HolderID: k.HolderID}
 		secretOK = pre && known.id == k.ID && known.secret == k.Secret
 		known = keySecret{id: k.ID, secret: k.Secret}
+	} else if known.holderUID == "" {
+		e.secrets.setHolder(kid, key)
 	}
 	if nonceErr != nil {
 		return nil, nonceErr
@@ -173,6 +178,7 @@ func (e *Engine) holder(ctx context.Context, key *redisstore.KeySnapshot, look r
 	if look.KeyLease != 0 {
 		e.keep(ctx, "api key", e.cache.PutAPIKey(ctx, look.KeyLease, key))
 	}
+	e.secrets.setHolder(key.KID, key)
 	return u, sa, nil
 }
 

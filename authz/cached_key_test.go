@@ -122,7 +122,7 @@ func TestAPIKeyParity(t *testing.T) {
 				k = f.apiKey(t, barong.HolderServiceAccount, sa.ID)
 			}
 			if mode == "warm" {
-				for range 2 { // the second request finds every snapshot
+				for range 3 { // the third request finds every snapshot and the holder
 					if got := outcome(e.Check(ctx, keyReq(k, nonce()))); got != "ok" {
 						t.Fatalf("%s/%s: warm-up: %s", c.name, mode, got)
 					}
@@ -153,7 +153,7 @@ func TestAPIKeyAcrossProcesses(t *testing.T) {
 	e1, e2 := f.engine(t, true, time.Minute), f.engine(t, true, time.Minute)
 	ctx := context.Background()
 	k := f.apiKey(t, barong.HolderUser, f.user(t).ID)
-	for range 2 {
+	for range 3 {
 		for _, e := range []*Engine{e1, e2} {
 			if got := outcome(e.Check(ctx, keyReq(k, nonce()))); got != "ok" {
 				t.Fatalf("warm-up: %s", got)

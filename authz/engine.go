@@ -61,8 +61,11 @@ type Request struct {
 // Result is an allowed request.
 type Result struct {
 	// Pass means a pass-listed path: no identity, no token.
-	Pass           bool
-	Token          string
+	Pass  bool
+	Token string
+	// Bearer is the Authorization header value, "Bearer " + Token (shared
+	// by the requests the token cache serves, not built per request).
+	Bearer         string
 	User           *barong.User
 	ServiceAccount *barong.ServiceAccount
 	Session        *barong.Session
@@ -171,11 +174,11 @@ func (e *Engine) Authenticate(ctx context.Context, r Request) (*Result, error) {
 	if audit && res.User != nil {
 		e.record(res.User, r, barong.ResultSucceed, auditTopic)
 	}
-	tok, err := e.issue(res)
+	t, err := e.issue(res)
 	if err != nil {
 		return nil, err
 	}
-	res.Token = tok
+	res.Token, res.Bearer = t.tok, t.bearer
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/redisstore"
 	"github.com/barong-go/barong/token"
 )
 
@@ -34,8 +35,8 @@ type tokenKey struct {
 }
 
 type issued struct {
-	tok string
-	at  time.Time
+	tok, bearer string
+	at          time.Time
 }
 
 // tokenCache keeps signed tokens by claims for a window. Entries live in
@@ -55,7 +56,7 @@ func newTokenCache(window time.Duration) *tokenCache {
 }
 
 // get returns a token signed for k less than a window before now.
-func (c *tokenCache) get(k tokenKey, now time.Time) (string, bool) {
+func (c *tokenCache) get(k tokenKey, now time.Time) (issued, bool) {
 	c.mu.RLock()
 	t, ok := c.cur[k]
 	if !ok {
@@ -63,70 +64,84 @@ func (c *tokenCache) get(k tokenKey, now time.Time) (string, bool) {
 	}
 	c.mu.RUnlock()
 	if !ok || now.Before(t.at) || now.Sub(t.at) >= c.window {
-		return "", false
+		return issued{}, false
 	}
-	return t.tok, true
+	return t, true
 }
 
 // put stores a token signed at now.
-func (c *tokenCache) put(k tokenKey, tok string, now time.Time) {
+func (c *tokenCache) put(k tokenKey, t issued) {
+	now := t.at
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.since) >= c.window || now.Before(c.since) {
 		c.prev, c.cur, c.since = c.cur, make(map[tokenKey]issued, len(c.cur)), now
 	}
 	if len(c.cur) < tokenCacheSize {
-		c.cur[k] = issued{tok: tok, at: now}
+		c.cur[k] = t
 	}
 }
 
-// claimsOf builds the bearer claims of the principal and its cache key.
-func claimsOf(res *Result) (token.AccessClaims, tokenKey) {
+// keyOf is the token cache key of the principal.
+func keyOf(res *Result) tokenKey {
 	if u := res.User; u != nil {
-		c := token.AccessClaims{UID: u.UID, Email: u.Email, Role: u.Role, Level: u.Level, State: u.State}
-		if u.Username != "" {
-			name := u.Username
-			c.Username = &name
-		}
-		if u.ReferralID != 0 {
-			ref := u.ReferralID
-			c.ReferralID = &ref
-		}
-		return c, tokenKey{uid: u.UID, username: u.Username, email: u.Email, role: u.Role, state: u.State,
+		return tokenKey{uid: u.UID, username: u.Username, email: u.Email, role: u.Role, state: u.State,
 			level: u.Level, referral: u.ReferralID}
 	}
 	sa := res.ServiceAccount
-	return token.AccessClaims{UID: sa.UID, Email: sa.Email, Role: sa.Role, Level: sa.Level, State: sa.State, ServiceAccount: true},
-		tokenKey{uid: sa.UID, email: sa.Email, role: sa.Role, state: sa.State, level: sa.Level, serviceAccount: true}
+	return tokenKey{uid: sa.UID, email: sa.Email, role: sa.Role, state: sa.State, level: sa.Level, serviceAccount: true}
 }
 
-// issue returns the bearer JWT of the principal: a cached one signed for
-// the same claims within the window, or a fresh one.
-func (e *Engine) issue(res *Result) (string, error) {
-	claims, key := claimsOf(res)
+// claims are the bearer claims of a key (username "" and referral 0 are
+// null).
+func (k tokenKey) claims() token.AccessClaims {
+	c := token.AccessClaims{UID: k.uid, Email: k.email, Role: k.role, Level: k.level, State: k.state,
+		ServiceAccount: k.serviceAccount}
+	if k.serviceAccount {
+		return c
+	}
+	if k.username != "" {
+		name := k.username
+		c.Username = &name
+	}
+	if k.referral != 0 {
+		ref := k.referral
+		c.ReferralID = &ref
+	}
+	return c
+}
+
+// issue returns the bearer JWT of the principal and its Authorization
+// header value: a cached pair signed for the same claims within the
+// window, or a fresh one.
+func (e *Engine) issue(res *Result) (issued, error) {
+	key := keyOf(res)
 	now := e.now()
 	if e.tokens != nil {
-		if tok, ok := e.tokens.get(key, now); ok {
-			return tok, nil
+		if t, ok := e.tokens.get(key, now); ok {
+			return t, nil
 		}
 	}
-	tok, err := e.keys.IssueAccess(claims, now, e.cfg.JWTExpire)
+	tok, err := e.keys.IssueAccess(key.claims(), now, e.cfg.JWTExpire)
 	if err != nil {
-		return "", fmt.Errorf("issue token: %w", err)
+		return issued{}, fmt.Errorf("issue token: %w", err)
 	}
+	t := issued{tok: tok, bearer: "Bearer " + tok, at: now}
 	if e.tokens != nil {
-		e.tokens.put(key, tok, now)
+		e.tokens.put(key, t)
 	}
-	return tok, nil
+	return t, nil
 }
 
 // secretCacheSize bounds the API-key secrets a process keeps.
 const secretCacheSize = 16384
 
-// keySecret is the secret of the API key with database id id.
+// keySecret is the secret of the API key with database id id, and its
+// holder once known.
 type keySecret struct {
-	id     int64
-	secret string
+	id                    int64
+	secret                string
+	holderType, holderUID string
 }
 
 // secretCache keeps API-key secrets in process memory by kid, so that the
@@ -158,4 +173,18 @@ func (c *secretCache) put(k *barong.APIKey) {
 		}
 	}
 	c.m[k.KID] = keySecret{id: k.ID, secret: k.Secret}
+}
+
+// setHolder notes the holder of the key (which never changes) when the
+// entry is of the same key.
+func (c *secretCache) setHolder(kid string, k *redisstore.KeySnapshot) {
+	if k.HolderUID == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[kid]; ok && s.id == k.ID {
+		s.holderType, s.holderUID = k.HolderType, k.HolderUID
+		c.m[kid] = s
+	}
 }

@@ -94,7 +94,7 @@ func TestTokenCacheBounded(t *testing.T) {
 	c := newTokenCache(time.Second)
 	now := time.Now()
 	for i := range tokenCacheSize + 100 {
-		c.put(tokenKey{uid: string(rune(i))}, "t", now)
+		c.put(tokenKey{uid: string(rune(i))}, issued{tok: "t", at: now})
 	}
 	if len(c.cur) != tokenCacheSize {
 		t.Fatalf("%d entries, want %d", len(c.cur), tokenCacheSize)
@@ -102,8 +102,8 @@ func TestTokenCacheBounded(t *testing.T) {
 	if _, ok := c.get(tokenKey{uid: string(rune(5))}, now.Add(999*time.Millisecond)); !ok {
 		t.Fatal("entry missing within the window")
 	}
-	c.put(tokenKey{uid: "x"}, "t", now.Add(time.Second))
-	c.put(tokenKey{uid: "y"}, "t", now.Add(2*time.Second))
+	c.put(tokenKey{uid: "x"}, issued{tok: "t", at: now.Add(time.Second)})
+	c.put(tokenKey{uid: "y"}, issued{tok: "t", at: now.Add(2 * time.Second)})
 	if len(c.cur) != 1 || len(c.prev) != 1 {
 		t.Fatalf("after two rotations: %d current, %d previous entries", len(c.cur), len(c.prev))
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -22,13 +21,17 @@ import (
 // can go unseen. It costs one SQL query per active principal per TTL.
 const DefaultSnapshotTTL = time.Minute
 
-// Principals is the shared cache of authz's hot path: in one script run
-// (one round trip) it reads a cookie session, slides its expiry and reads
-// the user's snapshot, or records an API-key nonce and reads the key's and
-// its holder's snapshots. Snapshots are written by the process that
-// missed them (under a lease, so that a load racing with a change never
-// stores stale data) and deleted after every committed change by the store
-// that Wrap returns.
+// Principals is the shared cache of authz's hot path: in one round trip
+// it reads a cookie session and the user's snapshot (and slides the
+// session), or records an API-key nonce and reads the key's and its
+// holder's snapshots. A process's first request of a session or key runs
+// a Lua script; later ones, knowing the uid of the session or the holder
+// of the key (which never change), send plain commands, which cost Redis
+// far less, and the slide of a session is written behind the answer
+// (SlideLater). Concurrent requests share round trips (batcher).
+// Snapshots are written by the process that missed them (under a lease,
+// so that a load racing with a change never stores stale data) and
+// deleted after every committed change by the store that Wrap returns.
 //
 // Keys, besides the session keys of Sessions and the KV keys of KV:
 //
@@ -43,10 +46,11 @@ const DefaultSnapshotTTL = time.Minute
 // which other readers treat as missing.
 type Principals struct {
 	rdb *redis.Client
-	// sc runs the per-request scripts: the client, or its automatic
-	// pipeliner.
-	sc            redis.Scripter
-	bt            *batcher
+	// batch runs the per-request scripts, several requests to a round
+	// trip under load.
+	batch *batcher
+	// known holds the uid of the sessions this process has seen.
+	known         knownSessions
 	log           *slog.Logger
 	ttl           time.Duration
 	prefix        string
@@ -67,22 +71,7 @@ func (c *Client) Principals(prefix string, ttl time.Duration) *Principals {
 	if ttl <= 0 {
 		ttl = DefaultSnapshotTTL
 	}
-	var sc redis.Scripter = c.rdb
-	var bt *batcher
-	switch os.Getenv("ZZ_AP") {
-	case "1":
-		ap, err := c.rdb.AutoPipeline()
-		if err == nil {
-			sc = ap
-		}
-	case "2":
-		bt = &batcher{rdb: c.rdb, max: 1}
-	case "3":
-		bt = &batcher{rdb: c.rdb, max: 2}
-	case "4":
-		bt = &batcher{rdb: c.rdb, max: 4}
-	}
-	return &Principals{rdb: c.rdb, sc: sc, bt: bt, log: c.log, ttl: ttl, prefix: prefix,
+	return &Principals{rdb: c.rdb, batch: &batcher{rdb: c.rdb, max: 1, log: c.log}, log: c.log, ttl: ttl, prefix: prefix,
 		sessionPrefix: prefix + "session:", indexPrefix: prefix + "user_sessions:",
 		kvPrefix: prefix + "kv:", leaseKey: prefix + "lease"}
 }
@@ -183,82 +172,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `)
-
-// CookieQuery is one cookie request.
-type CookieQuery struct {
-	SessionID string
-	UserAgent string
-	// CheckCSRF makes the slide conditional on CSRF equal to the session's
-	// token (a state-changing request under CSRF protection).
-	CheckCSRF bool
-	CSRF      string
-	// Now and NewExpire are unix seconds: the session slides to NewExpire
-	// when its stored expiry is after Now.
-	Now, NewExpire int64
-	// TTL is the idle lifetime the record and its index entry get.
-	TTL time.Duration
-}
-
-// CookieResult is what Cookie read.
-type CookieResult struct {
-	// Session is nil when the id is unknown or expired. Its ExpireTime is
-	// the stored one, from before any slide.
-	Session *barong.Session
-	// Slid reports that the record now expires at NewExpire.
-	Slid bool
-	// User is the user snapshot (ID, UID, Username, Email, Role, Level,
-	// OTP, State, ReferralID), nil when there is none.
-	User *barong.User
-	// Lease is non-zero when the caller should load the user and store it
-	// with PutUser(ctx, Lease, u).
-	Lease int64
-}
-
-// Cookie runs the cookie script: one round trip.
-func (p *Principals) Cookie(ctx context.Context, q CookieQuery) (CookieResult, error) {
-	var res CookieResult
-	if q.SessionID == "" {
-		return res, nil
-	}
-	if q.TTL < time.Millisecond {
-		return res, fmt.Errorf("redisstore: cookie: session ttl %s is below 1ms", q.TTL)
-	}
-	csrf := ""
-	if q.CheckCSRF {
-		csrf = "=" + q.CSRF
-	}
-	h := hashID(q.SessionID)
-	keys := []string{p.sessionPrefix + h}
-	args := []any{p.indexPrefix, p.prefix + userSuffix, h, q.Now, q.NewExpire, q.TTL.Milliseconds(), q.UserAgent, csrf, p.leaseKey}
-	var cmd *redis.Cmd
-	if p.bt != nil {
-		cmd = p.bt.run(ctx, cookieScript, keys, args...)
-	} else {
-		cmd = cookieScript.Run(ctx, p.sc, keys, args...)
-	}
-	vals, err := cmd.Slice()
-	if err != nil {
-		return res, fmt.Errorf("redisstore: cookie: %w", err)
-	}
-	if len(vals) != 4 {
-		return res, fmt.Errorf("redisstore: cookie: script returned %d values", len(vals))
-	}
-	rec, ok := vals[0].(string)
-	if !ok {
-		return res, nil
-	}
-	if res.Session, err = decodeSession(q.SessionID, []byte(rec)); err != nil {
-		return res, fmt.Errorf("redisstore: cookie: %w", err)
-	}
-	if u, ok := vals[1].(string); ok {
-		if res.User, err = decodeUser(u); err != nil {
-			return res, fmt.Errorf("redisstore: cookie: %w", err)
-		}
-	}
-	res.Lease, _ = vals[2].(int64)
-	res.Slid = vals[3] == int64(1)
-	return res, nil
-}
 
 // PutUser stores the snapshot of u under a lease from Cookie or APIKey;
 // it is dropped if the user changed since the lease was taken.

@@ -148,9 +148,18 @@ func encodeSession(s *barong.Session) ([]byte, error) {
 
 // decodeSession parses a stored record; a record without uid is corrupt.
 func decodeSession(id string, data []byte) (*barong.Session, error) {
+	return decodeRecord(id, string(data))
+}
+
+// decodeRecord is decodeSession on a string (with scanFlat, falling back
+// to encoding/json).
+func decodeRecord(id, data string) (*barong.Session, error) {
 	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decode session: %w", err)
+	if scanFlat(data, r.set) != nil {
+		r = record{}
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			return nil, fmt.Errorf("decode session: %w", err)
+		}
 	}
 	if r.UID == "" {
 		return nil, errors.New("decode session: record has no uid")

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,6 +33,10 @@ type KeyQuery struct {
 	NonceKey string
 	Consume  bool
 	NonceTTL time.Duration
+	// HolderType and HolderUID, when the caller knows them (a key's holder
+	// never changes), let APIKey read with plain commands instead of a
+	// script.
+	HolderType, HolderUID string
 }
 
 // KeyResult is what APIKey read.
@@ -51,28 +56,94 @@ type KeyResult struct {
 	HolderLease    int64
 }
 
-// APIKey runs the key script: one round trip.
+// APIKey records the nonce (with Consume) and reads the key's and its
+// holder's snapshots in one round trip: three plain commands when the
+// holder is given, else (or when a snapshot is missing, to take its lease)
+// keyScript.
 func (p *Principals) APIKey(ctx context.Context, q KeyQuery) (KeyResult, error) {
 	var res KeyResult
 	if !validSuffix(q.KID) {
 		return res, fmt.Errorf("redisstore: api key: invalid kid")
 	}
+	if q.Consume && q.NonceTTL < time.Millisecond {
+		return res, fmt.Errorf("redisstore: api key: nonce ttl %s is below 1ms", q.NonceTTL)
+	}
+	fresh, consumed := false, false
+	if validSuffix(q.HolderUID) {
+		res, done, err := p.keyGets(ctx, q)
+		if done || err != nil {
+			return res, err
+		}
+		fresh, consumed = res.Fresh, q.Consume // the nonce is recorded: keep its answer
+		q.Consume = false
+	}
+	res, err := p.keyRun(ctx, q)
+	if consumed {
+		res.Fresh = fresh
+	}
+	return res, err
+}
+
+// keyGets is the steady-state read; done is false when the script must
+// run instead.
+func (p *Principals) keyGets(ctx context.Context, q KeyQuery) (KeyResult, bool, error) {
+	var res KeyResult
+	getK := redis.NewStringCmd(ctx, "get", p.prefix+keySuffix+q.KID)
+	getH := redis.NewStringCmd(ctx, "get", p.prefix+holderSuffix(q.HolderType, q.HolderUID))
+	cmds := []redis.Cmder{getK, getH}
+	var setN *redis.BoolCmd
+	if q.Consume {
+		setN = redis.NewBoolCmd(ctx, "set", p.kvPrefix+q.NonceKey, "1", "px", q.NonceTTL.Milliseconds(), "nx")
+		cmds = append([]redis.Cmder{setN}, cmds...)
+	}
+	if err := p.batch.do(ctx, &batchCall{cmds: cmds}); err != nil {
+		return res, true, fmt.Errorf("redisstore: api key: %w", err)
+	}
+	if setN != nil {
+		fresh, err := setN.Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return res, true, fmt.Errorf("redisstore: api key: record nonce: %w", err)
+		}
+		res.Fresh = fresh
+	}
+	k, err := getK.Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return res, true, fmt.Errorf("redisstore: api key: %w", err)
+	}
+	if err != nil || strings.HasPrefix(k, "#") {
+		return res, false, nil
+	}
+	if res.Key, err = decodeKey(k); err != nil {
+		return res, true, fmt.Errorf("redisstore: api key: %w", err)
+	}
+	h, err := getH.Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return res, true, fmt.Errorf("redisstore: api key holder: %w", err)
+	}
+	if err != nil || strings.HasPrefix(h, "#") || res.Key.HolderType != q.HolderType || res.Key.HolderUID != q.HolderUID {
+		return res, false, nil
+	}
+	if q.HolderType == barong.HolderServiceAccount {
+		res.ServiceAccount, err = decodeServiceAccount(h)
+	} else {
+		res.User, err = decodeUser(h)
+	}
+	if err != nil {
+		return res, true, fmt.Errorf("redisstore: api key holder: %w", err)
+	}
+	return res, true, nil
+}
+
+// keyRun runs keyScript.
+func (p *Principals) keyRun(ctx context.Context, q KeyQuery) (KeyResult, error) {
+	var res KeyResult
 	consume := "0"
 	if q.Consume {
-		if q.NonceTTL < time.Millisecond {
-			return res, fmt.Errorf("redisstore: api key: nonce ttl %s is below 1ms", q.NonceTTL)
-		}
 		consume = "1"
 	}
 	keys := []string{p.prefix + keySuffix + q.KID, p.kvPrefix + q.NonceKey}
 	args := []any{p.prefix, q.NonceTTL.Milliseconds(), consume, p.leaseKey}
-	var cmd *redis.Cmd
-	if p.bt != nil {
-		cmd = p.bt.run(ctx, keyScript, keys, args...)
-	} else {
-		cmd = keyScript.Run(ctx, p.sc, keys, args...)
-	}
-	vals, err := cmd.Slice()
+	vals, err := p.batch.runScript(ctx, keyScript, keys, args...).Slice()
 	if err != nil {
 		return res, fmt.Errorf("redisstore: api key: %w", err)
 	}
@@ -124,8 +195,11 @@ func decodeKey(v string) (*KeySnapshot, error) {
 		return nil, fmt.Errorf("%w: api key without holder line", errCorrupt)
 	}
 	var k KeySnapshot
-	if err := unmarshalSnap(data, &k); err != nil {
-		return nil, err
+	if scanFlat(data, k.set) != nil {
+		k = KeySnapshot{}
+		if err := unmarshalSnap(data, &k); err != nil {
+			return nil, err
+		}
 	}
 	return &k, nil
 }
@@ -152,8 +226,11 @@ func encodeUser(u *barong.User) []byte {
 
 func decodeUser(v string) (*barong.User, error) {
 	var s userSnap
-	if err := unmarshalSnap(v, &s); err != nil {
-		return nil, err
+	if scanFlat(v, s.set) != nil {
+		s = userSnap{}
+		if err := unmarshalSnap(v, &s); err != nil {
+			return nil, err
+		}
 	}
 	if s.UID == "" {
 		return nil, fmt.Errorf("%w: user without uid", errCorrupt)
@@ -181,8 +258,11 @@ func encodeServiceAccount(sa *barong.ServiceAccount) []byte {
 
 func decodeServiceAccount(v string) (*barong.ServiceAccount, error) {
 	var s saSnap
-	if err := unmarshalSnap(v, &s); err != nil {
-		return nil, err
+	if scanFlat(v, s.set) != nil {
+		s = saSnap{}
+		if err := unmarshalSnap(v, &s); err != nil {
+			return nil, err
+		}
 	}
 	if s.UID == "" {
 		return nil, fmt.Errorf("%w: service account without uid", errCorrupt)

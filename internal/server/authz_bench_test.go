@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/authz"
 	"github.com/barong-go/barong/internal/server"
@@ -32,8 +34,9 @@ import (
 func authzBenchServer(b *testing.B) (ts *testServer, cookie *http.Cookie, ua, kid, secret string) {
 	b.Helper()
 	server.BcryptCost = 4
-	ts = newServerTB(b, map[string]string{"BARONG_REDIS_URL": testenv.Redis(b),
-		"BARONG_REDIS_PREFIX": fmt.Sprintf("barongbench%d:", rand.Int64())})
+	prefix := fmt.Sprintf("barongbench%d:", rand.Int64())
+	ts = newServerTB(b, map[string]string{"BARONG_REDIS_URL": testenv.Redis(b), "BARONG_REDIS_PREFIX": prefix})
+	b.Cleanup(func() { authzBenchFlush(b, prefix) })
 	c := ts.client()
 	for _, email := range []string{"first@example.com", "member@example.com"} {
 		c = ts.client()
@@ -63,6 +66,21 @@ func authzBenchServer(b *testing.B) (ts *testServer, cookie *http.Cookie, ua, ki
 		b.Fatal(err)
 	}
 	return ts, cookie, c.ua, k.KID, k.Secret
+}
+
+// authzBenchFlush deletes the Redis keys under prefix.
+func authzBenchFlush(tb testing.TB, prefix string) {
+	opts, err := redis.ParseURL(testenv.Redis(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		rdb.Del(ctx, iter.Val())
+	}
 }
 
 func mustURLTB(tb testing.TB, s string) *url.URL {
