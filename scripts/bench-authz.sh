@@ -101,7 +101,8 @@ for run in $(seq 1 "$RUNS"); do
     for target in "bare:$BARE_PORT" "barong:$BARONG_PORT"; do
       name=${target%%:*}; port=${target##*:}
       mark
-      if [ "$mode" = cookie ]; then wrk_run "$port" "$CONNS" "$DURATION" >"$work/out"; else key_run "$port" "$CONNS" "$DURATION" >"$work/out"; fi
+      if [ "$mode" = cookie ]; then wrk_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "failed -" >"$work/out"
+      else key_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "failed -" >"$work/out"; fi
       foreign
       read -r rps p99 <"$work/out"
       printf '%-4s %-7s %-6s %12s %10s %12s\n' "$run" "$mode" "$name" "$rps" "$p99" "$other"

@@ -62,11 +62,12 @@ const histBuckets = 100_000
 
 // result is what one connection measured.
 type result struct {
-	hist   []int64 // requests by latency in microseconds
-	n      int64
-	max    time.Duration
-	errors int
-	status map[int]int
+	hist     []int64 // requests by latency in microseconds
+	n        int64
+	max      time.Duration
+	errors   int
+	firstErr error
+	status   map[int]int
 }
 
 func load(args []string) error {
@@ -118,7 +119,14 @@ func load(args []string) error {
 	fmt.Printf("requests %d in %s, %.0f req/s, p50 %s, p99 %s, max %s, errors %d, statuses %v\n",
 		total, *dur, float64(total)/dur.Seconds(), pct(0.50), pct(0.99), worst, errs, status)
 	if errs > 0 || int64(status[http.StatusOK]) != total {
-		return fmt.Errorf("%d transport errors, statuses %v", errs, status)
+		var first error
+		for _, r := range results {
+			if r.firstErr != nil {
+				first = r.firstErr
+				break
+			}
+		}
+		return fmt.Errorf("%d transport errors (first: %v), statuses %v", errs, first, status)
 	}
 	return nil
 }
@@ -146,6 +154,10 @@ func connection(url string, keys []*key, i, conns int, deadline time.Time) resul
 		resp, err := cl.Do(req)
 		if err != nil {
 			res.errors++
+			if res.errors == 1 {
+				res.firstErr = err
+			}
+			time.Sleep(time.Millisecond) // do not spin on a refused connection
 			continue
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
