@@ -23,7 +23,8 @@ import (
 )
 
 // The authz benchmarks send GET /api/v2/auth/api/v2/peatio/account/balances
-// over loopback HTTP with one client per goroutine, against barong with
+// over loopback HTTP, 16 clients in flight (8 per core, one keep-alive
+// connection each), against barong with
 // Redis (BenchmarkAuthzCookieRedis, BenchmarkAuthzAPIKey) and against a
 // bare net/http handler answering 200 with a token-sized header
 // (BenchmarkBareHandler), the baseline of the same client code. Compare
@@ -97,9 +98,10 @@ func mustURLTB(tb testing.TB, s string) *url.URL {
 func runAuthzBench(b *testing.B, url string, prepare func(req *http.Request)) {
 	b.Helper()
 	b.ReportAllocs()
+	b.SetParallelism(8) // 16 requests in flight on 2 cores, as wrk -c16
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+		cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 		for pb.Next() {
 			req, _ := http.NewRequest("GET", url, nil)
 			prepare(req)
