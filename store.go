@@ -125,9 +125,10 @@ type Queries interface {
 	// ListActivities returns a page ordered by id descending and the total.
 	ListActivities(ctx context.Context, f ActivityFilter) ([]Activity, int64, error)
 
-	// UserRecords loads the labels, phones, profiles and data storages of
-	// a user and the UID of referralID (0: none) in one round trip.
-	UserRecords(ctx context.Context, userID, referralID int64) (*UserRecords, error)
+	// UserView loads the user with this UID, the user's labels, phones,
+	// profiles and data storages and the referrer's UID in one round trip
+	// (ErrNotFound for an unknown UID).
+	UserView(ctx context.Context, uid string) (*User, *UserRecords, error)
 
 	ProfilesByUser(ctx context.Context, userID int64) ([]Profile, error)
 	CreateProfile(ctx context.Context, p *Profile) error

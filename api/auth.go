@@ -42,7 +42,7 @@ func (s *Server) authRequest(r *http.Request, p string) authz.Request {
 // api/v2/barong/<family>/<rest> (interface §4).
 func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.authenticate(r, family)
+		c, err := s.authenticate(r, family, false)
 		if err != nil {
 			return err
 		}
@@ -50,7 +50,21 @@ func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
 	}
 }
 
-func (s *Server) authenticate(r *http.Request, family string) (*caller, error) {
+// authenticatedByUID is authenticated for handlers that read the caller's
+// records themselves and use only c.User.UID: the decision may come from
+// the principal snapshots (no database read), and a bearer JWT's user is
+// not read; the handler's own read reports a user gone since.
+func (s *Server) authenticatedByUID(family string, h callerHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.authenticate(r, family, true)
+		if err != nil {
+			return err
+		}
+		return h(w, r, c)
+	}
+}
+
+func (s *Server) authenticate(r *http.Request, family string, uidOnly bool) (*caller, error) {
 	rest := r.URL.Path
 	if i := strings.Index(rest, "/"+family+"/"); i >= 0 {
 		rest = rest[i+len(family)+2:]
@@ -70,6 +84,9 @@ func (s *Server) authenticate(r *http.Request, family string) (*caller, error) {
 		if err != nil {
 			return nil, barong.Unauthorized("jwt.decode_and_verify")
 		}
+		if uidOnly {
+			return &caller{User: &barong.User{UID: claims.UID}}, nil
+		}
 		u, err := s.app.Store().UserByUID(r.Context(), claims.UID)
 		if err != nil {
 			if errors.Is(err, barong.ErrNotFound) {
@@ -79,6 +96,7 @@ func (s *Server) authenticate(r *http.Request, family string) (*caller, error) {
 		}
 		return &caller{User: u}, nil
 	}
+	ar.TokenOnly = uidOnly
 	res, err := s.authz.Check(r.Context(), ar)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 
 // registerResourceUsers adds resource/users/* (reference §6.3.1).
 func (s *Server) registerResourceUsers() {
-	s.handleAuth("resource", "GET", "/users/me", "The current user", s.handleMe)
+	s.handleAuthByUID("resource", "GET", "/users/me", "The current user", s.handleMe)
 	s.handleAuth("resource", "PUT", "/users/me", "Update the current user's data (JSON)", s.handleUpdateMe)
 	s.handleAuth("resource", "DELETE", "/users/me", "Delete the current account (password, otp_code with 2FA)", s.handleDeleteMe)
 	s.handleAuth("resource", "PUT", "/users/password", "Change the password; other sessions are revoked", s.handleChangePassword)
@@ -20,7 +20,9 @@ func (s *Server) registerResourceUsers() {
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error {
-	info, err := s.app.UserInfo(r.Context(), c.User)
+	// The user row and records in one database round trip; the decision
+	// before it came from the principal snapshots when Redis holds them.
+	info, err := s.app.UserInfoByUID(r.Context(), c.User.UID)
 	if err != nil {
 		return err
 	}

@@ -155,6 +155,12 @@ func (s *Server) handleAuth(family, method, path, summary string, h callerHandle
 	s.handle(family, method, path, summary, s.authenticated(family, h))
 }
 
+// handleAuthByUID registers a handler that uses only the caller's UID
+// (see authenticatedByUID).
+func (s *Server) handleAuthByUID(family, method, path, summary string, h callerHandler) {
+	s.handle(family, method, path, summary, s.authenticatedByUID(family, h))
+}
+
 // wrap turns a handlerFunc into an http.HandlerFunc that renders errors.
 func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -85,11 +85,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 		return nil, nil, barong.TooMany(KeyLoginThrottled)
 	}
 	if u == nil {
-		passwordMatches("", in.Password)
+		passwordMatches("", in.Password, s.cfg.BcryptCost)
 		s.countFailure(ctx, in.Email, c.IP)
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")
 	}
-	if !passwordMatches(u.PasswordDigest, in.Password) {
+	if !passwordMatches(u.PasswordDigest, in.Password, s.cfg.BcryptCost) {
 		s.countFailure(ctx, in.Email, c.IP)
 		s.recordAlone(ctx, u.ID, c, "session", "login", barong.ResultFailed, "Invalid Email or Password")
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")

@@ -52,7 +52,7 @@ type DeleteAccountInput struct {
 // delete=by_user, whose state trigger makes the user deleted (API keys
 // deactivated, sessions revoked), and emits system.user.account.deleted.
 func (s *Service) DeleteOwnAccount(ctx context.Context, u *barong.User, in DeleteAccountInput) error {
-	if !passwordMatches(u.PasswordDigest, in.Password) {
+	if !passwordMatches(u.PasswordDigest, in.Password, s.cfg.BcryptCost) {
 		return barong.Invalid("resource.user.invalid_password")
 	}
 	if u.OTP {
@@ -104,7 +104,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, u *barong.User, keepSes
 	if in.New != in.Confirm {
 		return fail("New passwords don't match", barong.Invalid("resource.password.doesnt_match"))
 	}
-	if !passwordMatches(u.PasswordDigest, in.Old) {
+	if !passwordMatches(u.PasswordDigest, in.Old, s.cfg.BcryptCost) {
 		return fail("Previous password is not correct", barong.BadRequest("resource.password.prev_pass_not_correct"))
 	}
 	if in.Old == in.New {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	barong "github.com/barong-go/barong"
@@ -17,11 +18,21 @@ type UserInfo struct {
 	DataStorages []barong.DataStorage
 }
 
-// UserInfo loads the full view of u in one database round trip.
+// UserInfo loads the full view of u, as stored now, in one database round
+// trip.
 func (s *Service) UserInfo(ctx context.Context, u *barong.User) (*UserInfo, error) {
-	recs, err := s.store.UserRecords(ctx, u.ID, u.ReferralID)
+	return s.UserInfoByUID(ctx, u.UID)
+}
+
+// UserInfoByUID loads the full view of the user with this UID in one
+// database round trip; an unknown UID is record.not_found.
+func (s *Service) UserInfoByUID(ctx context.Context, uid string) (*UserInfo, error) {
+	u, recs, err := s.store.UserView(ctx, uid)
 	if err != nil {
-		return nil, fmt.Errorf("load user records: %w", err)
+		if errors.Is(err, barong.ErrNotFound) {
+			return nil, barong.NotFound("record.not_found")
+		}
+		return nil, fmt.Errorf("load user view: %w", err)
 	}
 	return &UserInfo{User: *u, ReferralUID: recs.ReferralUID, Labels: recs.Labels, Phones: recs.Phones,
 		Profiles: recs.Profiles, DataStorages: recs.DataStorages}, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/barong-go/barong"
@@ -25,17 +26,36 @@ type conn struct {
 	d *dialect
 }
 
+// statementCounter is the context key of CountStatements.
+type statementCounter struct{}
+
+// CountStatements returns a context under which every SQL statement a DB
+// sends is counted in n (tests and benchmarks use it to check how many
+// round trips a request makes).
+func CountStatements(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, statementCounter{}, n)
+}
+
+func counted(ctx context.Context) {
+	if n, ok := ctx.Value(statementCounter{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
+
 func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	counted(ctx)
 	res, err := c.q.ExecContext(ctx, c.d.rebind(q), c.d.args(args)...)
 	return res, translate(err)
 }
 
 func (c conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	counted(ctx)
 	rows, err := c.q.QueryContext(ctx, c.d.rebind(q), c.d.args(args)...)
 	return rows, translate(err)
 }
 
 func (c conn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	counted(ctx)
 	return c.q.QueryRowContext(ctx, c.d.rebind(q), c.d.args(args)...)
 }
 

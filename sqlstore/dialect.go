@@ -104,6 +104,7 @@ func (d *dialect) ciEqual(col string) string {
 func (d *dialect) insert(ctx context.Context, c conn, q string, args ...any) (int64, error) {
 	if d.name == DialectPostgres {
 		var id int64
+		counted(ctx)
 		err := c.q.QueryRowContext(ctx, d.rebind(q+" RETURNING id"), d.args(args)...).Scan(&id)
 		return id, translate(err)
 	}

@@ -2,17 +2,20 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/barong-go/barong"
 )
 
-func TestUserRecords(t *testing.T) {
+func TestUserView(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		ref := mustUser(t, db)
-		u := mustUser(t, db, func(u *barong.User) { u.ReferralID = ref.ID })
+		u := mustUser(t, db, func(u *barong.User) {
+			u.ReferralID, u.OTP, u.Username, u.Data, u.Level, u.Role = ref.ID, true, "ann", `{"x":1}`, 2, "trader"
+		})
 		other := mustUser(t, db)
 		for _, l := range []barong.Label{{Key: "email", Value: "verified", Scope: "private"}, {Key: "tier", Value: "gold", Scope: "public", Description: "d"}} {
 			l.UserID = u.ID
@@ -34,9 +37,16 @@ func TestUserRecords(t *testing.T) {
 		if err := db.CreateDataStorage(ctx, &barong.DataStorage{UserID: u.ID, Title: "notes", Data: `{"k":"v"}`}); err != nil {
 			t.Fatal(err)
 		}
-		r, err := db.UserRecords(ctx, u.ID, u.ReferralID)
+		want, err := db.UserByID(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		got, r, err := db.UserView(ctx, u.UID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *got != *want || !got.OTP || got.ReferralID != ref.ID {
+			t.Fatalf("user row %+v want %+v", got, want)
 		}
 		if r.ReferralUID != ref.UID {
 			t.Fatalf("referral %q want %q", r.ReferralUID, ref.UID)
@@ -59,9 +69,12 @@ func TestUserRecords(t *testing.T) {
 		if len(labels) != len(r.Labels) || !labels[0].CreatedAt.Equal(r.Labels[0].CreatedAt) {
 			t.Fatalf("labels differ: %+v vs %+v", labels, r.Labels)
 		}
-		empty, err := db.UserRecords(ctx, other.ID, 0)
-		if err != nil || len(empty.Labels) != 1 || len(empty.Phones) != 0 || empty.ReferralUID != "" || empty.Profiles == nil {
-			t.Fatalf("other user %+v %v", empty, err)
+		ou, empty, err := db.UserView(ctx, other.UID)
+		if err != nil || ou.ID != other.ID || ou.ReferralID != 0 || ou.OTP || len(empty.Labels) != 1 || len(empty.Phones) != 0 || empty.ReferralUID != "" || empty.Profiles == nil {
+			t.Fatalf("other user %+v %+v %v", ou, empty, err)
+		}
+		if _, _, err := db.UserView(ctx, "ID0000000000"); !errors.Is(err, barong.ErrNotFound) {
+			t.Fatalf("unknown uid: %v", err)
 		}
 	})
 }

@@ -1,7 +1,7 @@
 // Command authzload prepares and drives the load test of the authz
 // endpoint (scripts/bench-authz.sh).
 //
-//	authzload setup -url URL -dir DIR -keys N
+//	authzload setup -url URL -dir DIR -keys N [-records]
 //
 // signs up a throwaway first user and a member over HTTP (the member's
 // session cookie and user agent go to DIR/cookie and DIR/ua), then, with
@@ -10,7 +10,9 @@
 // from barong's directory), turns on the member's 2FA flag and creates N
 // API keys of his through the store the service writes through (so that
 // cached snapshots are invalidated as for any change). The keys go to
-// DIR/keys, one "kid secret" a line.
+// DIR/keys, one "kid secret" a line. With -records the member also gets
+// what a KYC'd user has (three labels, a verified phone, a submitted
+// profile, a data storage), for the users/me load (scripts/bench-me.sh).
 //
 //	authzload load -url URL -keys FILE -c 16 -d 10s
 //
@@ -36,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/config"
@@ -71,6 +74,7 @@ func setup(ctx context.Context, args []string) error {
 	base := fs.String("url", "http://127.0.0.1:18000", "barong base URL")
 	dir := fs.String("dir", ".", "where to write cookie, ua and keys")
 	n := fs.Int("keys", 64, "API keys to create")
+	records := fs.Bool("records", false, "give the member labels, a phone, a profile and a data storage")
 	_ = fs.Parse(args)
 
 	const ua = "authzload/1.0 (bench)"
@@ -109,6 +113,11 @@ func setup(ctx context.Context, args []string) error {
 	if err := st.UpdateUser(ctx, u); err != nil {
 		return fmt.Errorf("enable 2FA flag: %w", err)
 	}
+	if *records {
+		if err := addRecords(ctx, st, u.ID); err != nil {
+			return err
+		}
+	}
 	var keys strings.Builder
 	for range *n {
 		k := &barong.APIKey{HolderType: barong.HolderUser, HolderID: u.ID, KID: randHex(8), Algorithm: "HS256",
@@ -122,6 +131,32 @@ func setup(ctx context.Context, args []string) error {
 		if err := os.WriteFile(filepath.Join(*dir, name), []byte(v), 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
+	}
+	return nil
+}
+
+// addRecords gives the user the records of a KYC'd member.
+func addRecords(ctx context.Context, st barong.Store, userID int64) error {
+	for _, l := range []barong.Label{{Key: "email", Value: "verified", Scope: "private"},
+		{Key: "phone", Value: "verified", Scope: "private"}, {Key: "tier", Value: "gold", Scope: "public"}} {
+		l.UserID = userID
+		if err := st.CreateLabel(ctx, &l); err != nil {
+			return fmt.Errorf("create label: %w", err)
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := st.CreatePhone(ctx, &barong.Phone{UserID: userID, Country: "UA", Code: "12345", Number: "380501234567",
+		ValidatedAt: &now}); err != nil {
+		return fmt.Errorf("create phone: %w", err)
+	}
+	if err := st.CreateProfile(ctx, &barong.Profile{UserID: userID, FirstName: "Olena", LastName: "Koval",
+		DOB: "1990-04-12", Address: "Khreshchatyk 1", Postcode: "01001", City: "Kyiv", Country: "UA",
+		State: "submitted", Metadata: "{}"}); err != nil {
+		return fmt.Errorf("create profile: %w", err)
+	}
+	if err := st.CreateDataStorage(ctx, &barong.DataStorage{UserID: userID, Title: "personal",
+		Data: `{"occupation":"engineer","source_of_funds":"salary"}`}); err != nil {
+		return fmt.Errorf("create data storage: %w", err)
 	}
 	return nil
 }
