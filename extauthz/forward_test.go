@@ -44,7 +44,7 @@ func TestForwardAuth(t *testing.T) {
 		t.Fatalf("allowed: %d %q %q", resp.StatusCode, resp.Header.Get("Authorization"), body)
 	}
 	r := rec.last(t)
-	if r.Method != "PUT" || r.Path != "api/v2/peatio/account/x" || r.IP != "198.51.100.20" || r.SessionID != "s1" || r.CSRF != "c1" ||
+	if r.Method != "PUT" || r.Path != "api/v2/peatio/account/x" || !r.TokenOnly || r.IP != "198.51.100.20" || r.SessionID != "s1" || r.CSRF != "c1" ||
 		r.UserAgent != "UA/2" || r.Params()["uid"] != "U1" {
 		t.Fatalf("request %+v", r)
 	}

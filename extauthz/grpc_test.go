@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // recorder is a Checker that keeps the requests it was asked and answers
@@ -27,15 +28,24 @@ import (
 type recorder struct {
 	mu   sync.Mutex
 	reqs []authz.Request
+	dl   time.Time // the last check's deadline
 	res  *authz.Result
 	err  error
 }
 
-func (r *recorder) Check(_ context.Context, req authz.Request) (*authz.Result, error) {
+func (r *recorder) Check(ctx context.Context, req authz.Request) (*authz.Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reqs = append(r.reqs, req)
+	r.dl, _ = ctx.Deadline()
 	return r.res, r.err
+}
+
+// deadline is the last check's context deadline.
+func (r *recorder) deadline() (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dl, !r.dl.IsZero()
 }
 
 func (r *recorder) last(t *testing.T) authz.Request {
@@ -53,9 +63,10 @@ func testConfig() Config {
 		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}}
 }
 
-// startGRPC serves svc on a loopback port and returns a client; the server
-// is stopped through its context at cleanup and must return nil.
-func startGRPC(t *testing.T, svc *Service) authv3.AuthorizationClient {
+// dialGRPC serves svc on a loopback port and returns a grpc-go client
+// connection to it; the server is stopped through its context at cleanup
+// and must return nil.
+func dialGRPC(t *testing.T, svc *Service) *grpc.ClientConn {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,7 +86,13 @@ func startGRPC(t *testing.T, svc *Service) authv3.AuthorizationClient {
 			t.Errorf("Serve after stop: %v", err)
 		}
 	})
-	return authv3.NewAuthorizationClient(conn)
+	return conn
+}
+
+// startGRPC is dialGRPC with the generated Authorization client.
+func startGRPC(t *testing.T, svc *Service) authv3.AuthorizationClient {
+	t.Helper()
+	return authv3.NewAuthorizationClient(dialGRPC(t, svc))
 }
 
 func checkReq(method, path, source string, headers map[string]string) *authv3.CheckRequest {
@@ -102,7 +119,7 @@ func TestCheckMapsRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rec.last(t)
-	if r.Path != "api/v2/peatio/market/orders" || r.Method != "POST" || r.SessionID != "sid123" || r.UserAgent != "UA/1" ||
+	if r.Path != "api/v2/peatio/market/orders" || r.Method != "POST" || !r.TokenOnly || r.SessionID != "sid123" || r.UserAgent != "UA/1" ||
 		!r.HasCSRF || r.CSRF != "csrf1" || r.IP != "198.51.100.7" || r.APIKey != nil || r.Nonce != nil || r.Signature != nil {
 		t.Fatalf("request %+v", r)
 	}
@@ -224,22 +241,23 @@ func TestCheckRefusesUncleanPaths(t *testing.T) {
 
 func TestHealthService(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	hc := healthpb.NewHealthClient(dialGRPC(t, New(&recorder{}, testConfig(), quiet())))
+	ctx := context.Background()
+	for _, name := range []string{"", "envoy.service.auth.v3.Authorization"} {
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("health %q: %v %v", name, resp, err)
+		}
 	}
-	g := grpc.NewServer()
-	New(&recorder{}, testConfig(), quiet()).Register(g)
-	go func() { _ = g.Serve(ln) }()
-	defer g.Stop()
-	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
+	if _, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "other.Service"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("unknown service: %v", err)
 	}
-	defer conn.Close()
-	resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
-	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health %v %v", resp, err)
+	w, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err == nil {
+		_, err = w.Recv()
+	}
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("watch: %v", err)
 	}
 }
 

@@ -85,7 +85,10 @@ func (s *Service) request(method, target, peer string, h http.Header) (authz.Req
 	if !ok {
 		return authz.Request{}, errInvalidPath
 	}
-	r := authz.Request{Path: p, Method: strings.ToUpper(method), IP: s.clientIP(peer, h), UserAgent: h.Get("User-Agent")}
+	// TokenOnly: a gateway check answers with the decision and the token
+	// alone, so the engine may use its principal snapshots.
+	r := authz.Request{Path: p, Method: strings.ToUpper(method), IP: s.clientIP(peer, h), UserAgent: h.Get("User-Agent"),
+		TokenOnly: true}
 	if c, err := (&http.Request{Header: h}).Cookie(s.cfg.SessionName); err == nil {
 		r.SessionID = c.Value
 	}
