@@ -54,7 +54,7 @@ func (e *Engine) record(u *barong.User, r Request, result, topic string) {
 		_, a.UserIPCountry, _, _ = e.geo.Lookup(r.IP)
 	}
 	select {
-	case e.audit <- a:
+	case e.audit <- &a:
 	default:
 		e.log.Warn("audit queue full; activity dropped", slog.String("topic", topic))
 	}
@@ -83,7 +83,7 @@ func (e *Engine) writeAudits(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case a := <-e.audit:
-			batch := []barong.Activity{a}
+			batch := []*barong.Activity{a}
 		drain:
 			for len(batch) < 100 {
 				select {
@@ -95,7 +95,7 @@ func (e *Engine) writeAudits(ctx context.Context) {
 			}
 			err := e.store.InTx(ctx, func(tx barong.Tx) error {
 				for i := range batch {
-					if err := tx.CreateActivity(ctx, &batch[i]); err != nil {
+					if err := tx.CreateActivity(ctx, batch[i]); err != nil {
 						return err
 					}
 				}

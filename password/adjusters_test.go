@@ -125,17 +125,20 @@ func TestDictionaryData(t *testing.T) {
 		t.Errorf("word lengths %d..%d, want 4..18", d.minLen, d.maxLen)
 	}
 	for _, w := range []string{"password", "123456", "qwerty", "eyphed", "0.0.000", `pic\'s`, "&amp;", "f**k"} {
-		if _, ok := d.byLen[len(w)][w]; !ok {
+		if !d.has(w) {
 			t.Errorf("dictionary lacks %q", w)
 		}
 	}
-	for n, words := range d.byLen {
-		for w := range words {
-			for i := 0; i < len(w); i++ {
-				if w[i] >= 0x80 {
-					t.Errorf("non-ASCII word %q (length %d)", w, n)
-				}
+	for _, w := range d.words {
+		for i := 0; i < len(w); i++ {
+			if w[i] >= 0x80 {
+				t.Errorf("non-ASCII word %q", w)
 			}
+		}
+	}
+	for _, w := range []string{"qqqqzzzz", "barongbarong", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz", ""} {
+		if d.has(w) {
+			t.Errorf("dictionary has %q", w)
 		}
 	}
 	small := parseDictionary("# comment\nabc\nabcd\n\n  spaced  \n")
