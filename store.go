@@ -215,6 +215,13 @@ type Tx interface {
 	// Emit writes ev to the outbox in this transaction; it is published
 	// after commit, never for a rolled-back change.
 	Emit(ctx context.Context, ev Event) error
+	// ProfilesForUpdate locks the user's row until the transaction ends
+	// (SELECT ... FOR UPDATE; SQLite has a single writer), then reads the
+	// user's profiles with a locking read, which sees every commit before
+	// it whatever the isolation level: a check of the user's profiles and
+	// the write it allows are not interleaved with another transaction's
+	// (two concurrent profile creations). An unknown user is ErrNotFound.
+	ProfilesForUpdate(ctx context.Context, userID int64) ([]Profile, error)
 }
 
 // Store is the SQL database.

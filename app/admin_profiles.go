@@ -50,7 +50,7 @@ func (s *Service) AdminCreateProfile(ctx context.Context, admin *barong.User, ui
 		if err := s.validateProfile(p); err != nil {
 			return err
 		}
-		ps, err := tx.ProfilesByUser(ctx, u.ID)
+		ps, err := tx.profilesLocked(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("load profiles: %w", err)
 		}
@@ -89,7 +89,7 @@ func (s *Service) AdminVerifyProfile(ctx context.Context, admin *barong.User, ui
 		if err != nil {
 			return err
 		}
-		ps, err := tx.ProfilesByUser(ctx, u.ID)
+		ps, err := tx.profilesLocked(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("load profiles: %w", err)
 		}

@@ -145,6 +145,17 @@ type txn struct {
 	after []func(ctx context.Context)
 }
 
+// profilesLocked reads the user's profiles under the user's row lock: the
+// one-open-profile check and the write after it see every profile committed
+// before, and a concurrent creation waits for this transaction.
+func (tx *txn) profilesLocked(ctx context.Context, userID int64) ([]barong.Profile, error) {
+	ps, err := tx.ProfilesForUpdate(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("profiles of user %d (locked): %w", userID, err)
+	}
+	return ps, nil
+}
+
 // inTx runs fn in one transaction and then its after-commit actions.
 func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	var t *txn

@@ -141,7 +141,7 @@ func (s *Service) ManagementCreateProfile(ctx context.Context, uid string, in Pr
 		var v barong.ValidationErrors
 		p := s.mgmtNewProfile(&v, in, state)
 		if p.State == ProfileDrafted || p.State == ProfileSubmitted {
-			ps, err := tx.ProfilesByUser(ctx, u.ID)
+			ps, err := tx.profilesLocked(ctx, u.ID)
 			if err != nil {
 				return fmt.Errorf("load profiles: %w", err)
 			}

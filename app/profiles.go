@@ -52,7 +52,7 @@ func (s *Service) CreateOwnProfile(ctx context.Context, u *barong.User, in Profi
 	}
 	in.apply(p)
 	err := s.inTx(ctx, func(tx *txn) error {
-		ps, err := tx.ProfilesByUser(ctx, u.ID)
+		ps, err := tx.profilesLocked(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("load profiles: %w", err)
 		}
@@ -82,7 +82,7 @@ func (s *Service) CreateOwnProfile(ctx context.Context, u *barong.User, in Profi
 func (s *Service) UpdateOwnProfile(ctx context.Context, u *barong.User, in ProfileInput) (*barong.Profile, error) {
 	var p *barong.Profile
 	err := s.inTx(ctx, func(tx *txn) error {
-		ps, err := tx.ProfilesByUser(ctx, u.ID)
+		ps, err := tx.profilesLocked(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("load profiles: %w", err)
 		}

@@ -8,6 +8,11 @@
 # $RUNS runs of $DURATION each, then a memory run of $MEM_SECONDS under both
 # loads at once ($CONNS/2 connections each) sampling barong's RSS every 30 s.
 # Everything is bounded; Redis keys live under a fresh prefix, deleted at exit.
+# MODES="cookie apikey" picks the modes. PIN=1 separates the load generator
+# from the servers: wrk and authzload run on CPU 1, barong, bare and Redis
+# on CPU 0 (Redis' affinity is restored at exit), so that latency is not
+# the generator's own scheduling delay. BARONG_EXTRA_ENV="GOGC=200 ..."
+# adds environment to barong only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -15,6 +20,9 @@ CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 RUNS=${RUNS:-3}
 MEM_SECONDS=${MEM_SECONDS:-300}
+MODES=${MODES:-cookie apikey}
+PIN=${PIN:-0}
+BARONG_EXTRA_ENV=${BARONG_EXTRA_ENV:-}
 KEYS=${KEYS:-64}
 REDIS_URL=${BARONG_REDIS_URL:-redis://127.0.0.1:6379/0}
 PREFIX="barongbench$(date +%s)$$:"
@@ -25,7 +33,20 @@ BARE_PORT=${BARE_PORT:-18101}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 command -v redis-cli >/dev/null || { echo "redis-cli is required"; exit 1; }
 work=$(mktemp -d)
+redis_pid=$(pgrep -x redis-server | head -1 || true)
+redis_mask=""
+if [ "$PIN" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs 2 CPUs"; exit 1; }
+  SRV="taskset -c 0"; GEN="taskset -c 1"
+  if [ -n "$redis_pid" ]; then
+    redis_mask=$(taskset -p "$redis_pid" | awk '{print $NF}')
+    taskset -p 1 "$redis_pid" >/dev/null
+  fi
+else
+  SRV=""; GEN=""
+fi
 cleanup() {
+  [ -n "$redis_mask" ] && taskset -p "$redis_mask" "$redis_pid" >/dev/null 2>&1 || true
   kill $(jobs -p) 2>/dev/null || true
   wait 2>/dev/null || true
   redis-cli -u "$REDIS_URL" --scan --pattern "$PREFIX*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null || true
@@ -44,9 +65,10 @@ go build -o "$work/authzload" ./scripts/authzload
 
 export BARONG_REDIS_URL="$REDIS_URL" BARONG_REDIS_PREFIX="$PREFIX" BARONG_HTTP_ADDR=127.0.0.1:$BARONG_PORT \
   LOG_LEVEL=warn BARONG_LOGIN_THROTTLE_ENABLED=false
-(cd "$work" && exec ./barong serve 2>"$work/barong.log") &
+# shellcheck disable=SC2086
+(cd "$work" && exec env $BARONG_EXTRA_ENV $SRV ./barong serve 2>"$work/barong.log") &
 barong_pid=$!
-"$work/bare" -addr "127.0.0.1:$BARE_PORT" &
+$SRV "$work/bare" -addr "127.0.0.1:$BARE_PORT" &
 bare_pid=$!
 for port in "$BARONG_PORT" "$BARE_PORT"; do
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/api/v2/auth/identity/ping" >/dev/null && break; sleep 0.2; done
@@ -59,12 +81,12 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -A "$ua" "h
 
 # wrk_run PORT CONNS SECONDS: cookie-mode wrk; prints "req/s p99".
 wrk_run() {
-  wrk -t"$THREADS" -c"$2" -d"$3" --latency -H "Cookie: $cookie" -H "User-Agent: $ua" "http://127.0.0.1:$1$PATH_AUTHZ" |
+  $GEN wrk -t"$THREADS" -c"$2" -d"$3" --latency -H "Cookie: $cookie" -H "User-Agent: $ua" "http://127.0.0.1:$1$PATH_AUTHZ" |
     awk '/Requests\/sec/{r=$2} /^ +99%/{p=$2} /Non-2xx/{bad=$NF} END{if (bad) print "NON-2xx:" bad; print r, p}'
 }
 # key_run PORT CONNS DURATION: API-key mode; prints "req/s p99".
 key_run() {
-  "$work/authzload" load -url "http://127.0.0.1:$1$PATH_AUTHZ" -keys "$work/keys" -c "$2" -d "$3" |
+  $GEN "$work/authzload" load -url "http://127.0.0.1:$1$PATH_AUTHZ" -keys "$work/keys" -c "$2" -d "$3" |
     sed -E 's/.* ([0-9]+) req\/s, p50 [^,]+, p99 ([^,]+),.*/\1 \2/'
 }
 
@@ -72,7 +94,6 @@ key_run() {
 # not barong, bare, redis or this script's load generators, then the CPU
 # time the hypervisor gave to other guests (steal), both in % of the
 # machine; runs are only comparable when both stay near 0.
-redis_pid=$(pgrep -x redis-server | head -1 || true)
 jiffies() { awk '/^cpu /{print $2+$3+$4}' /proc/stat; }
 proc_jiffies() { local t=0; for p in "$@"; do [ -n "$p" ] && [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 # ours sets $ours_j: our processes' CPU, with the finished children of this
@@ -97,7 +118,7 @@ wrk_run "$BARONG_PORT" "$CONNS" 2s >/dev/null; key_run "$BARONG_PORT" "$CONNS" 2
 wrk_run "$BARE_PORT" "$CONNS" 2s >/dev/null; key_run "$BARE_PORT" "$CONNS" 2s >/dev/null
 printf '%-4s %-7s %-6s %12s %10s %12s\n' run mode target req/s p99 other/steal
 for run in $(seq 1 "$RUNS"); do
-  for mode in cookie apikey; do
+  for mode in $MODES; do
     for target in "bare:$BARE_PORT" "barong:$BARONG_PORT"; do
       name=${target%%:*}; port=${target##*:}
       mark

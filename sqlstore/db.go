@@ -191,6 +191,21 @@ type tx struct {
 // Now is the transaction's clock, fixed when it began.
 func (t *tx) Now() time.Time { return t.at }
 
+// ProfilesForUpdate locks the user's row, then reads the user's profiles
+// with a locking read (the latest committed rows, also under MySQL's
+// REPEATABLE READ).
+func (t *tx) ProfilesForUpdate(ctx context.Context, userID int64) ([]barong.Profile, error) {
+	var id int64
+	if err := t.w.queryRow(ctx, "SELECT id FROM users WHERE id = ?"+t.w.d.forUpdate(), userID).Scan(&id); err != nil {
+		return nil, notFound(err, "lock user %d", userID)
+	}
+	ps, err := list(ctx, t.w, t.scanProfile, "SELECT "+profileCols+" FROM profiles WHERE user_id = ? ORDER BY id"+t.w.d.forUpdate(), userID)
+	if err != nil {
+		return nil, fmt.Errorf("profiles of user %d: %w", userID, err)
+	}
+	return ps, nil
+}
+
 // Emit writes ev to the outbox in this transaction.
 func (t *tx) Emit(ctx context.Context, ev barong.Event) error {
 	body, err := eventBody(ev)
