@@ -235,19 +235,21 @@ func (ts *testServer) signUp(t *testing.T, email string) (*client, map[string]an
 }
 
 // activate makes the user active with level 1, as a confirmed e-mail does,
-// writing the rows directly.
+// writing the rows through the service's store (so that Redis principal
+// snapshots are invalidated as for any change).
 func (ts *testServer) activate(t *testing.T, email string) *barong.User {
 	t.Helper()
 	ctx := context.Background()
-	u, err := ts.DB.UserByEmail(ctx, email)
+	st := ts.App.Store()
+	u, err := st.UserByEmail(ctx, email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.DB.CreateLabel(ctx, &barong.Label{UserID: u.ID, Key: "email", Value: "verified", Scope: "private"}); err != nil {
+	if err := st.CreateLabel(ctx, &barong.Label{UserID: u.ID, Key: "email", Value: "verified", Scope: "private"}); err != nil {
 		t.Fatal(err)
 	}
 	u.State, u.Level = "active", 1
-	if err := ts.DB.UpdateUser(ctx, u); err != nil {
+	if err := st.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	return u
