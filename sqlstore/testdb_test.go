@@ -263,7 +263,7 @@ func unique(prefix string) string {
 }
 
 // mustUser creates a user with a unique uid and e-mail.
-func mustUser(t *testing.T, q barong.Queries, mod ...func(*barong.User)) *barong.User {
+func mustUser(t testing.TB, q barong.Queries, mod ...func(*barong.User)) *barong.User {
 	t.Helper()
 	tok := unique("")
 	u := &barong.User{UID: "ID" + strings.ToUpper(tok[:10]), Email: tok + "@example.com", PasswordDigest: "$2a$digest"}
