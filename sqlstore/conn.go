@@ -3,9 +3,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,10 +22,106 @@ type querier interface {
 }
 
 // conn runs SQL written with ? placeholders on a querier: it rebinds the
-// placeholders, converts the arguments and translates errors.
+// placeholders, converts the arguments and translates errors. On SQLite it
+// runs prepared statements from stmts (tx, when set, is the transaction
+// they are bound to).
 type conn struct {
-	q querier
-	d *dialect
+	q     querier
+	d     *dialect
+	stmts *stmtCache
+	tx    *sql.Tx
+	// missed collects, in a transaction, the queries not yet prepared: the
+	// transaction holds SQLite's only writer connection, so they are
+	// prepared on the pool after it ends (see DB.InTx).
+	missed *[]string
+}
+
+// stmtCache keeps the prepared statements of a pool, by rebound query. It
+// is used on SQLite only, whose driver otherwise compiles every statement
+// on every call (the users/me statement: 67 µs unprepared, 9.5 µs
+// prepared); pgx caches statements per connection itself and MySQL
+// queries are interpolated. It holds at most stmtCacheMax statements;
+// beyond that, queries run unprepared.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+const stmtCacheMax = 256
+
+func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+
+// get returns the prepared statement of q, preparing it on first use; nil
+// when it cannot be prepared or the cache is full (the caller then runs q
+// unprepared and reports the error the database gives).
+func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
+	c.mu.RLock()
+	st, ok := c.m[q]
+	full := len(c.m) >= stmtCacheMax
+	c.mu.RUnlock()
+	if ok {
+		return st
+	}
+	if full {
+		return nil
+	}
+	// Prepared without the lock: preparing waits for a pool connection,
+	// which a holder of another connection may need the lock to release.
+	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), q)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.m[q]; ok {
+		_ = st.Close()
+		return prev
+	}
+	if len(c.m) >= stmtCacheMax {
+		_ = st.Close()
+		return nil
+	}
+	c.m[q] = st
+	return st
+}
+
+// lookup returns the prepared statement of q or nil, never preparing.
+func (c *stmtCache) lookup(q string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[q]
+}
+
+// close closes every statement.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, st := range c.m {
+		errs = append(errs, st.Close())
+		delete(c.m, q)
+	}
+	return errors.Join(errs...)
+}
+
+// stmt returns the prepared statement of the rebound query rq for this
+// conn, bound to its transaction if any, or nil.
+func (c conn) stmt(ctx context.Context, rq string) *sql.Stmt {
+	if c.stmts == nil {
+		return nil
+	}
+	if c.tx == nil {
+		return c.stmts.get(ctx, rq)
+	}
+	st := c.stmts.lookup(rq)
+	if st == nil {
+		if c.missed != nil && len(*c.missed) < 64 {
+			*c.missed = append(*c.missed, rq)
+		}
+		return nil
+	}
+	return c.tx.StmtContext(ctx, st)
 }
 
 // statementCounter is the context key of CountStatements.
@@ -44,19 +142,33 @@ func counted(ctx context.Context) {
 
 func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	counted(ctx)
-	res, err := c.q.ExecContext(ctx, c.d.rebind(q), c.d.args(args)...)
+	rq := c.d.rebind(q)
+	if st := c.stmt(ctx, rq); st != nil {
+		res, err := st.ExecContext(ctx, c.d.args(args)...)
+		return res, translate(err)
+	}
+	res, err := c.q.ExecContext(ctx, rq, c.d.args(args)...)
 	return res, translate(err)
 }
 
 func (c conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	counted(ctx)
-	rows, err := c.q.QueryContext(ctx, c.d.rebind(q), c.d.args(args)...)
+	rq := c.d.rebind(q)
+	if st := c.stmt(ctx, rq); st != nil {
+		rows, err := st.QueryContext(ctx, c.d.args(args)...)
+		return rows, translate(err)
+	}
+	rows, err := c.q.QueryContext(ctx, rq, c.d.args(args)...)
 	return rows, translate(err)
 }
 
 func (c conn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	counted(ctx)
-	return c.q.QueryRowContext(ctx, c.d.rebind(q), c.d.args(args)...)
+	rq := c.d.rebind(q)
+	if st := c.stmt(ctx, rq); st != nil {
+		return st.QueryRowContext(ctx, c.d.args(args)...)
+	}
+	return c.q.QueryRowContext(ctx, rq, c.d.args(args)...)
 }
 
 func (c conn) insert(ctx context.Context, q string, args ...any) (int64, error) {

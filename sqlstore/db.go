@@ -87,9 +87,16 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		now = time.Now
 	}
 	db.clock = func() time.Time { return now().UTC().Truncate(time.Second) }
+	r, w := conn{q: read, d: db.d}, conn{q: write, d: db.d}
+	if name == DialectSQLite {
+		r.stmts, w.stmts = newStmtCache(read), newStmtCache(write)
+		if read == write {
+			r.stmts = w.stmts
+		}
+	}
 	db.queries = queries{
-		r:      conn{q: read, d: db.d},
-		w:      conn{q: write, d: db.d},
+		r:      r,
+		w:      w,
 		now:    db.clock,
 		cipher: opts.Cipher,
 		salt:   opts.CRC32Salt,
@@ -124,9 +131,15 @@ func (db *DB) Ping(ctx context.Context) error {
 // Stats are the statistics of the (read) pool.
 func (db *DB) Stats() sql.DBStats { return db.read.Stats() }
 
-// Close closes the pools.
+// Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	for _, c := range []*stmtCache{db.r.stmts, db.w.stmts} {
+		if c != nil {
+			err = errors.Join(err, c.close())
+		}
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -167,9 +180,10 @@ func (db *DB) transact(ctx context.Context, fn func(*sql.Tx) error) error {
 // through the Tx) nor start another InTx.
 func (db *DB) InTx(ctx context.Context, fn func(barong.Tx) error) error {
 	var emitted bool
+	var missed []string
 	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
 		t := &tx{at: db.clock()}
-		c := conn{q: sqlTx, d: db.d}
+		c := conn{q: sqlTx, d: db.d, stmts: db.w.stmts, tx: sqlTx, missed: &missed}
 		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt}
 		err := fn(t)
 		emitted = t.emitted
@@ -177,6 +191,11 @@ func (db *DB) InTx(ctx context.Context, fn func(barong.Tx) error) error {
 	})
 	if err == nil && emitted {
 		db.notify()
+	}
+	// The writer connection is free again: prepare what the transaction
+	// ran unprepared, for the next one.
+	for _, q := range missed {
+		db.w.stmts.get(ctx, q)
 	}
 	return err
 }
