@@ -185,14 +185,33 @@ func (e *Engine) Authenticate(ctx context.Context, r Request) (*Result, error) {
 var stateChanging = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELETE": true, "TRACE": true}
 
 // cookieMode is reference §7.2 on the session store and the database.
+// sessionWithUser is implemented by the SQL session store: the session
+// and its user in one statement.
+type sessionWithUser interface {
+	SessionWithUser(ctx context.Context, id string) (*barong.Session, *barong.User, error)
+}
+
 func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 	var sess *barong.Session
+	var u *barong.User
 	if r.SessionID != "" {
-		s, err := e.sessions.Session(ctx, r.SessionID)
-		if err != nil && !errors.Is(err, barong.ErrNotFound) {
-			return nil, fmt.Errorf("load session: %w", err)
+		// With SQL sessions, one statement reads both; a miss (no session,
+		// or a session whose user is gone) takes the two reads below,
+		// which tell the cases apart.
+		if sw, ok := e.sessions.(sessionWithUser); ok {
+			s, su, err := sw.SessionWithUser(ctx, r.SessionID)
+			if err != nil && !errors.Is(err, barong.ErrNotFound) {
+				return nil, fmt.Errorf("load session: %w", err)
+			}
+			sess, u = s, su
 		}
-		sess = s
+		if sess == nil {
+			s, err := e.sessions.Session(ctx, r.SessionID)
+			if err != nil && !errors.Is(err, barong.ErrNotFound) {
+				return nil, fmt.Errorf("load session: %w", err)
+			}
+			sess = s
+		}
 	}
 	if e.cfg.CSRFProtection && stateChanging[strings.ToUpper(r.Method)] {
 		if !r.HasCSRF {
@@ -205,13 +224,15 @@ func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 	if sess == nil || sess.UID == "" {
 		return nil, barong.Unauthorized("authz.invalid_session")
 	}
-	u, err := e.store.UserByUID(ctx, sess.UID)
-	if err != nil {
-		if errors.Is(err, barong.ErrNotFound) {
-			_ = e.sessions.DeleteSession(ctx, r.SessionID)
-			return nil, barong.Unauthorized("authz.invalid_session")
+	if u == nil {
+		var err error
+		if u, err = e.store.UserByUID(ctx, sess.UID); err != nil {
+			if errors.Is(err, barong.ErrNotFound) {
+				_ = e.sessions.DeleteSession(ctx, r.SessionID)
+				return nil, barong.Unauthorized("authz.invalid_session")
+			}
+			return nil, fmt.Errorf("load user: %w", err)
 		}
-		return nil, fmt.Errorf("load user: %w", err)
 	}
 	now := e.now()
 	if r.UserAgent != sess.UserAgent || now.Unix() >= sess.ExpireTime || !SameNetwork(sess.UserIP, r.IP) {

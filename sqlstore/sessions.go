@@ -77,6 +77,23 @@ func (db *DB) Session(ctx context.Context, id string) (*barong.Session, error) {
 	return &s, nil
 }
 
+// SessionWithUser reads the session with this id and its user in one
+// statement (the authz check of SQL sessions). A missing session, or one
+// whose user is gone, is ErrNotFound; the caller that must tell the two
+// apart asks Session and UserByUID.
+func (db *DB) SessionWithUser(ctx context.Context, id string) (*barong.Session, *barong.User, error) {
+	s := barong.Session{ID: id}
+	var u barong.User
+	err := db.r.queryRow(ctx, `SELECT s.uid, s.user_ip, s.user_agent, s.csrf_token, s.expire_time, s.created_at, `+userColsU+`
+		FROM sessions s JOIN users u ON u.uid = s.uid WHERE s.id_hash = ? AND s.expires_at > ?`, hashID(id), db.clock()).
+		Scan(append([]any{&s.UID, &s.UserIP, &s.UserAgent, &s.CSRFToken, &s.ExpireTime, timestamp{&s.CreatedAt}},
+			userDest(&u)...)...)
+	if err != nil {
+		return nil, nil, notFound(err, "session with user")
+	}
+	return &s, &u, nil
+}
+
 // TouchSession stores s.ExpireTime and extends the record's lifetime to
 // ttl from now; ErrNotFound when the session is gone.
 func (db *DB) TouchSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {

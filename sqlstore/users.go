@@ -14,9 +14,14 @@ var userOrderCols = []string{"id", "uid", "username", "email", "role", "level", 
 
 func scanUser(s scanner) (barong.User, error) {
 	var u barong.User
-	err := s.Scan(&u.ID, &u.UID, str{&u.Username}, &u.Email, &u.PasswordDigest, &u.Role, str{&u.Data},
-		&u.Level, &u.OTP, &u.State, integer{&u.ReferralID}, timestamp{&u.CreatedAt}, timestamp{&u.UpdatedAt})
+	err := s.Scan(userDest(&u)...)
 	return u, err
+}
+
+// userDest is what a row of userCols scans into.
+func userDest(u *barong.User) []any {
+	return []any{&u.ID, &u.UID, str{&u.Username}, &u.Email, &u.PasswordDigest, &u.Role, str{&u.Data},
+		&u.Level, &u.OTP, &u.State, integer{&u.ReferralID}, timestamp{&u.CreatedAt}, timestamp{&u.UpdatedAt}}
 }
 
 func (q queries) userBy(ctx context.Context, cond string, arg any) (*barong.User, error) {
