@@ -63,6 +63,16 @@ type Level struct {
 	Description string
 }
 
+// RulesVersion fingerprints the permissions and restrictions tables: any
+// insert or delete changes a count or a largest id, any update the latest
+// updated_at — unless it falls in the second of the latest one already
+// seen, which is why a reader keeps reloading while LatestUpdate is recent.
+type RulesVersion struct {
+	Permissions, Restrictions         int64
+	MaxPermissionID, MaxRestrictionID int64
+	LatestUpdate                      time.Time
+}
+
 // Permission is an RBAC rule (reference §7.4).
 type Permission struct {
 	ID        int64

@@ -108,6 +108,9 @@ type Queries interface {
 	Levels(ctx context.Context) ([]Level, error)
 	CreateLevel(ctx context.Context, l *Level) error
 
+	// RulesVersion is a cheap fingerprint of the permissions and
+	// restrictions tables, for processes that hold them in memory.
+	RulesVersion(ctx context.Context) (RulesVersion, error)
 	Permissions(ctx context.Context) ([]Permission, error)
 	PermissionByID(ctx context.Context, id int64) (*Permission, error)
 	CreatePermission(ctx context.Context, p *Permission) error

@@ -16,10 +16,41 @@ type snapshot struct {
 	perms    map[string][]barong.Permission // by role
 	restrict *restrictionSet                // enabled restrictions (restrictions.go)
 	loaded   time.Time
+	version  barong.RulesVersion // the tables' fingerprint read before loading
 }
+
+// recentChange is how long after the latest update of the tables the
+// periodic check reloads in full whatever the fingerprint says: an update
+// in the same second as the one the fingerprint saw leaves it unchanged
+// (stored times have whole seconds). Generous, for clock skew between
+// the processes that write.
+const recentChange = time.Minute
 
 // Reload reads permissions and restrictions from the store now.
 func (e *Engine) Reload(ctx context.Context) error {
+	v, err := e.store.RulesVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("load rules version: %w", err)
+	}
+	return e.reload(ctx, v)
+}
+
+// refresh reloads when the tables' fingerprint differs from the snapshot's
+// or they changed recently; it reports whether it reloaded.
+func (e *Engine) refresh(ctx context.Context) (bool, error) {
+	v, err := e.store.RulesVersion(ctx)
+	if err != nil {
+		return false, fmt.Errorf("load rules version: %w", err)
+	}
+	if cur := e.snap.Load(); cur != nil && cur.version == v && e.now().Sub(v.LatestUpdate) > recentChange {
+		return false, nil
+	}
+	return true, e.reload(ctx, v)
+}
+
+// reload loads the tables; v was read before, so that a change made while
+// loading shows in the next fingerprint.
+func (e *Engine) reload(ctx context.Context, v barong.RulesVersion) error {
 	perms, err := e.store.Permissions(ctx)
 	if err != nil {
 		return fmt.Errorf("load permissions: %w", err)
@@ -28,7 +59,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load restrictions: %w", err)
 	}
-	s := &snapshot{perms: map[string][]barong.Permission{}, restrict: compileRestrictions(rs), loaded: e.now()}
+	s := &snapshot{perms: map[string][]barong.Permission{}, restrict: compileRestrictions(rs), loaded: e.now(), version: v}
 	for _, p := range perms {
 		p.Verb, p.Action = strings.ToUpper(p.Verb), strings.ToUpper(p.Action)
 		s.perms[p.Role] = append(s.perms[p.Role], p)
@@ -37,8 +68,8 @@ func (e *Engine) Reload(ctx context.Context) error {
 	return nil
 }
 
-// Run reloads the snapshots every Refresh interval and writes audit
-// activities until ctx ends.
+// Run checks the tables' fingerprint every Refresh interval, reloading the
+// snapshots when they changed, and writes audit activities until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
 	go e.writeAudits(ctx)
 	t := time.NewTicker(e.cfg.Refresh)
@@ -48,7 +79,7 @@ func (e *Engine) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
+			if _, err := e.refresh(ctx); err != nil && ctx.Err() == nil {
 				e.log.WarnContext(ctx, "reload authz snapshot", slog.Any("error", err))
 			}
 		}

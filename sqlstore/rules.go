@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/barong-go/barong"
 )
@@ -13,6 +14,27 @@ func scanPermission(s scanner) (barong.Permission, error) {
 	var p barong.Permission
 	err := s.Scan(&p.ID, &p.Action, &p.Role, &p.Verb, &p.Path, str{&p.Topic}, timestamp{&p.CreatedAt}, timestamp{&p.UpdatedAt})
 	return p, err
+}
+
+// RulesVersion reads the fingerprint of the permissions and restrictions
+// tables in one statement.
+func (q queries) RulesVersion(ctx context.Context) (barong.RulesVersion, error) {
+	var v barong.RulesVersion
+	var p, r *time.Time
+	err := q.r.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM permissions), (SELECT COALESCE(MAX(id), 0) FROM permissions),
+		(SELECT MAX(updated_at) FROM permissions), (SELECT COUNT(*) FROM restrictions),
+		(SELECT COALESCE(MAX(id), 0) FROM restrictions), (SELECT MAX(updated_at) FROM restrictions)`).
+		Scan(integer{&v.Permissions}, integer{&v.MaxPermissionID}, nullTime{&p}, integer{&v.Restrictions},
+			integer{&v.MaxRestrictionID}, nullTime{&r})
+	if err != nil {
+		return v, fmt.Errorf("rules version: %w", err)
+	}
+	for _, t := range []*time.Time{p, r} {
+		if t != nil && t.After(v.LatestUpdate) {
+			v.LatestUpdate = t.UTC()
+		}
+	}
+	return v, nil
 }
 
 // Permissions lists every permission by id.

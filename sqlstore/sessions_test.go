@@ -139,7 +139,7 @@ func TestDeleteAllSessions(t *testing.T) {
 func TestSessionWithUser(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		u := mustUser(t, db, func(u *barong.User) { u.Username, u.Level, u.OTP = "ann", 2, true })
+		u := mustUser(t, db, func(u *barong.User) { u.Username, u.Level, u.OTP = unique("ann")[:12], 2, true })
 		want, err := db.UserByID(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,7 @@ func TestUserView(t *testing.T) {
 		ctx := context.Background()
 		ref := mustUser(t, db)
 		u := mustUser(t, db, func(u *barong.User) {
-			u.ReferralID, u.OTP, u.Username, u.Data, u.Level, u.Role = ref.ID, true, "ann", `{"x":1}`, 2, "trader"
+			u.ReferralID, u.OTP, u.Username, u.Data, u.Level, u.Role = ref.ID, true, unique("ann")[:12], `{"x":1}`, 2, "trader"
 		})
 		other := mustUser(t, db)
 		for _, l := range []barong.Label{{Key: "email", Value: "verified", Scope: "private"}, {Key: "tier", Value: "gold", Scope: "public", Description: "d"}} {
