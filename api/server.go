@@ -96,6 +96,9 @@ type Deps struct {
 	Geetest  Geetest
 	JWKS     func() ([]byte, error)
 	Metrics  http.Handler
+	// Uploads serves the signed links of the local document storage at
+	// /uploads/... (nil: not served).
+	Uploads http.Handler
 	// Registerer receives the HTTP metrics (nil: not collected).
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -129,6 +132,14 @@ func New(cfg Config, d Deps) *Server {
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
+	}
+	if d.Uploads != nil {
+		// Signed links of local uploads meet the restrictions of the
+		// public family (a blacklisted address downloads nothing).
+		s.mux.HandleFunc("GET /uploads/", s.wrap(s.restricted("public", func(w http.ResponseWriter, r *http.Request) error {
+			d.Uploads.ServeHTTP(w, r)
+			return nil
+		})))
 	}
 	s.mux.HandleFunc("/", s.notFound)
 	s.mux.HandleFunc("/api/v2/auth/", s.handleAuthz)

@@ -2,15 +2,23 @@ package storage
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Local keeps files under a directory: directories 0700, files 0600,
@@ -19,6 +27,25 @@ import (
 // a symbolic link.
 type Local struct {
 	dir string
+	// With a secret, URL gives signed links valid for expiry, which
+	// ServeHTTP checks (SignURLs).
+	secret []byte
+	expiry time.Duration
+	now    func() time.Time
+}
+
+// SignURLs makes URL answer links signed with secret (HMAC-SHA256 of the
+// key and the expiry time) valid for expiry, and ServeHTTP serve them:
+// Barong's local uploader gave bare paths under its public directory, so
+// anyone who knew or guessed one could read a passport scan.
+func (l *Local) SignURLs(secret []byte, expiry time.Duration, now func() time.Time) {
+	if expiry <= 0 {
+		expiry = time.Minute
+	}
+	if now == nil {
+		now = time.Now
+	}
+	l.secret, l.expiry, l.now = secret, expiry, now
 }
 
 // NewLocal returns the storage of dir; the directory is created (0700) by
@@ -101,14 +128,116 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, _ 
 	return nil
 }
 
-// URL is the path Barong's local uploader gives: "/" + key, e.g.
-// /uploads/document/upload/<random>/<name>. barong-go does not serve it;
-// a reverse proxy (or an admin with access to the directory) does.
+// URL is the path Barong's local uploader gives, "/" + key, e.g.
+// /uploads/document/upload/<random>/<name>; with SignURLs, followed by
+// ?expires=<unix time>&signature=<hex>, which ServeHTTP serves until then.
 func (l *Local) URL(_ context.Context, key string) (string, error) {
 	if err := CheckKey(key); err != nil {
 		return "", err
 	}
-	return "/" + key, nil
+	segs := strings.Split(key, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	u := "/" + strings.Join(segs, "/")
+	if l.secret == nil {
+		return u, nil
+	}
+	exp := strconv.FormatInt(l.now().Add(l.expiry).Unix(), 10)
+	return u + "?expires=" + exp + "&signature=" + l.sign(key, exp), nil
+}
+
+func (l *Local) sign(key, expires string) string {
+	m := hmac.New(sha256.New, l.secret)
+	m.Write([]byte(key))
+	m.Write([]byte{0})
+	m.Write([]byte(expires))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Error keys of ServeHTTP's refusals.
+const (
+	KeyURLInvalid = "upload.url_invalid"
+	KeyURLExpired = "upload.url_expired"
+	KeyNotFound   = "upload.not_found"
+)
+
+// ServeHTTP serves GET and HEAD of a signed URL (the path is "/" + key):
+// 403 upload.url_invalid for a missing or wrong signature (also when URLs
+// are not signed: then nothing is served), 403 upload.url_expired after
+// its time, 404 upload.not_found for a missing file. The file is sent with
+// a content type from its extension, never sniffed, under a sandboxing
+// Content-Security-Policy and not cached.
+func (l *Local) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, http.StatusMethodNotAllowed, "upload.method_not_allowed")
+		return
+	}
+	key := strings.TrimPrefix(r.URL.Path, "/")
+	q := r.URL.Query()
+	exp, sig := q.Get("expires"), q.Get("signature")
+	if l.secret == nil || CheckKey(key) != nil || exp == "" || len(sig) != 64 ||
+		!hmac.Equal([]byte(sig), []byte(l.sign(key, exp))) {
+		writeError(w, http.StatusForbidden, KeyURLInvalid)
+		return
+	}
+	t, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		writeError(w, http.StatusForbidden, KeyURLInvalid)
+		return
+	}
+	if l.now().Unix() > t {
+		writeError(w, http.StatusForbidden, KeyURLExpired)
+		return
+	}
+	root, err := l.root(key)
+	if err != nil {
+		writeError(w, http.StatusNotFound, KeyNotFound)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(key)
+	if err != nil {
+		writeError(w, http.StatusNotFound, KeyNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		writeError(w, http.StatusNotFound, KeyNotFound)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentTypeOf(key))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-store")
+	if cd := mime.FormatMediaType("inline", map[string]string{"filename": path.Base(key)}); cd != "" {
+		h.Set("Content-Disposition", cd)
+	}
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// contentTypeOf maps the upload extensions Barong allows to their types;
+// anything else is a download.
+func contentTypeOf(key string) string {
+	switch strings.ToLower(path.Ext(key)) {
+	case ".jpg", ".jpeg":
+		return "image/jpeg"
+	case ".png":
+		return "image/png"
+	case ".pdf":
+		return "application/pdf"
+	}
+	return "application/octet-stream"
+}
+
+func writeError(w http.ResponseWriter, status int, key string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"errors":["` + key + `"]}`))
 }
 
 // Get opens the object.

@@ -106,6 +106,9 @@ type Config struct {
 	SignatureVersion string
 	// URLExpiry is the lifetime of presigned download URLs (default 1 minute).
 	URLExpiry time.Duration
+	// URLSecret, when set, makes the local provider sign its URLs and
+	// serve them (Local.SignURLs).
+	URLSecret []byte
 }
 
 // Option adjusts a storage built by New.
@@ -137,7 +140,18 @@ func New(cfg Config, opts ...Option) (Storage, error) {
 		if dir == "" {
 			dir = DefaultLocalDir
 		}
-		return NewLocal(dir)
+		l, err := NewLocal(dir)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.URLSecret != nil {
+			o := options{now: time.Now}
+			for _, opt := range opts {
+				opt(&o)
+			}
+			l.SignURLs(cfg.URLSecret, cfg.URLExpiry, o.now)
+		}
+		return l, nil
 	case "aws", "google", "alicloud":
 		return NewS3(cfg, opts...)
 	}

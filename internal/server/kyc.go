@@ -1,11 +1,14 @@
 package server
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 
 	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/crypt"
 	"github.com/barong-go/barong/phone"
 	"github.com/barong-go/barong/storage"
 )
@@ -13,6 +16,16 @@ import (
 // openKYC builds the phone verification provider and the document storage
 // of cfg (BARONG_PHONE_VERIFICATION, BARONG_TWILIO_*, BARONG_STORAGE_*).
 func openKYC(cfg *config.Config, log *slog.Logger) (phone.Provider, storage.Storage, error) {
+	// Links to local uploads are signed with a key derived from the
+	// encryption key (no new secret to manage; rotating that key voids the
+	// links, which live a minute anyway).
+	encKey, err := crypt.LoadOrGenerateKey(cfg.EncryptionKeyPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+	}
+	m := hmac.New(sha256.New, encKey)
+	m.Write([]byte("barong-go local upload links"))
+	urlSecret := m.Sum(nil)
 	ph, err := phone.New(phone.Config{Mode: cfg.PhoneVerification, AccountSID: cfg.TwilioAccountSID,
 		AuthToken: cfg.TwilioAuthToken, ServiceSID: cfg.TwilioServiceSID, From: cfg.TwilioPhoneNumber,
 		Template: cfg.SMSContentTemplate, AppName: cfg.AppName},
@@ -23,7 +36,7 @@ func openKYC(cfg *config.Config, log *slog.Logger) (phone.Provider, storage.Stor
 	st, err := storage.New(storage.Config{Provider: cfg.StorageProvider, LocalDir: cfg.StorageLocalDir,
 		Bucket: cfg.StorageBucketName, AccessKey: cfg.StorageAccessKey, SecretKey: cfg.StorageSecretKey,
 		Endpoint: cfg.StorageEndpoint, Region: cfg.StorageRegion, PathStyle: cfg.StoragePathstyle,
-		SignatureVersion: cfg.StorageSignatureVersion, URLExpiry: cfg.UploadAuthURLExpiration},
+		SignatureVersion: cfg.StorageSignatureVersion, URLExpiry: cfg.UploadAuthURLExpiration, URLSecret: urlSecret},
 		storage.WithLogger(log))
 	if err != nil {
 		return nil, nil, fmt.Errorf("BARONG_STORAGE_PROVIDER: %w", err)

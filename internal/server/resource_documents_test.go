@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"mime/multipart"
@@ -169,7 +170,8 @@ func TestResourceDocumentsUpload(t *testing.T) {
 		t.Fatalf("record fields %s", got)
 	}
 	rec := evs[0].Body["record"].(map[string]any)
-	if rec["upload"] != url.QueryEscape("/"+ds[0].Upload) || rec["doc_number"] != "AB 123-456" || rec["doc_type"] != "Passport" ||
+	if up, _ := url.QueryUnescape(fmt.Sprint(rec["upload"])); !strings.HasPrefix(up, "/"+ds[0].Upload+"?expires=") ||
+		rec["doc_number"] != "AB 123-456" || rec["doc_type"] != "Passport" ||
 		rec["doc_expire"] != expire || rec["user"].(map[string]any)["uid"] != u.UID {
 		t.Fatalf("record %s", evs[0].Raw)
 	}
@@ -200,9 +202,19 @@ func TestResourceDocumentsUpload(t *testing.T) {
 		var list []map[string]any
 		_ = json.Unmarshal(r.Body, &list)
 		if list[0]["doc_number"] != "AB******56" || list[2]["doc_number"] != "X1" || list[0]["doc_expire"] != expire ||
-			list[0]["upload"].(map[string]any)["url"] != "/"+ds[0].Upload {
+			!strings.HasPrefix(list[0]["upload"].(map[string]any)["url"].(string), "/"+ds[0].Upload+"?expires=") {
 			t.Fatalf("list %s", r.Body)
 		}
+		// The signed link downloads the file, from anyone who has it, for a
+		// minute; without its signature, nothing.
+		link := list[0]["upload"].(map[string]any)["url"].(string)
+		dl := ts.client().do(t, "GET", link, nil)
+		if dl.Status != 200 || !bytes.Equal(dl.Body, docPNG("front.png").data) || dl.Header.Get("Content-Type") != "image/png" ||
+			dl.Header.Get("X-Content-Type-Options") != "nosniff" || dl.Header.Get("Cache-Control") != "private, no-store" {
+			t.Fatalf("download %d %v %q", dl.Status, dl.Header, dl.Body)
+		}
+		expect(t, ts.client().do(t, "GET", "/"+ds[0].Upload, nil), 403, "upload.url_invalid")
+		expect(t, ts.client().do(t, "GET", strings.Replace(link, ds[0].Upload, ds[1].Upload, 1), nil), 403, "upload.url_invalid")
 	}
 	// Another user sees none of them.
 	bob, _ := ts.signUp(t, "bob@example.com")
@@ -341,7 +353,7 @@ func TestResourceDocumentsLimit(t *testing.T) {
 	var list []map[string]any
 	_ = json.Unmarshal(r.Body, &list)
 	ds := docRows(t, ts, u.ID)
-	if want := "/uploads/document/upload/" + itoaDoc(ds[3].ID) + "/legacy.png"; list[3]["upload"].(map[string]any)["url"] != want {
+	if want := "/uploads/document/upload/" + itoaDoc(ds[3].ID) + "/legacy.png?expires="; !strings.HasPrefix(list[3]["upload"].(map[string]any)["url"].(string), want) {
 		t.Fatalf("legacy url %v, want %s", list[3], want)
 	}
 

@@ -31,6 +31,7 @@ import (
 	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/redisstore"
 	"github.com/barong-go/barong/sqlstore"
+	"github.com/barong-go/barong/storage"
 	"github.com/barong-go/barong/token"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -65,6 +66,7 @@ type Server struct {
 
 	publisher *amqp.Publisher
 	relay     *app.Relay
+	uploads   http.Handler // signed links of the local storage, or nil
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -177,6 +179,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	phones, files, err := openKYC(cfg, log)
 	if err != nil {
 		return nil, err
+	}
+	if l, ok := files.(*storage.Local); ok {
+		s.uploads = l
 	}
 	s.App = app.New(appConfig(cfg), app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
 		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files})
@@ -322,7 +327,7 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		Version:   api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
 		Abilities: cfg.Abilities,
 	}, api.Deps{App: s.App, Authz: s.Authz, Geo: s.Geo, Keys: s.Keys, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Registerer: reg, Logger: s.Log})
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Uploads: s.uploads, Registerer: reg, Logger: s.Log})
 	return h
 }
 
