@@ -40,21 +40,31 @@ type conn struct {
 // is used on SQLite only, whose driver otherwise compiles every statement
 // on every call (the users/me statement: 67 µs unprepared, 9.5 µs
 // prepared); pgx caches statements per connection itself and MySQL
-// queries are interpolated. It holds at most stmtCacheMax statements;
-// beyond that, queries run unprepared.
+// queries are interpolated. A statement is prepared at its
+// stmtCacheAfter-th run, so that one-off queries (admin filters) do not
+// take room, and at most stmtCacheMax are kept: each costs about 14 KB of
+// SQLite memory on every connection that runs it.
 type stmtCache struct {
-	db *sql.DB
-	mu sync.RWMutex
-	m  map[string]*sql.Stmt
+	db   *sql.DB
+	mu   sync.RWMutex
+	m    map[string]*sql.Stmt
+	runs map[string]int // runs of queries not yet prepared
 }
 
-const stmtCacheMax = 256
+const (
+	stmtCacheMax   = 128
+	stmtCacheAfter = 3
+	stmtRunsMax    = 1024 // queries counted before the counts start over
+)
 
-func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[string]*sql.Stmt{}} }
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, runs: map[string]int{}}
+}
 
-// get returns the prepared statement of q, preparing it on first use; nil
-// when it cannot be prepared or the cache is full (the caller then runs q
-// unprepared and reports the error the database gives).
+// get returns the prepared statement of q, preparing it once q has run
+// often enough; nil when it is not (yet) prepared, cannot be, or the cache
+// is full (the caller then runs q unprepared and reports the error the
+// database gives).
 func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
 	c.mu.RLock()
 	st, ok := c.m[q]
@@ -66,6 +76,16 @@ func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
 	if full {
 		return nil
 	}
+	c.mu.Lock()
+	if len(c.runs) >= stmtRunsMax {
+		clear(c.runs)
+	}
+	c.runs[q]++
+	due := c.runs[q] >= stmtCacheAfter
+	c.mu.Unlock()
+	if !due {
+		return nil
+	}
 	// Prepared without the lock: preparing waits for a pool connection,
 	// which a holder of another connection may need the lock to release.
 	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), q)
@@ -74,6 +94,7 @@ func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	delete(c.runs, q)
 	if prev, ok := c.m[q]; ok {
 		_ = st.Close()
 		return prev
