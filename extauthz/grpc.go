@@ -99,7 +99,11 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener, drain time.Duratio
 	srv := &http.Server{
 		Handler:   http.HandlerFunc(s.serveGRPC),
 		Protocols: &protos,
-		ErrorLog:  slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// A client that opens a connection and sends nothing is dropped;
+		// Envoy re-opens idle connections it needs.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
