@@ -267,6 +267,9 @@ func (s *Service) AdminUpdateUser(ctx context.Context, admin *barong.User, in Ad
 		if err := s.updateUser(ctx, tx, before, u); err != nil {
 			return err
 		}
+		if in.State != nil {
+			return s.pinAdminState(ctx, tx, u)
+		}
 		if in.OTP == nil {
 			return nil
 		}
@@ -279,6 +282,60 @@ func (s *Service) AdminUpdateUser(ctx context.Context, admin *barong.User, in Ad
 		}
 		return s.deleteLabel(ctx, tx, u, l, false)
 	})
+}
+
+// adminPinValue is the value of the trigger labels pinAdminState creates.
+const adminPinValue = "admin"
+
+// pinAdminState makes a state an admin set survive the next labels → state
+// recomputation, which in Barong overwrites it (reference §3.4 Note: an
+// admin's ban is undone by the user's next phone confirmation). A state that
+// a state trigger gives (banned, deleted, locked by default) gets, unless
+// the user has a private label with one of that trigger's keys already,
+// the trigger's first key as a private label with value "admin" (ban=admin),
+// created without recomputation so that the state stays as set. Any other
+// state removes the "admin" trigger labels of the other states, so that
+// lifting a ban is not undone by the ban's own label. Trigger labels set by
+// anything else stay: an admin lifts them with the labels API.
+func (s *Service) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error {
+	labels, err := tx.LabelsByUser(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("labels of user: %w", err)
+	}
+	pinned := false
+	for _, t := range s.cfg.Rules.StateTriggers {
+		for _, k := range t.Keys {
+			for i := range labels {
+				l := &labels[i]
+				if l.Key != k || l.Scope != barong.ScopePrivate {
+					continue
+				}
+				if t.State == u.State {
+					pinned = true
+				} else if l.Value == adminPinValue {
+					// Raw (no recomputation): the state stays as set.
+					if err := s.deleteLabel(ctx, tx, u, l, true); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	if pinned {
+		return nil
+	}
+	for _, t := range s.cfg.Rules.StateTriggers {
+		if t.State != u.State || len(t.Keys) == 0 {
+			continue
+		}
+		l := &barong.Label{UserID: u.ID, Key: t.Keys[0], Value: adminPinValue, Scope: barong.ScopePrivate,
+			Description: "State set by an admin"}
+		if err := tx.CreateLabel(ctx, l); err != nil {
+			return fmt.Errorf("pin state %s: %w", u.State, err)
+		}
+		return s.emitLabel(ctx, tx, u, l, "model.label.created", nil)
+	}
+	return nil
 }
 
 // checkNewEmail validates an e-mail given to u: email.invalid, email.taken

@@ -322,3 +322,58 @@ func TestAdminUserRole(t *testing.T) {
 	}
 	expect(t, admin.do(t, "POST", adm+"/users/role", map[string]any{"uid": a.UID, "role": "support"}), 200)
 }
+
+// An admin's ban survives the user's next label change (Barong's
+// recomputation undid it, reference §3.4 Note): the ban is pinned by a
+// private ban=admin label; lifting it removes that label, and the lift
+// survives too.
+func TestAdminStateSurvivesRecomputation(t *testing.T) {
+	t.Parallel()
+	e := admServer(t, nil)
+	ctx := context.Background()
+	a := e.member(t, "alice@example.com")
+	admin := e.as["admin"]
+	up := adm + "/users/update"
+	labelsOf := func() map[string]string {
+		t.Helper()
+		ls, err := e.ts.DB.LabelsByUser(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, l := range ls {
+			m[l.Key+"/"+l.Scope] = l.Value
+		}
+		return m
+	}
+	e.ts.events(t)
+	expect(t, admin.do(t, "POST", up, map[string]any{"uid": a.UID, "state": "banned"}), 200)
+	if got := labelsOf()["ban/private"]; got != "admin" {
+		t.Fatalf("labels %v", labelsOf())
+	}
+	if got := strings.Join(names(e.ts.events(t)), ","); !strings.Contains(got, "model.user.updated") || !strings.Contains(got, "model.label.created") {
+		t.Fatalf("events %s", got)
+	}
+	// A private label change recomputes the state: still banned.
+	expect(t, admin.do(t, "POST", adm+"/users/labels", map[string]any{"uid": a.UID, "key": "phone", "value": "verified", "scope": "private"}), 200)
+	if got := e.user(t, a.ID).State; got != "banned" {
+		t.Fatalf("state after recomputation %s, want banned", got)
+	}
+	// Lifting the ban removes the pin; the next recomputation keeps it lifted.
+	expect(t, admin.do(t, "POST", up, map[string]any{"uid": a.UID, "state": "active"}), 200)
+	if _, ok := labelsOf()["ban/private"]; ok {
+		t.Fatalf("pin kept: %v", labelsOf())
+	}
+	expect(t, admin.do(t, "POST", adm+"/users/labels", map[string]any{"uid": a.UID, "key": "document", "value": "verified", "scope": "private"}), 200)
+	if got := e.user(t, a.ID).State; got != "active" {
+		t.Fatalf("state after the lift and a recomputation %s, want active", got)
+	}
+	// Locking a user who already has a lock label adds no pin.
+	if err := e.ts.DB.CreateLabel(ctx, &barong.Label{UserID: a.ID, Key: "suspicious", Value: "aml", Scope: "private"}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, admin.do(t, "POST", up, map[string]any{"uid": a.UID, "state": "locked"}), 200)
+	if m := labelsOf(); m["lock/private"] != "" || m["suspicious/private"] != "aml" {
+		t.Fatalf("labels %v", m)
+	}
+}
