@@ -323,7 +323,7 @@ func TestAPIKeysAuthenticate(t *testing.T) {
 	}
 	// The same (kid, nonce) again is a replay.
 	expect(t, apiKeysCall(t, ts, "GET", res+"/users/me", k, nonce), 401, "authz.nonce_expired")
-	expect(t, apiKeysCall(t, ts, "GET", "/api/v2/resource/users/me", apiKeyCreds{k.kid, "0" + k.secret[1:]}, apiKeysNonce()), 401, "authz.invalid_signature")
+	expect(t, apiKeysCall(t, ts, "GET", "/api/v2/resource/users/me", apiKeyCreds{k.kid, flipFirst(k.secret)}, apiKeysNonce()), 401, "authz.invalid_signature")
 	expect(t, apiKeysCall(t, ts, "GET", res+"/users/me", k, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)), 401, "authz.nonce_expired")
 	expect(t, apiKeysCall(t, ts, "GET", res+"/users/me", apiKeyCreds{"ffffffffffffffff", k.secret}, apiKeysNonce()), 401, "authz.unexistent_apikey")
 	expect(t, apiKeysCall(t, ts, "GET", res+"/users/me", k, " "), 422, "authz.invalid_api_key_headers")
@@ -398,4 +398,13 @@ func TestAPIKeysPostgres(t *testing.T) {
 	if acts := otpActivities(t, ts, u.ID); len(acts) != 4 {
 		t.Fatalf("activities %+v", acts)
 	}
+}
+
+// flipFirst changes the first character of a hex secret (a wrong secret
+// whatever the secret was).
+func flipFirst(secret string) string {
+	if secret[0] == '0' {
+		return "1" + secret[1:]
+	}
+	return "0" + secret[1:]
 }
