@@ -101,6 +101,10 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if cfg.PhoneVerification == "mock" {
 		log.Warn("phone verification uses the mock provider, which accepts any code; for development only")
 	}
+	if cfg.KYCProvider == "kycaid" {
+		log.Warn("BARONG_KYC_PROVIDER=kycaid: KYCAID is not implemented in this version; profiles and documents " +
+			"wait for review by admins (the local flow), and POST /public/kyc callbacks are acknowledged and ignored")
+	}
 	err = serveAll(ctx, srv, ln, grpcLn, log)
 	log.Info("barong stopped")
 	return err
