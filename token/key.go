@@ -220,6 +220,22 @@ func (k *Key) PublicPEM() []byte {
 	return b
 }
 
+// ErrNoRawForm is PublicRawPEM's answer for keys other than Ed25519.
+var ErrNoRawForm = errors.New("token: only Ed25519 keys have a raw public key form")
+
+// PublicRawPEM is the Ed25519 public key as the 32 raw key bytes in a
+// "PUBLIC KEY" PEM block (not PKIX): the form github.com/openware/pkg/jwt's
+// KeyStoreEdDSA reads, which the platform's Go services use to verify
+// EdDSA tokens. Other keys are ErrNoRawForm (their PKIX form is what
+// every verifier reads).
+func (k *Key) PublicRawPEM() ([]byte, error) {
+	pub, ok := k.pub.(ed25519.PublicKey)
+	if !ok {
+		return nil, ErrNoRawForm
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), nil
+}
+
 // PublicKeyPEM encodes a public key as PKIX "PUBLIC KEY" PEM.
 func PublicKeyPEM(pub crypto.PublicKey) ([]byte, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)

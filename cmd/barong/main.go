@@ -36,7 +36,8 @@ commands:
   migrate                      apply database migrations and exit
   seed [FILE]                  apply a seeds YAML (default BARONG_SEEDS_FILE or built-in)
   keygen [--type rsa|ed25519]  write a new private key PEM to stdout
-  pubkey [--base64]            print the public key of the JWT key
+  pubkey [--base64] [--raw]    print the public key of the JWT key (PKIX PEM;
+                               --raw: Ed25519's raw form for openware/pkg/jwt)
   version                      print the version
 `
 
@@ -201,6 +202,7 @@ func keygen(args []string, stdout io.Writer) error {
 func pubkey(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pubkey", flag.ContinueOnError)
 	b64 := fs.Bool("base64", false, "print standard base64 of the PEM")
+	raw := fs.Bool("raw", false, "Ed25519 only: the raw 32-byte key in the PEM block (the form openware/pkg/jwt's EdDSA key store reads) instead of PKIX")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,6 +215,11 @@ func pubkey(args []string, stdout io.Writer) error {
 		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
 	}
 	pem := k.PublicPEM()
+	if *raw {
+		if pem, err = k.PublicRawPEM(); err != nil {
+			return fmt.Errorf("pubkey --raw: the JWT key is %s, not Ed25519: %w", k.Algorithm(), err)
+		}
+	}
 	if *b64 {
 		_, err = fmt.Fprintln(stdout, base64.StdEncoding.EncodeToString(pem))
 		return err

@@ -132,6 +132,22 @@ func TestPubkey(t *testing.T) {
 		if err != nil || string(dec) != out || strings.Count(out64, "\n") != 1 {
 			t.Fatalf("pubkey --base64 printed %q (%v)", out64, err)
 		}
+		// --raw: Ed25519's 32 key bytes in the PEM block; RSA has none.
+		rawOut, _, err := runCmd(t, "pubkey", "--raw")
+		if typ == "rsa" {
+			if err == nil || !strings.Contains(err.Error(), "not Ed25519") {
+				t.Fatalf("pubkey --raw of an RSA key: %q %v", rawOut, err)
+			}
+			continue
+		}
+		rb, _ := pem.Decode([]byte(rawOut))
+		if err != nil || rb == nil || rb.Type != "PUBLIC KEY" || !bytes.Equal(rb.Bytes, k.Public().(ed25519.PublicKey)) {
+			t.Fatalf("pubkey --raw printed %q (%v)", rawOut, err)
+		}
+		raw64, _, err := runCmd(t, "pubkey", "--raw", "--base64")
+		if dec, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(raw64)); err != nil || string(dec) != rawOut {
+			t.Fatalf("pubkey --raw --base64 printed %q (%v)", raw64, err)
+		}
 	}
 	// Without a key file, pubkey generates the key once and keeps printing it.
 	t.Setenv("JWT_PRIVATE_KEY_PATH", filepath.Join(dir, "var", "new.pem"))

@@ -2,8 +2,13 @@ package server_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +21,8 @@ import (
 // openwareAuth has the shape of github.com/openware/pkg/jwt's Auth, the
 // claims type of the platform's Go services (that module is not served by
 // the Go module proxy here, so its shape is restated on the library it
-// wraps, github.com/golang-jwt/jwt v3.2.2).
+// wraps: its go.mod requires github.com/golang-jwt/jwt v3.2.2+incompatible,
+// the version used here).
 type openwareAuth struct {
 	UID        string      `json:"uid"`
 	State      string      `json:"state"`
@@ -43,6 +49,25 @@ func openwareParse(tok, publicKeyBase64 string) (openwareAuth, error) {
 	if err != nil {
 		return a, err
 	}
+	_, err = jwtv3.ParseWithClaims(tok, &a, func(*jwtv3.Token) (interface{}, error) { return key, nil })
+	return a, err
+}
+
+// openwareParseEdDSA is openware/pkg/jwt's ParseAndValidateEdDSA with the
+// key loaded as its KeyStoreEdDSA.LoadPublicKeyFromString loads one:
+// base64 of a PEM "PUBLIC KEY" block whose bytes are taken as the raw
+// Ed25519 key (what `barong pubkey --raw --base64` prints).
+func openwareParseEdDSA(tok, publicKeyBase64 string) (openwareAuth, error) {
+	var a openwareAuth
+	pemBytes, err := base64.StdEncoding.DecodeString(publicKeyBase64)
+	if err != nil {
+		return a, err
+	}
+	block, _ := pem.Decode(pemBytes)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return a, errors.New("invalid public key format")
+	}
+	key := ed25519.PublicKey(block.Bytes)
 	_, err = jwtv3.ParseWithClaims(tok, &a, func(*jwtv3.Token) (interface{}, error) { return key, nil })
 	return a, err
 }
@@ -139,4 +164,47 @@ func TestJWTCompatibility(t *testing.T) {
 func jsonNumber(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// With an Ed25519 JWT key, tokens verify with openware/pkg/jwt's EdDSA path
+// (golang-jwt v3.2.2 SigningMethodEdDSA) given the key in the raw form its
+// key store reads, `barong pubkey --raw`; the PKIX form, which every other
+// verifier reads, does not fit that key store.
+func TestJWTCompatibilityEdDSA(t *testing.T) {
+	k, err := token.GenerateEd25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "jwt-ed25519.pem")
+	if err := os.WriteFile(path, k.PrivatePEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := newServer(t, map[string]string{"JWT_PRIVATE_KEY_PATH": path})
+	ts.signUp(t, "root@example.com")
+	c, _ := ts.signUp(t, "member@example.com")
+	u := ts.activate(t, "member@example.com")
+	tok := authzToken(t, c, "api/v2/peatio/account/balances")
+	if h, _, _ := strings.Cut(tok, "."); h != base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA"}`)) {
+		t.Fatalf("header %s", h)
+	}
+	rawPEM, err := ts.Keys.Signing().PublicRawPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openwareParseEdDSA(tok, base64.StdEncoding.EncodeToString(rawPEM))
+	if err != nil {
+		t.Fatalf("openware/pkg/jwt's EdDSA path rejects the token: %v", err)
+	}
+	if a.UID != u.UID || a.Email != u.Email || a.Role != "member" || a.State != "active" || a.Level != "1" ||
+		strings.Join(a.Audience, ",") != "peatio,barong" || a.Subject != "session" || a.Issuer != "barong" || a.Id == "" {
+		t.Fatalf("openware claims %+v", a)
+	}
+	if _, err := openwareParseEdDSA(tok, base64.StdEncoding.EncodeToString(ts.Keys.Signing().PublicPEM())); err == nil {
+		t.Fatal("the PKIX form fitted openware's raw key store")
+	}
+	other, _ := token.GenerateEd25519()
+	otherRaw, _ := other.PublicRawPEM()
+	if _, err := openwareParseEdDSA(tok, base64.StdEncoding.EncodeToString(otherRaw)); err == nil {
+		t.Fatal("another key verified the token")
+	}
 }
