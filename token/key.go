@@ -96,7 +96,13 @@ func ParsePrivateKeyPEM(data []byte) (*Key, error) {
 	case "RSA PRIVATE KEY":
 		priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
 	case "PRIVATE KEY":
-		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		if len(block.Bytes) == ed25519.SeedSize {
+			// The 32-byte seed alone, as openware/pkg/jwt's EdDSA key
+			// store writes it (not PKCS#8).
+			priv = ed25519.NewKeyFromSeed(block.Bytes)
+		} else {
+			priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		}
 	default:
 		return nil, fmt.Errorf("parse private key: unsupported PEM block %q (want \"RSA PRIVATE KEY\" or \"PRIVATE KEY\")", block.Type)
 	}

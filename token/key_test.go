@@ -63,6 +63,8 @@ func TestParsePrivateKeyPEM(t *testing.T) {
 		{"PKCS8 RSA", enc("PRIVATE KEY", pkcs8RSA), r},
 		{"PKCS8 Ed25519", ed.PrivatePEM(), ed},
 		{"own RSA PEM", r.PrivatePEM(), r},
+		// openware/pkg/jwt's EdDSA key store writes the bare 32-byte seed.
+		{"raw Ed25519 seed", enc("PRIVATE KEY", ed.priv.(ed25519.PrivateKey).Seed()), ed},
 	}
 	for _, tc := range ok {
 		k, err := ParsePrivateKeyPEM(tc.pem)
@@ -86,6 +88,7 @@ func TestParsePrivateKeyPEM(t *testing.T) {
 		"PKCS8 ECDSA":   enc("PRIVATE KEY", pkcs8EC),
 		"garbage PKCS1": enc("RSA PRIVATE KEY", []byte{1, 2, 3}),
 		"public only":   r.PublicPEM(),
+		"31-byte seed":  enc("PRIVATE KEY", make([]byte, 31)),
 	}
 	for name, p := range bad {
 		if _, err := ParsePrivateKeyPEM(p); err == nil {
