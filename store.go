@@ -75,6 +75,15 @@ type KYCRecords struct {
 	Comments     []Comment
 }
 
+// DocumentBatch names the documents of one user uploaded with one
+// identificator, and their number.
+type DocumentBatch struct {
+	UserID        int64
+	DocType       string
+	Identificator string
+	Count         int
+}
+
 // Queries are the reads and writes of the SQL store. Methods return
 // ErrNotFound for a missing row and a *DuplicateError for a unique
 // violation. Create methods set ID, CreatedAt and UpdatedAt; Update methods
@@ -200,6 +209,20 @@ type Queries interface {
 	// CountActivitiesByDay counts the activities matching f (f.Page
 	// ignored) per UTC day of created_at, ordered by day.
 	CountActivitiesByDay(ctx context.Context, f ActivityFilter) ([]DayCount, error)
+
+	// KYCAID work (app/kycaid.go). ProfilesAwaitingApplicant lists up to
+	// limit submitted profiles without applicant_id, by id.
+	ProfilesAwaitingApplicant(ctx context.Context, limit int) ([]Profile, error)
+	// ProfileByApplicantID finds the profile with this KYCAID applicant id.
+	ProfileByApplicantID(ctx context.Context, applicantID string) (*Profile, error)
+	// KYCAIDBatches lists up to limit batches (documents of one user, type
+	// and identificator) of the given types, with at least the type's
+	// count of documents (counts[docType]), whose user has a profile with
+	// an applicant_id, and in which some document's metadata contains none
+	// of the done markers (JSON keys), oldest batch first.
+	KYCAIDBatches(ctx context.Context, counts map[string]int, doneKeys []string, limit int) ([]DocumentBatch, error)
+	// UpdateDocumentMetadata replaces the metadata of document id.
+	UpdateDocumentMetadata(ctx context.Context, id int64, metadata string) error
 
 	ServiceAccountByUID(ctx context.Context, uid string) (*ServiceAccount, error)
 	ServiceAccountByEmail(ctx context.Context, email string) (*ServiceAccount, error)

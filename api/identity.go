@@ -287,6 +287,17 @@ func (s *Server) registerPublic() {
 		if strings.EqualFold(s.cfg.Configs.KYCProvider, "local") {
 			return barong.Invalid("public.kyc.disabled")
 		}
+		// Any body is accepted (Barong's "any params"); only the
+		// verification id is used, and the verification is re-fetched from
+		// KYCAID. An unknown id is acknowledged; a failure to reach KYCAID
+		// is a 500, so that the caller may retry.
+		var id string
+		if p, err := s.parse(w, r, "public.kyc"); err == nil {
+			id = p.String("verification_id")
+		}
+		if err := s.app.KYCAIDCallback(r.Context(), id); err != nil {
+			return err
+		}
 		writeStatus(w, http.StatusCreated)
 		return nil
 	})

@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/kycaid"
 	"github.com/barong-go/barong/phone"
 	"github.com/barong-go/barong/storage"
 	"github.com/barong-go/barong/token"
@@ -41,6 +42,9 @@ type Config struct {
 	// ProfileVerificationRoles (barong.yml profile_verification_roles).
 	ProfileDoubleVerification bool
 	ProfileVerificationRoles  []string
+	// KYCAID are the settings of the KYCAID flow (app/kycaid.go), used
+	// when Deps.KYCAID is set.
+	KYCAID KYCAIDConfig
 }
 
 // ThrottleConfig limits failed logins per account and per client IP within
@@ -92,6 +96,9 @@ type Deps struct {
 	Phone phone.Provider
 	// Files stores uploaded documents.
 	Files storage.Storage
+	// KYCAID is the KYCAID client (BARONG_KYC_PROVIDER=kycaid); nil: the
+	// local KYC flow.
+	KYCAID *kycaid.Client
 }
 
 // Service implements the identity rules.
@@ -108,6 +115,7 @@ type Service struct {
 	auth0    *jwksCache
 	phone    phone.Provider
 	files    storage.Storage
+	kycaid   *kycaid.Client
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -127,7 +135,7 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
-		phone: d.Phone, files: d.Files}
+		phone: d.Phone, files: d.Files, kycaid: d.KYCAID}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

@@ -285,6 +285,17 @@ func (s *Service) saveDocuments(ctx context.Context, u *barong.User, tmpl barong
 				return err
 			}
 		}
+		if s.kycaid != nil && label == "document" {
+			// KYCAID: pending once the batch of the document type is
+			// complete (reference §3.4); the reconciler sends it.
+			all, err := tx.DocumentsByUser(ctx, u.ID)
+			if err != nil {
+				return fmt.Errorf("load documents: %w", err)
+			}
+			if !kycaidBatchCompleted(all, tmpl, len(keys)) {
+				return nil
+			}
+		}
 		_, err = s.setLabel(ctx, tx, cur, label, "pending", barong.ScopePrivate, "")
 		return err
 	})

@@ -103,8 +103,8 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		log.Warn("phone verification uses the mock provider, which accepts any code; for development only")
 	}
 	if cfg.KYCProvider == "kycaid" {
-		log.Warn("BARONG_KYC_PROVIDER=kycaid: KYCAID is not implemented in this version; profiles and documents " +
-			"wait for review by admins (the local flow), and POST /public/kyc callbacks are acknowledged and ignored")
+		log.Info("KYC provider KYCAID", "endpoint", cfg.KYCAIDAPIEndpoint, "sandbox", cfg.KYCAIDSandboxMode,
+			"callback_base", cfg.Domain)
 	}
 	err = serveAll(ctx, srv, ln, grpcLn, log)
 	log.Info("barong stopped")

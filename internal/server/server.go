@@ -27,6 +27,7 @@ import (
 	"github.com/barong-go/barong/crypt"
 	"github.com/barong-go/barong/extauthz"
 	"github.com/barong-go/barong/geoip"
+	"github.com/barong-go/barong/kycaid"
 	"github.com/barong-go/barong/mail"
 	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/redisstore"
@@ -63,6 +64,9 @@ type Server struct {
 	// forwardAuth (mounted in Handler).
 	Gateway *extauthz.Service
 	Log     *slog.Logger
+	// KYCAIDInterval is how often Start's KYCAID reconciler polls for work
+	// (BARONG_KYC_PROVIDER=kycaid); 5 s, tests shorten it.
+	KYCAIDInterval time.Duration
 
 	publisher *amqp.Publisher
 	relay     *app.Relay
@@ -183,8 +187,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if l, ok := files.(*storage.Local); ok {
 		s.uploads = l
 	}
+	var kyc *kycaid.Client
+	if cfg.KYCProvider == "kycaid" {
+		if kyc, err = kycaid.New(cfg.KYCAIDAPIEndpoint, cfg.KYCAIDAuthorizationToken, cfg.KYCAIDSandboxMode, nil); err != nil {
+			return nil, fmt.Errorf("BARONG_KYCAID_API_ENDPOINT: %w", err)
+		}
+	}
+	s.KYCAIDInterval = 5 * time.Second
 	s.App = app.New(appConfig(cfg), app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
-		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files})
+		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc})
 	if cfg.AutoMigrate {
 		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
 			return nil, fmt.Errorf("seeds: %w", err)
@@ -246,7 +257,9 @@ func appConfig(cfg *config.Config) app.Config {
 		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID, JWKSURL: cfg.Auth0JWKSURL},
 		MaskEventPII: cfg.EventAPIMaskPII,
 		Documents:    documentRules(cfg),
-		BcryptCost:   BcryptCost,
+		KYCAID: app.KYCAIDConfig{FormID: cfg.KYCAIDFormID,
+			CallbackURL: strings.TrimRight(cfg.Domain, "/") + "/api/v2/barong/public/kyc"},
+		BcryptCost: BcryptCost,
 	}
 }
 
@@ -331,9 +344,14 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 	return h
 }
 
-// Start runs the background work: the outbox relay and session purging.
+// Start runs the background work: the outbox relay, session purging and,
+// with BARONG_KYC_PROVIDER=kycaid, the KYCAID reconciler.
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
+	if s.App.KYCAIDEnabled() {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.App.RunKYCAID(ctx, s.KYCAIDInterval) }()
+	}
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.relay.Run(ctx) }()
 	go func() { defer s.wg.Done(); s.Authz.Run(ctx) }()
