@@ -120,7 +120,18 @@ func kycEnv(f *fakeKYCAID, dir string) map[string]string {
 // and submits his profile.
 func kycMember(t *testing.T, f *fakeKYCAID) (*testServer, *client, *barong.User) {
 	t.Helper()
-	ts, c, u := phoneMember(t, kycEnv(f, filepath.Join(t.TempDir(), "uploads")), "kyc@example.com")
+	return kycMemberOn(t, f, "sqlite")
+}
+
+// kycMemberOn is kycMember on a database of dialect (sqlite, postgres,
+// mysql).
+func kycMemberOn(t *testing.T, f *fakeKYCAID, dialect string) (*testServer, *client, *barong.User) {
+	t.Helper()
+	env := kycEnv(f, filepath.Join(t.TempDir(), "uploads"))
+	if dialect != "sqlite" {
+		env["BARONG_DATABASE_URL"] = testenvDatabase(t, dialect)
+	}
+	ts, c, u := phoneMember(t, env, "kyc@example.com")
 	ctx := context.Background()
 	now := time.Now()
 	for _, n := range []string{"380501111111", "380502222222"} {
@@ -247,10 +258,21 @@ func kycCallback(t *testing.T, ts *testServer, id string) {
 	expect(t, r, 201)
 }
 
+// The whole document flow on each database: the reconciler's queries
+// (batches, metadata markers, applicant lookup) are portable SQL.
 func TestKYCAIDPassportBatch(t *testing.T) {
 	t.Parallel()
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			kycPassportBatch(t, dialect)
+		})
+	}
+}
+
+func kycPassportBatch(t *testing.T, dialect string) {
 	f := newFakeKYCAID(t)
-	ts, c, u := kycMember(t, f)
+	ts, c, u := kycMemberOn(t, f, dialect)
 	reconcile(t, ts)
 	f.take()
 	ts.events(t)
