@@ -41,13 +41,7 @@ func (s *Server) authRequest(r *http.Request, p string) authz.Request {
 // call passes the same restrictions and permission table as the authz path
 // api/v2/barong/<family>/<rest> (interface §4).
 func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.authenticate(r, family, false)
-		if err != nil {
-			return err
-		}
-		return h(w, r, c)
-	}
+	return s.authenticatedAs(family, false, h)
 }
 
 // authenticatedByUID is authenticated for handlers that read the caller's
@@ -55,8 +49,12 @@ func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
 // the principal snapshots (no database read), and a bearer JWT's user is
 // not read; the handler's own read reports a user gone since.
 func (s *Server) authenticatedByUID(family string, h callerHandler) handlerFunc {
+	return s.authenticatedAs(family, true, h)
+}
+
+func (s *Server) authenticatedAs(family string, uidOnly bool, h callerHandler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.authenticate(r, family, true)
+		c, err := s.authenticate(r, family, uidOnly)
 		if err != nil {
 			return err
 		}

@@ -38,19 +38,7 @@ func authzBenchServer(b *testing.B) (ts *testServer, cookie *http.Cookie, ua, ki
 	prefix := fmt.Sprintf("barongbench%d:", rand.Int64())
 	ts = newServerTB(b, map[string]string{"BARONG_REDIS_URL": testenv.Redis(b), "BARONG_REDIS_PREFIX": prefix})
 	b.Cleanup(func() { authzBenchFlush(b, prefix) })
-	c := ts.client()
-	for _, email := range []string{"first@example.com", "member@example.com"} {
-		c = ts.client()
-		r := c.doTB(b, "POST", "/api/v2/auth/identity/users", map[string]string{"email": email, "password": strongPassword})
-		if r.Status != 201 {
-			b.Fatalf("sign-up %d %s", r.Status, r.Body)
-		}
-	}
-	for _, ck := range c.Jar.Cookies(mustURLTB(b, ts.URL)) {
-		if ck.Name == ts.Config.SessionName {
-			cookie = ck
-		}
-	}
+	c, cookie := benchMember(b, ts)
 	ctx := context.Background()
 	st := ts.App.Store()
 	u, err := st.UserByEmail(ctx, "member@example.com")
@@ -67,6 +55,27 @@ func authzBenchServer(b *testing.B) (ts *testServer, cookie *http.Cookie, ua, ki
 		b.Fatal(err)
 	}
 	return ts, cookie, c.ua, k.KID, k.Secret
+}
+
+// benchMember signs up a throwaway first user (the superadmin) and then a
+// member, and returns the member's client and session cookie.
+func benchMember(b *testing.B, ts *testServer) (*client, *http.Cookie) {
+	b.Helper()
+	var c *client
+	for _, email := range []string{"first@example.com", "member@example.com"} {
+		c = ts.client()
+		r := c.doTB(b, "POST", "/api/v2/auth/identity/users", map[string]string{"email": email, "password": strongPassword})
+		if r.Status != 201 {
+			b.Fatalf("sign-up %d %s", r.Status, r.Body)
+		}
+	}
+	for _, ck := range c.Jar.Cookies(mustURLTB(b, ts.URL)) {
+		if ck.Name == ts.Config.SessionName {
+			return c, ck
+		}
+	}
+	b.Fatal("no session cookie after sign-up")
+	return nil, nil
 }
 
 // authzBenchFlush deletes the Redis keys under prefix.

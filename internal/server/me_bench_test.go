@@ -26,20 +26,7 @@ func BenchmarkMe(b *testing.B) {
 				b.Cleanup(func() { authzBenchFlush(b, prefix) })
 			}
 			ts := newServerTB(b, env)
-			c := ts.client()
-			for _, email := range []string{"first@example.com", "member@example.com"} {
-				c = ts.client()
-				r := c.doTB(b, "POST", "/api/v2/auth/identity/users", map[string]string{"email": email, "password": strongPassword})
-				if r.Status != 201 {
-					b.Fatalf("sign-up %d %s", r.Status, r.Body)
-				}
-			}
-			var cookie *http.Cookie
-			for _, ck := range c.Jar.Cookies(mustURLTB(b, ts.URL)) {
-				if ck.Name == ts.Config.SessionName {
-					cookie = ck
-				}
-			}
+			c, cookie := benchMember(b, ts)
 			runAuthzBench(b, ts.URL+"/api/v2/resource/users/me", func(req *http.Request) {
 				req.AddCookie(cookie)
 				req.Header.Set("User-Agent", c.ua)
