@@ -133,13 +133,7 @@ type Verification struct {
 
 // CreateApplicant creates a person and returns its applicant_id.
 func (c *Client) CreateApplicant(ctx context.Context, a Applicant) (string, error) {
-	var out struct {
-		ApplicantID string `json:"applicant_id"`
-	}
-	if err := c.postJSON(ctx, "applicants", a, &out); err != nil {
-		return "", err
-	}
-	return required("applicants", "applicant_id", out.ApplicantID)
+	return c.create(ctx, "applicants", "applicant_id", a)
 }
 
 // UploadFile sends one file (multipart field "file") and returns its
@@ -177,37 +171,19 @@ func (c *Client) UploadFile(ctx context.Context, filename, contentType string, r
 // CreateDocument creates a document of an applicant and returns its
 // document_id.
 func (c *Client) CreateDocument(ctx context.Context, d Document) (string, error) {
-	var out struct {
-		DocumentID string `json:"document_id"`
-	}
-	if err := c.postJSON(ctx, "documents", d, &out); err != nil {
-		return "", err
-	}
-	return required("documents", "document_id", out.DocumentID)
+	return c.create(ctx, "documents", "document_id", d)
 }
 
 // CreateAddress creates an address of an applicant and returns its
 // address_id.
 func (c *Client) CreateAddress(ctx context.Context, a Address) (string, error) {
-	var out struct {
-		AddressID string `json:"address_id"`
-	}
-	if err := c.postJSON(ctx, "addresses", a, &out); err != nil {
-		return "", err
-	}
-	return required("addresses", "address_id", out.AddressID)
+	return c.create(ctx, "addresses", "address_id", a)
 }
 
 // CreateVerification asks KYCAID to verify an applicant and returns the
 // verification_id.
 func (c *Client) CreateVerification(ctx context.Context, v NewVerification) (string, error) {
-	var out struct {
-		VerificationID string `json:"verification_id"`
-	}
-	if err := c.postJSON(ctx, "verifications", v, &out); err != nil {
-		return "", err
-	}
-	return required("verifications", "verification_id", out.VerificationID)
+	return c.create(ctx, "verifications", "verification_id", v)
 }
 
 // Verification fetches a verification; an unknown id is an *APIError
@@ -236,6 +212,16 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// create posts body to path and returns the field (an id) of the answer.
+func (c *Client) create(ctx context.Context, path, field string, body any) (string, error) {
+	var out map[string]any
+	if err := c.postJSON(ctx, path, body, &out); err != nil {
+		return "", err
+	}
+	id, _ := out[field].(string)
+	return required(path, field, id)
 }
 
 func required(path, field, v string) (string, error) {
