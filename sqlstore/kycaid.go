@@ -44,8 +44,12 @@ func likeEscape(s string) string {
 }
 
 // KYCAIDBatches lists the complete batches still to send to KYCAID (see
-// barong.Queries). The markers are matched as the text "<key>" in the
-// metadata JSON, which works alike on every dialect.
+// barong.Queries). Only users with a pending document or address label are
+// looked at (a batch sets it when it completes; the verification's answer
+// or a refusal ends it), so the poll reads the few users in review, not
+// every document ever uploaded (the labels index on key, scope, value
+// serves it). The markers are matched as the text "<key>" in the metadata
+// JSON, which works alike on every dialect.
 func (q queries) KYCAIDBatches(ctx context.Context, counts map[string]int, doneKeys []string, limit int) ([]barong.DocumentBatch, error) {
 	if len(counts) == 0 {
 		return []barong.DocumentBatch{}, nil
@@ -79,6 +83,8 @@ func (q queries) KYCAIDBatches(ctx context.Context, counts map[string]int, doneK
 	query := `SELECT d.user_id, d.doc_type, d.identificator, COUNT(*) FROM documents d
 		WHERE d.doc_type IN (` + strings.Join(in, ", ") + `)
 		AND EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = d.user_id AND p.applicant_id IS NOT NULL AND p.applicant_id <> '')
+		AND EXISTS (SELECT 1 FROM labels l WHERE l.user_id = d.user_id AND l."key" IN ('document', 'address')
+			AND l.scope = 'private' AND l.value = 'pending')
 		GROUP BY d.user_id, d.doc_type, d.identificator
 		HAVING COUNT(*) >= (CASE d.doc_type` + cases.String() + ` ELSE 0 END)
 		AND SUM(CASE WHEN ` + open + ` THEN 1 ELSE 0 END) > 0

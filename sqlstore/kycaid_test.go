@@ -85,6 +85,13 @@ func TestKYCAIDQueries(t *testing.T) {
 		if p, err := db.ProfileByApplicantID(ctx, applicant); err != nil || p.ID != submitted.ID {
 			t.Fatalf("by applicant %+v %v", p, err)
 		}
+		// Only users in review (a pending document or address label).
+		if bs := batches(); len(bs) != 0 {
+			t.Fatalf("batches without a pending label %+v", bs)
+		}
+		if err := db.CreateLabel(ctx, &barong.Label{UserID: u1.ID, Key: "document", Value: "pending", Scope: "private"}); err != nil {
+			t.Fatal(err)
+		}
 		// Only the address is complete.
 		if bs := batches(); len(bs) != 1 || bs[0] != (barong.DocumentBatch{UserID: u1.ID, DocType: "Address", Identificator: "b4", Count: 1}) {
 			t.Fatalf("batches %+v", bs)
