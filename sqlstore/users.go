@@ -112,28 +112,7 @@ func (q queries) UIDTaken(ctx context.Context, uid string) (bool, error) {
 // is set; From and To bound RangeField (created_at or updated_at), both
 // inclusive. The default order is by id.
 func (q queries) ListUsers(ctx context.Context, f barong.UserFilter) ([]barong.User, int64, error) {
-	var w where
-	if f.UID != "" {
-		w.add("uid = ?", f.UID)
-	}
-	if f.Email != "" {
-		w.add(q.r.d.ciEqual("email"), f.Email)
-	}
-	if f.Username != "" {
-		w.add("username = ?", f.Username)
-	}
-	if f.Role != "" {
-		w.add("role = ?", f.Role)
-	}
-	if f.State != "" {
-		w.add("state = ?", f.State)
-	}
-	if f.Level != nil {
-		w.add("level = ?", *f.Level)
-	}
-	if f.Country != "" {
-		w.add("id IN (SELECT user_id FROM profiles WHERE country = ?)", f.Country)
-	}
+	w := q.userFilterWhere(f) // sqlstore/management.go
 	if f.LabelKey != "" || f.LabelValue != "" {
 		cond, args := `"key" = ? AND value = ?`, []any{f.LabelKey, f.LabelValue}
 		if f.LabelScope != "" {
@@ -141,16 +120,6 @@ func (q queries) ListUsers(ctx context.Context, f barong.UserFilter) ([]barong.U
 			args = append(args, f.LabelScope)
 		}
 		w.add("id IN (SELECT user_id FROM labels WHERE "+cond+")", args...)
-	}
-	col := "created_at"
-	if f.RangeField == "updated_at" || f.RangeField == "updated" {
-		col = "updated_at"
-	}
-	if !f.From.IsZero() {
-		w.add(col+" >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		w.add(col+" <= ?", f.To)
 	}
 	order, err := orderBy(f.Order, userOrderCols)
 	if err != nil {
@@ -160,7 +129,7 @@ func (q queries) ListUsers(ctx context.Context, f barong.UserFilter) ([]barong.U
 	if err != nil {
 		return nil, 0, fmt.Errorf("count users: %w", err)
 	}
-	users, err := q.userPage(ctx, w, order, f.Order, f.Page) // sqlstore/admin.go
+	users, err := q.userPage(ctx, *w, order, f.Order, f.Page) // sqlstore/admin.go
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
