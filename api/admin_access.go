@@ -41,10 +41,7 @@ func (s *Server) handleAdminPermissions(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(ps))
-	for i := range ps {
-		out = append(out, permissionEntity(&ps[i]))
-	}
+	out := entities(ps, permissionEntity)
 	writePage(w, pg, total, out)
 	return nil
 }
@@ -125,10 +122,7 @@ func (s *Server) handleAdminRestrictions(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(rs))
-	for i := range rs {
-		out = append(out, restrictionEntity(&rs[i]))
-	}
+	out := entities(rs, restrictionEntity)
 	writePage(w, q.Page, total, out)
 	return nil
 }

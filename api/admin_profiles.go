@@ -40,10 +40,7 @@ func (s *Server) handleAdminProfiles(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(ps))
-	for i := range ps {
-		out = append(out, profileEntity(&ps[i], false))
-	}
+	out := entitiesWith(ps, profileEntity, false)
 	writePage(w, pg, total, out)
 	return nil
 }
@@ -110,10 +107,7 @@ func (s *Server) handleAdminActivities(category string) callerHandler {
 		if err != nil {
 			return err
 		}
-		out := make([]object, 0, len(acts))
-		for i := range acts {
-			out = append(out, adminActivityEntity(&acts[i]))
-		}
+		out := entities(acts, adminActivityEntity)
 		writePage(w, q.Page, total, out)
 		return nil
 	}

@@ -15,34 +15,14 @@ func adminUserEntity(u *app.AdminUser, withProfiles bool) object {
 	if u.KYC == nil && !withProfiles {
 		return o
 	}
-	profiles := make([]object, 0, len(u.Profiles))
-	for i := range u.Profiles {
-		profiles = append(profiles, profileEntity(&u.Profiles[i], false))
-	}
+	profiles := entitiesWith(u.Profiles, profileEntity, false)
 	o = append(o, field{"profiles", profiles})
 	if k := u.KYC; k != nil {
-		labels := make([]object, 0, len(k.Labels))
-		for i := range k.Labels {
-			labels = append(labels, adminLabelEntity(&k.Labels[i]))
-		}
-		phones := make([]object, 0, len(k.Phones))
-		for i := range k.Phones {
-			phones = append(phones, phoneEntity(&k.Phones[i], false))
-		}
-		docs := make([]object, 0, len(k.Documents))
-		for i := range k.Documents {
-			docs = append(docs, adminDocumentEntity(&k.Documents[i]))
-		}
-		storages := make([]object, 0, len(k.DataStorages))
-		for i := range k.DataStorages {
-			d := &k.DataStorages[i]
-			storages = append(storages, object{{"title", d.Title}, {"data", d.Data}, {"created_at", iso(d.CreatedAt)},
-				{"updated_at", iso(d.UpdatedAt)}})
-		}
-		comments := make([]object, 0, len(k.Comments))
-		for i := range k.Comments {
-			comments = append(comments, commentEntity(&k.Comments[i]))
-		}
+		labels := entities(k.Labels, adminLabelEntity)
+		phones := entitiesWith(k.Phones, phoneEntity, false)
+		docs := entities(k.Documents, adminDocumentEntity)
+		storages := entities(k.DataStorages, dataStorageEntity)
+		comments := entities(k.Comments, commentEntity)
 		o = append(o, field{"labels", labels}, field{"phones", phones}, field{"documents", docs},
 			field{"data_storages", storages}, field{"comments", comments})
 	}
@@ -50,10 +30,7 @@ func adminUserEntity(u *app.AdminUser, withProfiles bool) object {
 }
 
 func adminUserList(us []app.AdminUser, withProfiles bool) []object {
-	out := make([]object, 0, len(us))
-	for i := range us {
-		out = append(out, adminUserEntity(&us[i], withProfiles))
-	}
+	out := entitiesWith(us, adminUserEntity, withProfiles)
 	return out
 }
 

@@ -179,10 +179,7 @@ func (s *Server) handleAdminAPIKeys(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(keys))
-	for i := range keys {
-		out = append(out, apiKeyEntity(&keys[i], false))
-	}
+	out := entitiesWith(keys, apiKeyEntity, false)
 	writePage(w, pg, total, out)
 	return nil
 }

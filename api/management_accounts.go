@@ -36,10 +36,7 @@ func (m *management) listServiceAccounts(w http.ResponseWriter, r *http.Request,
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(sas))
-	for i := range sas {
-		out = append(out, mgmtServiceAccountEntity(&sas[i]))
-	}
+	out := entities(sas, mgmtServiceAccountEntity)
 	writeKeyPageHeaders(w, total, pg)
 	writeJSON(w, http.StatusOK, out)
 	return nil

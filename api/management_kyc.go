@@ -22,10 +22,7 @@ func (m *management) phones(w http.ResponseWriter, r *http.Request, p *mparams) 
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(ps))
-	for i := range ps {
-		out = append(out, phoneEntity(&ps[i], false))
-	}
+	out := entitiesWith(ps, phoneEntity, false)
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
@@ -68,10 +65,7 @@ func (m *management) labels(w http.ResponseWriter, r *http.Request, p *mparams) 
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(ls))
-	for i := range ls {
-		out = append(out, mgmtLabelViewEntity(&ls[i]))
-	}
+	out := entities(ls, mgmtLabelViewEntity)
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }

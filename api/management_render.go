@@ -22,23 +22,10 @@ func mgmtUserEntity(u *app.ManagementUser, withProfiles bool) object {
 
 // mgmtKYCEntity is UserWithKYC.
 func mgmtKYCEntity(u *app.ManagementUser) object {
-	labels := make([]object, 0, len(u.Labels))
-	for i := range u.Labels {
-		labels = append(labels, mgmtLabelViewEntity(&u.Labels[i]))
-	}
-	phones := make([]object, 0, len(u.Phones))
-	for i := range u.Phones {
-		phones = append(phones, phoneEntity(&u.Phones[i], false))
-	}
-	docs := make([]object, 0, len(u.Documents))
-	for i := range u.Documents {
-		docs = append(docs, mgmtDocumentEntity(&u.Documents[i]))
-	}
-	storages := make([]object, 0, len(u.DataStorages))
-	for i := range u.DataStorages {
-		d := &u.DataStorages[i]
-		storages = append(storages, object{{"title", d.Title}, {"data", d.Data}, {"created_at", iso(d.CreatedAt)}, {"updated_at", iso(d.UpdatedAt)}})
-	}
+	labels := entities(u.Labels, mgmtLabelViewEntity)
+	phones := entitiesWith(u.Phones, phoneEntity, false)
+	docs := entities(u.Documents, mgmtDocumentEntity)
+	storages := entities(u.DataStorages, dataStorageEntity)
 	comments := make([]object, 0, len(u.Comments))
 	for i := range u.Comments {
 		c := &u.Comments[i]
@@ -51,10 +38,7 @@ func mgmtKYCEntity(u *app.ManagementUser) object {
 }
 
 func mgmtProfiles(ps []barong.Profile) []object {
-	out := make([]object, 0, len(ps))
-	for i := range ps {
-		out = append(out, profileEntity(&ps[i], false))
-	}
+	out := entitiesWith(ps, profileEntity, false)
 	return out
 }
 
@@ -85,10 +69,7 @@ func mgmtServiceAccountEntity(v *app.ServiceAccountView) object {
 // writeMgmtUsers answers a page of users (User, or UserWithProfile when
 // extended) with the pagination headers.
 func writeMgmtUsers(w http.ResponseWriter, users []app.ManagementUser, total int64, pg barong.Page, extended bool) {
-	out := make([]object, 0, len(users))
-	for i := range users {
-		out = append(out, mgmtUserEntity(&users[i], extended))
-	}
+	out := entitiesWith(users, mgmtUserEntity, extended)
 	writeKeyPageHeaders(w, total, pg)
 	writeJSON(w, http.StatusOK, out)
 }

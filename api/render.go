@@ -61,6 +61,31 @@ func userEntity(u *barong.User, referralUID string) object {
 
 // fullInfoEntity is UserWithFullInfo; csrf is shown only when a session was
 // just opened.
+// entities renders every element of xs with f, in order (never nil, so
+// that an empty list renders as []).
+func entities[T any](xs []T, f func(*T) object) []object {
+	out := make([]object, 0, len(xs))
+	for i := range xs {
+		out = append(out, f(&xs[i]))
+	}
+	return out
+}
+
+// entitiesWith is entities for renderers that take one more argument (the
+// masking switch).
+func entitiesWith[T, A any](xs []T, f func(*T, A) object, a A) []object {
+	out := make([]object, 0, len(xs))
+	for i := range xs {
+		out = append(out, f(&xs[i], a))
+	}
+	return out
+}
+
+// dataStorageEntity is Barong's DataStorage entity.
+func dataStorageEntity(d *barong.DataStorage) object {
+	return object{{"title", d.Title}, {"data", d.Data}, {"created_at", iso(d.CreatedAt)}, {"updated_at", iso(d.UpdatedAt)}}
+}
+
 func (s *Server) fullInfoEntity(info *app.UserInfo, csrf string) object {
 	u := &info.User
 	o := object{{"email", u.Email}, {"uid", u.UID}, {"role", u.Role}, {"level", u.Level},
@@ -68,23 +93,10 @@ func (s *Server) fullInfoEntity(info *app.UserInfo, csrf string) object {
 	if csrf != "" {
 		o = append(o, field{"csrf_token", csrf})
 	}
-	labels := make([]object, 0, len(info.Labels))
-	for i := range info.Labels {
-		labels = append(labels, labelEntity(&info.Labels[i]))
-	}
-	phones := make([]object, 0, len(info.Phones))
-	for i := range info.Phones {
-		phones = append(phones, phoneEntity(&info.Phones[i], s.cfg.Masking))
-	}
-	profiles := make([]object, 0, len(info.Profiles))
-	for i := range info.Profiles {
-		profiles = append(profiles, profileEntity(&info.Profiles[i], s.cfg.Masking))
-	}
-	storages := make([]object, 0, len(info.DataStorages))
-	for i := range info.DataStorages {
-		d := &info.DataStorages[i]
-		storages = append(storages, object{{"title", d.Title}, {"data", d.Data}, {"created_at", iso(d.CreatedAt)}, {"updated_at", iso(d.UpdatedAt)}})
-	}
+	labels := entities(info.Labels, labelEntity)
+	phones := entitiesWith(info.Phones, phoneEntity, s.cfg.Masking)
+	profiles := entitiesWith(info.Profiles, profileEntity, s.cfg.Masking)
+	storages := entities(info.DataStorages, dataStorageEntity)
 	return append(o, field{"username", null(u.Username)}, field{"labels", labels}, field{"phones", phones},
 		field{"profiles", profiles}, field{"data_storages", storages},
 		field{"created_at", iso(u.CreatedAt)}, field{"updated_at", iso(u.UpdatedAt)})

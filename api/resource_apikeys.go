@@ -103,10 +103,7 @@ func apiKeyEntity(k *barong.APIKey, withSecret bool) object {
 // writeKeyList answers a page of API keys, without secrets, with the
 // Total, Page and Per-Page headers.
 func writeKeyList(w http.ResponseWriter, keys []barong.APIKey, total int64, pg barong.Page) {
-	out := make([]object, 0, len(keys))
-	for i := range keys {
-		out = append(out, apiKeyEntity(&keys[i], false))
-	}
+	out := entitiesWith(keys, apiKeyEntity, false)
 	writeKeyPageHeaders(w, total, pg)
 	writeJSON(w, http.StatusOK, out)
 }

@@ -33,10 +33,7 @@ func (s *Server) handleListLabels(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(labels))
-	for i := range labels {
-		out = append(out, labelEntity(&labels[i]))
-	}
+	out := entities(labels, labelEntity)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -21,10 +21,7 @@ func (s *Server) handleMyProfiles(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(ps))
-	for i := range ps {
-		out = append(out, profileEntity(&ps[i], s.cfg.Masking))
-	}
+	out := entitiesWith(ps, profileEntity, s.cfg.Masking)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

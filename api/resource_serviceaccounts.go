@@ -32,10 +32,7 @@ func (s *Server) handleServiceAccounts(w http.ResponseWriter, r *http.Request, c
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(sas))
-	for i := range sas {
-		out = append(out, serviceAccountRow(&sas[i]))
-	}
+	out := entities(sas, serviceAccountRow)
 	writeKeyPageHeaders(w, total, pg)
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -106,10 +106,7 @@ func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(acts))
-	for i := range acts {
-		out = append(out, userActivityEntity(&acts[i]))
-	}
+	out := entities(acts, userActivityEntity)
 	writeActivityPageHeaders(w, q.Page, total)
 	writeJSON(w, http.StatusOK, out)
 	return nil
