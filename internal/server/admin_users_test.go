@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,15 +18,10 @@ const admKYCFields = admUserFields + ",profiles,labels,phones,documents,data_sto
 // admExec runs SQL on the test server's SQLite file (to backdate rows).
 func admExec(t *testing.T, e *admEnv, query string, args ...any) {
 	t.Helper()
-	path, ok := strings.CutPrefix(e.ts.Config.DatabaseURL, "sqlite:")
+	db, ok := rawSQLite(t, e.ts)
 	if !ok {
 		t.Fatalf("not sqlite: %s", e.ts.Config.DatabaseURL)
 	}
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	if _, err := db.Exec(query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}

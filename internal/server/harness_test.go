@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"database/sql"
 	"context"
 	"encoding/json"
 	"io"
@@ -281,6 +282,23 @@ func mustURL(t *testing.T, s string) *url.URL {
 }
 
 func testenvDatabase(t *testing.T, dialect string) string { return testenv.Database(t, dialect) }
+
+// rawSQLite opens ts's SQLite file directly (to read stored columns or
+// backdate rows), closed when the test ends; ok is false when ts is not on
+// SQLite.
+func rawSQLite(t *testing.T, ts *testServer) (db *sql.DB, ok bool) {
+	t.Helper()
+	path, ok := strings.CutPrefix(ts.Config.DatabaseURL, "sqlite:")
+	if !ok {
+		return nil, false
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, true
+}
 
 func readAll(resp *http.Response) []byte {
 	b, _ := io.ReadAll(resp.Body)

@@ -219,15 +219,10 @@ func apiKeysStrings(v any) []string {
 // apiKeysRawSecret reads the stored secret column of a key.
 func apiKeysRawSecret(t *testing.T, ts *testServer, kid string) string {
 	t.Helper()
-	path, ok := strings.CutPrefix(ts.Config.DatabaseURL, "sqlite:")
+	db, ok := rawSQLite(t, ts)
 	if !ok {
 		return "not sqlite"
 	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var s string
 	if err := db.QueryRow("SELECT secret_encrypted FROM apikeys WHERE kid = ?", kid).Scan(&s); err != nil {
 		t.Fatal(err)

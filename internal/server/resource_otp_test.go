@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"image/png"
 	"net/url"
@@ -191,15 +190,10 @@ func TestOTPGenerateQRCode(t *testing.T) {
 // otpRawSecret reads the stored column of the user's TOTP secret.
 func otpRawSecret(t *testing.T, ts *testServer, userID int64) string {
 	t.Helper()
-	path, ok := strings.CutPrefix(ts.Config.DatabaseURL, "sqlite:")
+	db, ok := rawSQLite(t, ts)
 	if !ok {
 		return "not sqlite"
 	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var s string
 	if err := db.QueryRow("SELECT secret_encrypted FROM otp_keys WHERE user_id = ?", userID).Scan(&s); err != nil {
 		t.Fatal(err)

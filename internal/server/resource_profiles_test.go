@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -114,15 +113,10 @@ func TestResourceProfilesFlow(t *testing.T) {
 // resAProfileEncrypted checks that the SQLite row does not hold plain.
 func resAProfileEncrypted(t *testing.T, ts *testServer, plain string) {
 	t.Helper()
-	path, ok := strings.CutPrefix(ts.Config.DatabaseURL, "sqlite:")
+	db, ok := rawSQLite(t, ts)
 	if !ok {
 		return
 	}
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var last string
 	if err := db.QueryRow("SELECT last_name_encrypted FROM profiles ORDER BY id LIMIT 1").Scan(&last); err != nil {
 		t.Fatal(err)
