@@ -1,8 +1,8 @@
 package server_test
 
 import (
-	"database/sql"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
