@@ -146,6 +146,16 @@ func kycMemberOn(t *testing.T, f *fakeKYCAID, dialect string) (*testServer, *cli
 	return ts, c, u
 }
 
+// kycApplicant is kycMemberOn after the reconciler created the member's
+// applicant, with the fake's request log emptied.
+func kycApplicant(t *testing.T, f *fakeKYCAID, dialect string) (*testServer, *client, *barong.User) {
+	t.Helper()
+	ts, c, u := kycMemberOn(t, f, dialect)
+	reconcile(t, ts)
+	f.take()
+	return ts, c, u
+}
+
 func reconcile(t *testing.T, ts *testServer) {
 	t.Helper()
 	if err := ts.App.ReconcileKYCAID(context.Background()); err != nil {
@@ -272,9 +282,7 @@ func TestKYCAIDPassportBatch(t *testing.T) {
 
 func kycPassportBatch(t *testing.T, dialect string) {
 	f := newFakeKYCAID(t)
-	ts, c, u := kycMemberOn(t, f, dialect)
-	reconcile(t, ts)
-	f.take()
+	ts, c, u := kycApplicant(t, f, dialect)
 	ts.events(t)
 	expire := docFuture()
 	fields := docFields("doc_type", "Passport", "doc_number", "AB123456", "doc_expire", expire, "identificator", "batch-1")
@@ -367,9 +375,7 @@ func kycPassportBatch(t *testing.T, dialect string) {
 func TestKYCAIDIdentityCardNeedsThreeFiles(t *testing.T) {
 	t.Parallel()
 	f := newFakeKYCAID(t)
-	ts, c, u := kycMember(t, f)
-	reconcile(t, ts)
-	f.take()
+	ts, c, u := kycApplicant(t, f, "sqlite")
 	fields := docFields("doc_type", "Identity card", "doc_number", "ID1", "doc_expire", docFuture(), "identificator", "id-1")
 	expect(t, docUpload(t, c, res+"/documents", fields, docPNG("front.png"), docPNG("back.png")), 201)
 	reconcile(t, ts)
@@ -393,9 +399,7 @@ func TestKYCAIDIdentityCardNeedsThreeFiles(t *testing.T) {
 func TestKYCAIDDocumentRejectedOnError(t *testing.T) {
 	t.Parallel()
 	f := newFakeKYCAID(t)
-	ts, c, u := kycMember(t, f)
-	reconcile(t, ts)
-	f.take()
+	ts, c, u := kycApplicant(t, f, "sqlite")
 	f.set(func() { f.fail["POST /documents"] = 422 })
 	fields := docFields("doc_type", "Passport", "doc_number", "AB1", "doc_expire", docFuture())
 	expect(t, docUpload(t, c, res+"/documents", fields, docPNG("a.png"), docPNG("b.png")), 201)
@@ -422,9 +426,7 @@ func TestKYCAIDDocumentRejectedOnError(t *testing.T) {
 func TestKYCAIDRestartResumes(t *testing.T) {
 	t.Parallel()
 	f := newFakeKYCAID(t)
-	ts, c, u := kycMember(t, f)
-	reconcile(t, ts)
-	f.take()
+	ts, c, u := kycApplicant(t, f, "sqlite")
 	f.set(func() { f.fail["POST /verifications"] = 500 })
 	fields := docFields("doc_type", "Passport", "doc_number", "AB1", "doc_expire", docFuture())
 	expect(t, docUpload(t, c, res+"/documents", fields, docPNG("a.png"), docPNG("b.png")), 201)
@@ -451,9 +453,7 @@ func TestKYCAIDRestartResumes(t *testing.T) {
 func TestKYCAIDAddress(t *testing.T) {
 	t.Parallel()
 	f := newFakeKYCAID(t)
-	ts, c, u := kycMember(t, f)
-	reconcile(t, ts)
-	f.take()
+	ts, c, u := kycApplicant(t, f, "sqlite")
 	r := docUpload(t, c, res+"/addresses", docFields("country", "UA", "address", "Khreshchatyk 1", "city", "Kyiv", "postcode", "01001"),
 		docPNG("bill.png"))
 	expect(t, r, 201)
