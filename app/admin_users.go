@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -298,44 +299,44 @@ const adminPinValue = "admin"
 // lifting a ban is not undone by the ban's own label. Trigger labels set by
 // anything else stay: an admin lifts them with the labels API.
 func (s *Service) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error {
+	triggers := map[string][]string{} // label key -> the states it triggers
+	pinKey := ""                      // the label that pins u.State
+	for _, t := range s.cfg.Rules.StateTriggers {
+		for _, k := range t.Keys {
+			triggers[k] = append(triggers[k], t.State)
+		}
+		if t.State == u.State && pinKey == "" && len(t.Keys) > 0 {
+			pinKey = t.Keys[0]
+		}
+	}
 	labels, err := tx.LabelsByUser(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("labels of user: %w", err)
 	}
 	pinned := false
-	for _, t := range s.cfg.Rules.StateTriggers {
-		for _, k := range t.Keys {
-			for i := range labels {
-				l := &labels[i]
-				if l.Key != k || l.Scope != barong.ScopePrivate {
-					continue
-				}
-				if t.State == u.State {
-					pinned = true
-				} else if l.Value == adminPinValue {
-					// Raw (no recomputation): the state stays as set.
-					if err := s.deleteLabel(ctx, tx, u, l, true); err != nil {
-						return err
-					}
-				}
+	for i := range labels {
+		l := &labels[i]
+		states, ok := triggers[l.Key]
+		switch {
+		case !ok || l.Scope != barong.ScopePrivate:
+		case slices.Contains(states, u.State):
+			pinned = true
+		case l.Value == adminPinValue:
+			// Raw (no recomputation): the state stays as set.
+			if err := s.deleteLabel(ctx, tx, u, l, true); err != nil {
+				return err
 			}
 		}
 	}
-	if pinned {
+	if pinned || pinKey == "" {
 		return nil
 	}
-	for _, t := range s.cfg.Rules.StateTriggers {
-		if t.State != u.State || len(t.Keys) == 0 {
-			continue
-		}
-		l := &barong.Label{UserID: u.ID, Key: t.Keys[0], Value: adminPinValue, Scope: barong.ScopePrivate,
-			Description: "State set by an admin"}
-		if err := tx.CreateLabel(ctx, l); err != nil {
-			return fmt.Errorf("pin state %s: %w", u.State, err)
-		}
-		return s.emitLabel(ctx, tx, u, l, "model.label.created", nil)
+	l := &barong.Label{UserID: u.ID, Key: pinKey, Value: adminPinValue, Scope: barong.ScopePrivate,
+		Description: "State set by an admin"}
+	if err := tx.CreateLabel(ctx, l); err != nil {
+		return fmt.Errorf("pin state %s: %w", u.State, err)
 	}
-	return nil
+	return s.emitLabel(ctx, tx, u, l, "model.label.created", nil)
 }
 
 // checkNewEmail validates an e-mail given to u: email.invalid, email.taken
