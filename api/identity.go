@@ -124,8 +124,11 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := app.SignUpInput{Email: p.Required("email"), Password: p.Required("password"),
-		Username: p.String("username"), RefID: p.String("refid"), Data: p.String("data"),
-		Captcha: captchaParam(p, "")}
+		RefID: p.String("refid"), Data: p.String("data"), Captcha: captchaParam(p, "")}
+	if p.Has("username") {
+		name := p.String("username")
+		in.Username = &name
+	}
 	if err := p.Err(); err != nil {
 		return err
 	}

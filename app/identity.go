@@ -11,10 +11,12 @@ import (
 	"github.com/barong-go/barong/token"
 )
 
-// SignUpInput is POST /identity/users.
+// SignUpInput is POST /identity/users. Username is nil when not sent; a
+// blank one is validated (too_short, invalid) as Barong does.
 type SignUpInput struct {
-	Email, Password, Username, RefID, Data string
-	Captcha                                captcha.Response
+	Email, Password, RefID, Data string
+	Username                     *string
+	Captcha                      captcha.Response
 }
 
 // checkCaptcha verifies the response when endpoint is protected.
@@ -35,7 +37,10 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 	if err := s.checkCaptcha(ctx, "user_create", in.Captcha, c); err != nil {
 		return nil, nil, err
 	}
-	u := &barong.User{Email: in.Email, Username: strings.ToLower(in.Username), Data: in.Data}
+	u := &barong.User{Email: in.Email, Data: in.Data}
+	if in.Username != nil {
+		u.Username = strings.ToLower(*in.Username)
+	}
 	if in.RefID != "" {
 		if !strings.HasPrefix(in.RefID, strings.ToUpper(s.cfg.UIDPrefix)) {
 			return nil, nil, barong.Invalid("identity.user.invalid_referral_format")
@@ -50,7 +55,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 		u.ReferralID = ref.ID
 	}
 	var v barong.ValidationErrors
-	validateUserFields(&v, u)
+	validateUserFields(&v, u, in.Username != nil)
 	if err := s.checkTaken(ctx, &v, u); err != nil {
 		return nil, nil, err
 	}
@@ -166,8 +171,8 @@ func (s *Service) emitConfirmation(ctx context.Context, tx *txn, u *barong.User)
 	if err != nil {
 		return err
 	}
-	return tx.Emit(ctx, barong.Event{Name: "system.user.email.confirmation.token",
-		Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}})
+	return tx.Emit(ctx, systemEvent("system.user.email.confirmation.token",
+		obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}))
 }
 
 // ResendConfirmation is POST /identity/users/email/generate_code: silent for
@@ -226,7 +231,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, tok string, c Client) (*User
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, barong.Event{Name: "system.user.email.confirmed", Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}}})
+		return tx.Emit(ctx, systemEvent("system.user.email.confirmed", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
 	})
 	if err != nil {
 		_ = s.kv.Delete(ctx, "jti:"+claims.JTI)
@@ -268,8 +273,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, resp c
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, barong.Event{Name: "system.user.password.reset.token",
-			Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}})
+		return tx.Emit(ctx, systemEvent("system.user.password.reset.token",
+			obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}))
 	})
 	if err != nil {
 		return err
@@ -332,7 +337,7 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, confirm string, c 
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, barong.Event{Name: "system.user.password.reset", Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}}})
+		return tx.Emit(ctx, systemEvent("system.user.password.reset", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
 	})
 	if err != nil {
 		_ = s.kv.Delete(ctx, "jti:"+claims.JTI)

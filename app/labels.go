@@ -156,7 +156,8 @@ func (s *Service) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *bar
 }
 
 // emitDocumentVerdict emits system.document.verified/rejected when the
-// private document label takes those values.
+// private document label takes those values; the record is the label
+// representation with its nulls (reference §9.4).
 func (s *Service) emitDocumentVerdict(ctx context.Context, tx *txn, u *barong.User, l *barong.Label) error {
 	if l.Key != "document" || (l.Value != "verified" && l.Value != "rejected") {
 		return nil
@@ -165,5 +166,12 @@ func (s *Service) emitDocumentVerdict(ctx context.Context, tx *txn, u *barong.Us
 	if err != nil {
 		return err
 	}
-	return tx.Emit(ctx, barong.Event{Name: "system.document." + l.Value, Payload: rec})
+	return tx.Emit(ctx, systemEvent("system.document."+l.Value, rec))
+}
+
+// systemEvent is a system event as Barong 2.7 emits it (reference §9.2,
+// §9.4): its members under "record", then "name". Consumers written for
+// Barong 2.7 (its mailer, applogic) read record.user, record.token.
+func systemEvent(name string, rec obj) barong.Event {
+	return barong.Event{Name: name, Payload: obj{{"record", rec}}}
 }

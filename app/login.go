@@ -147,8 +147,8 @@ func (s *Service) completeLogin(ctx context.Context, u *barong.User, c Client, a
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, barong.Event{Name: "system.session.create",
-			Payload: obj{{"user", rec}, {"user_ip", c.IP}, {"user_agent", c.UserAgent}}})
+		return tx.Emit(ctx, systemEvent("system.session.create",
+			obj{{"user", rec}, {"user_ip", c.IP}, {"user_agent", c.UserAgent}}))
 	})
 	if err != nil {
 		return nil, nil, err

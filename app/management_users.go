@@ -72,7 +72,7 @@ func (s *Service) ManagementUsers(ctx context.Context, f barong.UserFilter, exte
 func (s *Service) ManagementCreateUser(ctx context.Context, email, password, referralUID string) (*ManagementUser, error) {
 	u := &barong.User{Email: email}
 	var v barong.ValidationErrors
-	validateUserFields(&v, u)
+	validateUserFields(&v, u, false)
 	if err := s.checkTaken(ctx, &v, u); err != nil {
 		return nil, err
 	}

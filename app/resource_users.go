@@ -82,7 +82,7 @@ func (s *Service) DeleteOwnAccount(ctx context.Context, u *barong.User, in Delet
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, barong.Event{Name: "system.user.account.deleted", Payload: obj{{"user", rec}}})
+		return tx.Emit(ctx, systemEvent("system.user.account.deleted", obj{{"user", rec}}))
 	})
 }
 
@@ -134,8 +134,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, u *barong.User, keepSes
 			return err
 		}
 		tx.after = append(tx.after, func(ctx context.Context) { s.revokeSessions(ctx, uid, keepSession) })
-		return tx.Emit(ctx, barong.Event{Name: "system.user.password.change",
-			Payload: obj{{"user", rec}, {"domain", s.cfg.Domain}}})
+		return tx.Emit(ctx, systemEvent("system.user.password.change", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
 	})
 }
 

@@ -117,7 +117,7 @@ func (s *Service) seedUser(ctx context.Context, tx *txn, su config.SeedUser) err
 	}
 	u := &barong.User{Email: su.Email, UID: su.UID, Username: strings.ToLower(su.Username), Role: su.Role, State: su.State}
 	var v barong.ValidationErrors
-	validateUserFields(&v, u)
+	validateUserFields(&v, u, false)
 	if su.Password != "" {
 		u.PasswordDigest = s.hashPassword(&v, su.Password)
 	} else {
@@ -165,7 +165,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error
 	}
 	u := &barong.User{Email: email, Role: barong.RoleSuperadmin, State: barong.StateActive}
 	var v barong.ValidationErrors
-	validateUserFields(&v, u)
+	validateUserFields(&v, u, false)
 	u.PasswordDigest = s.hashPassword(&v, password)
 	if len(v) > 0 {
 		return fmt.Errorf("BARONG_ADMIN_EMAIL/BARONG_ADMIN_PASSWORD: %s", strings.Join(v, ", "))

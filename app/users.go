@@ -30,15 +30,16 @@ func validEmail(email string) bool {
 	return emailRe.MatchString(email)
 }
 
-// validateUserFields checks e-mail, username and data as Barong's User model
-// does, adding keys in validation order.
-func validateUserFields(v *barong.ValidationErrors, u *barong.User) {
+// validateUserFields checks e-mail, username (when usernameSent, even
+// blank) and data as Barong's User model does, adding keys in validation
+// order.
+func validateUserFields(v *barong.ValidationErrors, u *barong.User, usernameSent bool) {
 	if u.Email == "" {
 		v.Add("email.blank")
 	} else if !validEmail(u.Email) {
 		v.Add("email.invalid")
 	}
-	validateUsername(v, u.Username, u.Username != "")
+	validateUsername(v, u.Username, usernameSent || u.Username != "")
 	validateData(v, u.Data, 1024)
 }
 

@@ -109,7 +109,7 @@ func TestTemplatesDir(t *testing.T) {
 		t.Fatal("added or embedded events are not handled")
 	}
 	ctx := t.Context()
-	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "tok", true)
+	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "tok")
 	if err := m.Handle(ctx, "system.user.email.confirmation.token", ev); err != nil {
 		t.Fatal(err)
 	}

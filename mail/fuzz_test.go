@@ -22,8 +22,8 @@ var fuzzEvents = []string{
 func FuzzHandle(f *testing.F) {
 	user := userJSON("a@example.com", `"{\"language\":\"ru\"}"`)
 	for _, s := range []string{
-		string(tokenEvent("x", user, "tok", true)),
-		string(tokenEvent("x", userJSON("a@example.com", `{"language":null}`), "tok", false)),
+		string(tokenEvent("x", user, "tok")),
+		string(tokenEvent("x", userJSON("a@example.com", `{"language":null}`), "tok")),
 		`{"user":` + user + `,"user_ip":"1.2.3.4","user_agent":"<b>ua</b>"}`,
 		`{"record":{"id":1,"key":"document","value":"verified","user":` + user + `}}`,
 		`{"record":{"key":{"a":[1,2]},"value":null,"user":{"email":"a@example.com","level":1e400}}}`,

@@ -61,7 +61,7 @@ func TestHandle_Language(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			m, logs := mustNew(t, Config{DefaultLanguage: tc.defLang, UserLanguage: tc.hook})
-			ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", tc.data), "tok", true)
+			ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", tc.data), "tok")
 			if err := m.Handle(context.Background(), "system.user.email.confirmation.token", ev); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -78,7 +78,7 @@ func TestHandle_LanguageHookError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("database down")
 	m, _ := mustNew(t, Config{UserLanguage: func(context.Context, string) (string, error) { return "", boom }})
-	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "tok", true)
+	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "tok")
 	err := m.Handle(context.Background(), "system.user.email.confirmation.token", ev)
 	if !errors.Is(err, boom) || errors.Is(err, ErrUndeliverable) {
 		t.Fatalf("Handle = %v, want the retryable hook error", err)
@@ -129,6 +129,9 @@ func TestHandle_Undeliverable(t *testing.T) {
 		"invalid e-mail":   `{"record":{"user":{"email":"not-an-address"},"token":"t"}}`,
 		"header injection": `{"record":{"user":{"email":"a@example.com\r\nBcc: evil@example.com"},"token":"t"}}`,
 		"display name":     `{"record":{"user":{"email":"Eve <eve@example.com>"},"token":"t"}}`,
+		// Barong 2.0-2.2's flat shape: Barong 2.7's mailer finds no
+		// record.user in it, and neither does this one.
+		"flat shape": `{"user":{"email":"a@example.com"},"token":"t","name":"system.user.email.confirmation.token"}`,
 	} {
 		err := m.Handle(context.Background(), "system.user.email.confirmation.token", json.RawMessage(ev))
 		if !errors.Is(err, ErrUndeliverable) {
@@ -146,7 +149,7 @@ func TestHandle_ConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", `"{\"language\":\"ru\"}"`), "tok", false)
+	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", `"{\"language\":\"ru\"}"`), "tok")
 	errs := make(chan error, 8)
 	for range 8 {
 		go func() { errs <- m.Handle(context.Background(), "system.user.email.confirmation.token", ev) }()

@@ -125,23 +125,19 @@ func (m *Mailer) Handle(ctx context.Context, name string, event json.RawMessage)
 	return nil
 }
 
-// templateData extracts recipient, domain and token from the event. Both
-// shapes are read: Barong's system events nest them under "record", the
-// brief's flat shape has them at the top level.
+// templateData extracts recipient, domain and token from the event's
+// record, where Barong 2.7 puts them (reference §9.2-§9.4): record.user,
+// record.domain, record.token; the record of a model.user event is the user
+// itself.
 func (m *Mailer) templateData(name string, ev map[string]any) *TemplateData {
 	rec, _ := ev["record"].(map[string]any)
-	if rec == nil {
-		rec = ev
-	}
 	changes, _ := ev["changes"].(map[string]any)
 	user, _ := rec["user"].(map[string]any)
-	if user == nil {
-		user, _ = ev["user"].(map[string]any)
-	}
 	if user == nil && strings.HasPrefix(name, "model.user.") {
-		user = rec // the record of a user event is the user itself
+		user = rec
 	}
-	domain := firstString(rec["domain"], ev["domain"])
+	domain, _ := rec["domain"].(string)
+	token, _ := rec["token"].(string)
 	if domain == "" {
 		domain = m.cfg.Domain
 	}
@@ -150,7 +146,7 @@ func (m *Mailer) templateData(name string, ev map[string]any) *TemplateData {
 		Email:      recipient(user),
 		UID:        str(user["uid"]),
 		Domain:     baseURL(domain),
-		Token:      firstString(rec["token"], ev["token"]),
+		Token:      token,
 		Logo:       m.cfg.LogoLink,
 		SenderName: m.cfg.SenderName,
 		Time:       m.now().UTC().Format("2006-01-02 15:04:05 UTC"),
@@ -271,13 +267,4 @@ func baseURL(domain string) string {
 		domain = "https://" + domain
 	}
 	return domain
-}
-
-func firstString(vs ...any) string {
-	for _, v := range vs {
-		if s, ok := v.(string); ok && s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -68,71 +68,59 @@ func jsonString(s string) string {
 	return string(b)
 }
 
-// tokenEvent is an e-mail token event; nested selects Barong's shape
-// {"record":{...}} over the flat one.
-func tokenEvent(name, user, token string, nested bool) json.RawMessage {
-	body := `"user":` + user + `,"domain":"https://exchange.example","token":` + jsonString(token)
-	if nested {
-		return json.RawMessage(`{"record":{` + body + `},"name":"` + name + `"}`)
-	}
-	return json.RawMessage(`{` + body + `,"name":"` + name + `"}`)
+// tokenEvent is an e-mail token event in Barong 2.7's shape
+// {"record":{...},"name":...}.
+func tokenEvent(name, user, token string) json.RawMessage {
+	return json.RawMessage(`{"record":{"user":` + user + `,"domain":"https://exchange.example","token":` +
+		jsonString(token) + `},"name":"` + name + `"}`)
 }
 
 const testToken = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjb25maXJtYXRpb24ifQ.c2lnbmF0dXJl"
 
 func TestHandle_SMTPConfirmation(t *testing.T) {
 	t.Parallel()
-	for _, nested := range []bool{true, false} {
-		name := "flat"
-		if nested {
-			name = "nested"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			srv := startSMTP(t, "mailer", "s3cr:et@", nil)
-			m, logs := mustNew(t, Config{SMTPURL: srv.url(), SenderEmail: "noreply@exchange.example", SenderName: "Exchange"})
+	srv := startSMTP(t, "mailer", "s3cr:et@", nil)
+	m, logs := mustNew(t, Config{SMTPURL: srv.url(), SenderEmail: "noreply@exchange.example", SenderName: "Exchange"})
 
-			ev := tokenEvent("system.user.email.confirmation.token", userJSON("alice@example.com", ""), testToken, nested)
-			if err := m.Handle(context.Background(), "system.user.email.confirmation.token", ev); err != nil {
-				t.Fatalf("Handle: %v", err)
-			}
-			got := srv.next(t)
-			if got.AuthUser != "mailer" || got.AuthPass != "s3cr:et@" {
-				t.Errorf("AUTH PLAIN user/pass = %q/%q", got.AuthUser, got.AuthPass)
-			}
-			if got.From != "noreply@exchange.example" || len(got.To) != 1 || got.To[0] != "alice@example.com" {
-				t.Errorf("envelope = %q → %q", got.From, got.To)
-			}
-			p := parseMessage(t, got.Data)
-			if from := p.Header.Get("From"); from != `"Exchange" <noreply@exchange.example>` {
-				t.Errorf("From = %q", from)
-			}
-			if to := p.Header.Get("To"); to != "<alice@example.com>" {
-				t.Errorf("To = %q", to)
-			}
-			if p.Subject != "Registration Confirmation" {
-				t.Errorf("Subject = %q", p.Subject)
-			}
-			if d, err := p.Header.Date(); err != nil || !d.Equal(fixedNow) {
-				t.Errorf("Date = %v (%v)", d, err)
-			}
-			if id := p.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@exchange.example>") {
-				t.Errorf("Message-ID = %q", id)
-			}
-			if v := p.Header.Get("MIME-Version"); v != "1.0" {
-				t.Errorf("MIME-Version = %q", v)
-			}
-			link := "https://exchange.example/accounts/confirmation?confirmation_token=" + testToken + "&lang=en"
-			if !strings.Contains(p.Text, link) {
-				t.Errorf("text part lacks %s:\n%s", link, p.Text)
-			}
-			if !strings.Contains(p.HTML, `href="`+strings.ReplaceAll(link, "&", "&amp;")+`"`) {
-				t.Errorf("HTML part lacks the link:\n%s", p.HTML)
-			}
-			if strings.Contains(logs.String(), testToken) {
-				t.Errorf("SMTP mode logged the token:\n%s", logs)
-			}
-		})
+	ev := tokenEvent("system.user.email.confirmation.token", userJSON("alice@example.com", ""), testToken)
+	if err := m.Handle(context.Background(), "system.user.email.confirmation.token", ev); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	got := srv.next(t)
+	if got.AuthUser != "mailer" || got.AuthPass != "s3cr:et@" {
+		t.Errorf("AUTH PLAIN user/pass = %q/%q", got.AuthUser, got.AuthPass)
+	}
+	if got.From != "noreply@exchange.example" || len(got.To) != 1 || got.To[0] != "alice@example.com" {
+		t.Errorf("envelope = %q → %q", got.From, got.To)
+	}
+	p := parseMessage(t, got.Data)
+	if from := p.Header.Get("From"); from != `"Exchange" <noreply@exchange.example>` {
+		t.Errorf("From = %q", from)
+	}
+	if to := p.Header.Get("To"); to != "<alice@example.com>" {
+		t.Errorf("To = %q", to)
+	}
+	if p.Subject != "Registration Confirmation" {
+		t.Errorf("Subject = %q", p.Subject)
+	}
+	if d, err := p.Header.Date(); err != nil || !d.Equal(fixedNow) {
+		t.Errorf("Date = %v (%v)", d, err)
+	}
+	if id := p.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@exchange.example>") {
+		t.Errorf("Message-ID = %q", id)
+	}
+	if v := p.Header.Get("MIME-Version"); v != "1.0" {
+		t.Errorf("MIME-Version = %q", v)
+	}
+	link := "https://exchange.example/accounts/confirmation?confirmation_token=" + testToken + "&lang=en"
+	if !strings.Contains(p.Text, link) {
+		t.Errorf("text part lacks %s:\n%s", link, p.Text)
+	}
+	if !strings.Contains(p.HTML, `href="`+strings.ReplaceAll(link, "&", "&amp;")+`"`) {
+		t.Errorf("HTML part lacks the link:\n%s", p.HTML)
+	}
+	if strings.Contains(logs.String(), testToken) {
+		t.Errorf("SMTP mode logged the token:\n%s", logs)
 	}
 }
 
@@ -143,7 +131,7 @@ func TestHandle_STARTTLS(t *testing.T) {
 	m, _ := mustNew(t, Config{SMTPURL: srv.url()})
 	m.tlsConfig = clientTLS
 
-	ev := tokenEvent("system.user.password.reset.token", userJSON("bob@example.com", ""), "reset-jwt", true)
+	ev := tokenEvent("system.user.password.reset.token", userJSON("bob@example.com", ""), "reset-jwt")
 	if err := m.Handle(context.Background(), "system.user.password.reset.token", ev); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -166,7 +154,7 @@ func TestHandle_STARTTLSUntrustedCertificate(t *testing.T) {
 	srv := startSMTP(t, "", "", serverTLS)
 	m, _ := mustNew(t, Config{SMTPURL: srv.url()})
 
-	ev := tokenEvent("system.user.password.reset.token", userJSON("bob@example.com", ""), "reset-jwt", true)
+	ev := tokenEvent("system.user.password.reset.token", userJSON("bob@example.com", ""), "reset-jwt")
 	err := m.Handle(context.Background(), "system.user.password.reset.token", ev)
 	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("Handle = %v, want a STARTTLS certificate error", err)
@@ -178,7 +166,7 @@ func TestHandle_RussianSMTP(t *testing.T) {
 	srv := startSMTP(t, "", "", nil)
 	m, _ := mustNew(t, Config{SMTPURL: srv.url()})
 
-	ev := tokenEvent("system.user.password.reset.token", userJSON("ivan@example.ru", `"{\"language\":\"ru\"}"`), "tok", true)
+	ev := tokenEvent("system.user.password.reset.token", userJSON("ivan@example.ru", `"{\"language\":\"ru\"}"`), "tok")
 	if err := m.Handle(context.Background(), "system.user.password.reset.token", ev); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -207,8 +195,8 @@ func TestHandle_SessionCreateAndLabel(t *testing.T) {
 	m, _ := mustNew(t, Config{SMTPURL: srv.url(), LogoLink: "https://cdn.example/logo.png"})
 	ctx := context.Background()
 
-	session := `{"user":` + userJSON("carol@example.com", "") +
-		`,"user_ip":"203.0.113.7","user_agent":"Mozilla/5.0 <script>alert(1)</script>","name":"system.session.create"}`
+	session := `{"record":{"user":` + userJSON("carol@example.com", "") +
+		`,"user_ip":"203.0.113.7","user_agent":"Mozilla/5.0 <script>alert(1)</script>"},"name":"system.session.create"}`
 	if err := m.Handle(ctx, "system.session.create", json.RawMessage(session)); err != nil {
 		t.Fatalf("Handle session: %v", err)
 	}
@@ -257,7 +245,7 @@ func TestHandle_SMTPDown(t *testing.T) {
 	ln.Close()
 	m, _ := mustNew(t, Config{SMTPURL: SMTPURLFromParts(host, port, "", "")})
 
-	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "t", true)
+	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "t")
 	err = m.Handle(context.Background(), "system.user.email.confirmation.token", ev)
 	if err == nil {
 		t.Fatal("Handle succeeded with the SMTP server down")
@@ -289,7 +277,7 @@ func TestHandle_ContextCancelsHungServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "t", true)
+	ev := tokenEvent("system.user.email.confirmation.token", userJSON("a@example.com", ""), "t")
 	err = m.Handle(ctx, "system.user.email.confirmation.token", ev)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Handle = %v, want deadline exceeded", err)

@@ -59,7 +59,7 @@ func TestSessionBinding(t *testing.T) {
 	req.Header.Set("X-Forwarded-For", "198.51.100.7")
 	resp, _ := sc.Do(req)
 	resp.Body.Close()
-	ev := find(t, strict.events(t), "system.session.create").Body
+	ev := find(t, strict.events(t), "system.session.create").record()
 	if ev["user_ip"] != "127.0.0.1" {
 		t.Fatalf("spoofed client IP accepted: %v", ev["user_ip"])
 	}

@@ -16,7 +16,7 @@ func TestIdentityOnEachDatabase(t *testing.T) {
 			}
 			c, _ := ts.signUp(t, "second@example.com")
 			expect(t, ts.client().do(t, "POST", id+"/users", map[string]string{"email": "SECOND@example.com", "password": strongPassword}), 422, "email.taken")
-			tok := find(t, ts.events(t), "system.user.email.confirmation.token").Body["token"].(string)
+			tok := find(t, ts.events(t), "system.user.email.confirmation.token").record()["token"].(string)
 			r := ts.client().do(t, "POST", id+"/users/email/confirm_code", map[string]string{"token": tok})
 			expect(t, r, 201)
 			if r.json(t)["state"] != "active" {
@@ -28,7 +28,7 @@ func TestIdentityOnEachDatabase(t *testing.T) {
 			expect(t, l.do(t, "POST", id+"/sessions", map[string]string{"email": "second@example.com", "password": strongPassword}), 201)
 			expect(t, l.do(t, "DELETE", id+"/sessions", nil), 204)
 			expect(t, l.do(t, "POST", id+"/users/password/generate_code", map[string]string{"email": "second@example.com"}), 201)
-			reset := find(t, ts.events(t), "system.user.password.reset.token").Body["token"].(string)
+			reset := find(t, ts.events(t), "system.user.password.reset.token").record()["token"].(string)
 			pw := "N3w-Secret-Phrase!"
 			expect(t, l.do(t, "POST", id+"/users/password/confirm_code", map[string]string{"reset_password_token": reset, "password": pw, "confirm_password": pw}), 201)
 			expect(t, c.do(t, "GET", res+"/users/me", nil), 401, "authz.invalid_session")

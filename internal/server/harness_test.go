@@ -201,6 +201,12 @@ type event struct {
 	Raw  []byte
 }
 
+// record is the event's "record" object (nil when it has none).
+func (e event) record() map[string]any {
+	r, _ := e.Body["record"].(map[string]any)
+	return r
+}
+
 func names(evs []event) []string {
 	var n []string
 	for _, e := range evs {

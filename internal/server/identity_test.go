@@ -93,7 +93,7 @@ func TestSignUp(t *testing.T) {
 	if got := names(evs); strings.Join(got, " ") != "model.user.created system.user.email.confirmation.token" {
 		t.Fatalf("events %v", got)
 	}
-	conf := find(t, evs, "system.user.email.confirmation.token").Body
+	conf := find(t, evs, "system.user.email.confirmation.token").record()
 	if conf["domain"] != "openware.com" || conf["token"] == "" || conf["user"].(map[string]any)["email"] != "second@example.com" {
 		t.Fatalf("confirmation event %v", conf)
 	}
@@ -155,6 +155,10 @@ func TestSignUpErrors(t *testing.T) {
 		{"bad email and password", map[string]any{"email": "x", "password": "short"}, 422, []string{"email.invalid", "password.requirements"}},
 		{"username short", map[string]any{"email": "a@example.com", "password": strongPassword, "username": "ab"}, 422, []string{"username.too_short"}},
 		{"username chars", map[string]any{"email": "a@example.com", "password": strongPassword, "username": "ab_cd"}, 422, []string{"username.invalid"}},
+		// Reference §3.5: an empty username is validated, not ignored.
+		{"username empty", map[string]any{"email": "a@example.com", "password": strongPassword, "username": ""}, 422, []string{"username.too_short", "username.invalid"}},
+		{"username form empty", url.Values{"email": {"a@example.com"}, "password": {strongPassword}, "username": {""}}, 422, []string{"username.too_short", "username.invalid"}},
+		{"username blank", map[string]any{"email": "a@example.com", "password": strongPassword, "username": "   "}, 422, []string{"username.too_short", "username.invalid"}},
 		{"data not json", map[string]any{"email": "a@example.com", "password": strongPassword, "data": "{"}, 422, []string{"data.invalid_format"}},
 		{"data too long", map[string]any{"email": "a@example.com", "password": strongPassword, "data": `"` + strings.Repeat("x", 1030) + `"`}, 422, []string{"data.too_long"}},
 		{"refid format", map[string]any{"email": "a@example.com", "password": strongPassword, "refid": "XX123"}, 422, []string{"identity.user.invalid_referral_format"}},

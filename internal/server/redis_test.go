@@ -44,7 +44,7 @@ func TestSessionsInRedis(t *testing.T) {
 
 	// Password reset revokes every session of the user (Redis per-user index).
 	expect(t, c.do(t, "POST", id+"/users/password/generate_code", map[string]string{"email": "first@example.com"}), 201)
-	tok := find(t, ts.events(t), "system.user.password.reset.token").Body["token"].(string)
+	tok := find(t, ts.events(t), "system.user.password.reset.token").record()["token"].(string)
 	newPw := "N3w-Secret-Phrase!"
 	expect(t, ts.client().do(t, "POST", id+"/users/password/confirm_code", map[string]string{"reset_password_token": tok, "password": newPw, "confirm_password": newPw}), 201)
 	expect(t, c.do(t, "GET", res+"/users/me", nil), 401, "authz.invalid_session")

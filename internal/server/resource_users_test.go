@@ -90,7 +90,7 @@ func TestResourceUsersDeleteMe(t *testing.T) {
 	}
 	evs := ts.events(t)
 	resAWantEvents(t, evs, "model.label.created", "model.user.updated", "system.user.account.deleted")
-	del := evs[2].Body["user"].(map[string]any)
+	del := evs[2].record()["user"].(map[string]any)
 	if del["state"] != "deleted" || del["email"] != "member@example.com" {
 		t.Fatalf("account.deleted %s", evs[2].Raw)
 	}
@@ -167,11 +167,12 @@ func TestResourceUsersChangePassword(t *testing.T) {
 	}
 	evs := ts.events(t)
 	resAWantEvents(t, evs, "model.user.updated", "system.user.password.change")
-	ev := evs[1].Body
+	ev := evs[1].record()
 	if ev["domain"] != "openware.com" || ev["user"].(map[string]any)["email"] != "member@example.com" {
 		t.Fatalf("password.change %s", evs[1].Raw)
 	}
-	resAWantKeys(t, evs[1].Raw, "user,domain,name")
+	resAWantKeys(t, evs[1].Raw, "record,name")
+	resAWantKeys(t, resARaw(t, evs[1].Raw, "record"), "user,domain")
 	if a := resAActivities(t, ts, u.ID, "password")[0]; a.Result != "succeed" || a.Data != "" {
 		t.Fatalf("activity %+v", a)
 	}

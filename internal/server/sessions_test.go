@@ -25,7 +25,7 @@ func TestLoginLogout(t *testing.T) {
 		t.Fatalf("session id %q not fresh", sid)
 	}
 	evs := ts.events(t)
-	ev := find(t, evs, "system.session.create").Body
+	ev := find(t, evs, "system.session.create").record()
 	if ev["user_ip"] != "127.0.0.1" || ev["user_agent"] != c.ua {
 		t.Fatalf("session event %v", ev)
 	}

@@ -12,7 +12,7 @@ func TestEmailConfirmation(t *testing.T) {
 	ts.signUp(t, "first@example.com")
 	ts.signUp(t, "second@example.com")
 	evs := ts.events(t)
-	tok := find(t, evs, "system.user.email.confirmation.token").Body["token"].(string)
+	tok := find(t, evs, "system.user.email.confirmation.token").record()["token"].(string)
 	c := ts.client()
 
 	// Resend: known pending user gets a new token; unknown and active users get 201 and nothing.
@@ -22,7 +22,7 @@ func TestEmailConfirmation(t *testing.T) {
 		t.Fatalf("events for unknown/active: %v", names(evs))
 	}
 	expect(t, c.do(t, "POST", id+"/users/email/generate_code", map[string]string{"email": "second@example.com"}), 201)
-	tok2 := find(t, ts.events(t), "system.user.email.confirmation.token").Body["token"].(string)
+	tok2 := find(t, ts.events(t), "system.user.email.confirmation.token").record()["token"].(string)
 	expect(t, c.do(t, "POST", id+"/users/email/generate_code", nil), 400, "identity.user.missing_email", "identity.user.empty_email")
 
 	// Bad tokens.
@@ -51,7 +51,7 @@ func TestConfirmTokenSingleUse(t *testing.T) {
 	ts := newServer(t, nil)
 	ts.signUp(t, "first@example.com")
 	ts.signUp(t, "second@example.com")
-	tok := find(t, ts.events(t), "system.user.email.confirmation.token").Body["token"].(string)
+	tok := find(t, ts.events(t), "system.user.email.confirmation.token").record()["token"].(string)
 	ctx := context.Background()
 	// Mark the token used, then try it while the user is still pending.
 	claims, err := ts.Keys.VerifyOneTime(tok, "confirmation", time.Now())
@@ -82,9 +82,9 @@ func TestPasswordReset(t *testing.T) {
 	}
 	expect(t, c.do(t, "POST", id+"/users/password/generate_code", map[string]string{}), 400, "identity.user.missing_email", "identity.user.empty_email")
 	expect(t, c.do(t, "POST", id+"/users/password/generate_code", map[string]string{"email": "second@example.com"}), 201)
-	tok1 := find(t, ts.events(t), "system.user.password.reset.token").Body["token"].(string)
+	tok1 := find(t, ts.events(t), "system.user.password.reset.token").record()["token"].(string)
 	expect(t, c.do(t, "POST", id+"/users/password/generate_code", map[string]string{"email": "second@example.com"}), 201)
-	ev := find(t, ts.events(t), "system.user.password.reset.token").Body
+	ev := find(t, ts.events(t), "system.user.password.reset.token").record()
 	tok2 := ev["token"].(string)
 	if ev["domain"] != "openware.com" || ev["user"].(map[string]any)["email"] != "second@example.com" {
 		t.Fatalf("reset event %v", ev)
