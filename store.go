@@ -241,19 +241,23 @@ type Tx interface {
 	// Emit writes ev to the outbox in this transaction; it is published
 	// after commit, never for a rolled-back change.
 	Emit(ctx context.Context, ev Event) error
-	// ProfilesForUpdate locks the user's row until the transaction ends
-	// (SELECT ... FOR UPDATE; SQLite has a single writer), then reads the
-	// user's profiles with a locking read, which sees every commit before
-	// it whatever the isolation level: a check of the user's profiles and
-	// the write it allows are not interleaved with another transaction's
-	// (two concurrent profile creations). An unknown user is ErrNotFound.
-	ProfilesForUpdate(ctx context.Context, userID int64) ([]Profile, error)
+	// LockUser reads the user and locks his row until the transaction ends
+	// (SELECT ... FOR UPDATE by primary key; SQLite has a single writer).
+	// Transactions that check or derive something from a user's records
+	// (one open profile, labels → state and level, the document limit)
+	// take it before they read them, so they run one after the other for
+	// one user and never block another user's; reads after it see every
+	// commit before it (READ COMMITTED). An unknown user is ErrNotFound.
+	LockUser(ctx context.Context, userID int64) (*User, error)
 }
 
 // Store is the SQL database.
 type Store interface {
 	Queries
-	// InTx runs fn in a transaction, committing when it returns nil.
+	// InTx runs fn in a transaction, committing when it returns nil. A
+	// transaction that meets a deadlock or a serialization failure is run
+	// again, fn included, a few times: fn must be safe to re-run (no effect
+	// outside the transaction, nothing carried over from an attempt).
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
 

@@ -85,6 +85,7 @@ func (s *Service) AdminVerifyProfile(ctx context.Context, admin *barong.User, ui
 	}
 	var p *barong.Profile
 	err := s.inTx(ctx, func(tx *txn) error {
+		p = nil // a retried attempt starts over
 		u, err := s.findTarget(ctx, tx, uid)
 		if err != nil {
 			return err

@@ -157,14 +157,35 @@ type txn struct {
 // one-open-profile check and the write after it see every profile committed
 // before, and a concurrent creation waits for this transaction.
 func (tx *txn) profilesLocked(ctx context.Context, userID int64) ([]barong.Profile, error) {
-	ps, err := tx.ProfilesForUpdate(ctx, userID)
+	if _, err := tx.LockUser(ctx, userID); err != nil {
+		return nil, fmt.Errorf("lock user %d: %w", userID, err)
+	}
+	ps, err := tx.ProfilesByUser(ctx, userID)
 	if err != nil {
-		return nil, fmt.Errorf("profiles of user %d (locked): %w", userID, err)
+		return nil, fmt.Errorf("profiles of user %d: %w", userID, err)
 	}
 	return ps, nil
 }
 
-// inTx runs fn in one transaction and then its after-commit actions.
+// lockUser takes u's row lock and reloads *u from the locked row, so that
+// what the transaction derives from u and his records (state and level
+// from labels) starts from the latest committed state and is not
+// interleaved with another transaction's change of the same user.
+func (tx *txn) lockUser(ctx context.Context, u *barong.User) error {
+	cur, err := tx.LockUser(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("lock user %d: %w", u.ID, err)
+	}
+	*u = *cur
+	return nil
+}
+
+// inTx runs fn in one transaction and then its after-commit actions. The
+// store runs fn again when the transaction meets a deadlock or a
+// serialization failure: fn must start over from its inputs on every
+// attempt (copy what it changes, reset what it assigns outside) and leave
+// every effect outside the database to tx.after, which only the committed
+// attempt's actions reach.
 func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	var t *txn
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {

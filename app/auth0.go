@@ -177,8 +177,10 @@ func (s *Service) createAuth0User(ctx context.Context, email string) (*barong.Us
 	if err != nil {
 		return nil, err
 	}
-	u := &barong.User{Email: email, PasswordDigest: digest, State: barong.StateActive}
+	orig := barong.User{Email: email, PasswordDigest: digest, State: barong.StateActive}
+	u := &barong.User{}
 	err = s.inTx(ctx, func(tx *txn) error {
+		*u = orig // a retried attempt starts over
 		if err := s.createUser(ctx, tx, u); err != nil {
 			return err
 		}

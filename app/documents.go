@@ -263,12 +263,14 @@ func (s *Service) saveDocuments(ctx context.Context, u *barong.User, tmpl barong
 		keys = append(keys, key)
 	}
 	err := s.inTx(ctx, func(tx *txn) error {
+		// Under the user's row lock the count of his documents holds
+		// until commit: concurrent uploads do not pass the limit together.
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("lock user: %w", err)
+		}
 		if err := s.checkDocumentLimit(ctx, tx, u, len(files)); err != nil {
 			return err
-		}
-		cur, err := tx.UserByID(ctx, u.ID)
-		if err != nil {
-			return fmt.Errorf("load user: %w", err)
 		}
 		user, err := s.userRecord(ctx, tx, cur)
 		if err != nil {

@@ -67,7 +67,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 	if err != nil {
 		return nil, nil, err
 	}
+	orig := *u
 	err = s.inTx(ctx, func(tx *txn) error {
+		*u = orig // a retried attempt starts over
 		if err := s.createUser(ctx, tx, u); err != nil {
 			return err
 		}
@@ -324,7 +326,9 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, confirm string, c 
 	if !fresh {
 		return barong.Invalid("identity.user.utilized_token")
 	}
+	orig := *u
 	err = s.inTx(ctx, func(tx *txn) error {
+		*u = orig // a retried attempt starts over
 		before := *u
 		u.PasswordDigest = digest
 		if err := s.updateUser(ctx, tx, before, u); err != nil {

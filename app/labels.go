@@ -42,11 +42,18 @@ func squish(s string) string { return strings.Join(strings.Fields(s), " ") }
 // setLabel creates the label (or updates its value when one with the same
 // key and scope exists), emits the model events, and recomputes the user's
 // state and level when the label is private (reference §3.4).
+//
+// The user's row is locked first and *u reloaded from it: concurrent label
+// changes of one user are serialised, and each recomputation sees the
+// labels of the others.
 func (s *Service) setLabel(ctx context.Context, tx *txn, u *barong.User, key, value, scope, description string) (*barong.Label, error) {
 	l := &barong.Label{UserID: u.ID, Key: key, Value: value, Scope: scope, Description: description}
 	var v barong.ValidationErrors
 	normalizeLabel(&v, l)
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := tx.lockUser(ctx, u); err != nil {
 		return nil, err
 	}
 	cur, err := tx.LabelByKey(ctx, u.ID, l.Key, l.Scope)
@@ -95,8 +102,12 @@ func (s *Service) setLabel(ctx context.Context, tx *txn, u *barong.User, key, va
 	return l, nil
 }
 
-// deleteLabel removes l and recomputes when it was private, unless raw.
+// deleteLabel removes l and recomputes when it was private, unless raw,
+// under the user's row lock (as setLabel).
 func (s *Service) deleteLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, raw bool) error {
+	if err := tx.lockUser(ctx, u); err != nil {
+		return err
+	}
 	if err := tx.DeleteLabel(ctx, l.ID); err != nil {
 		return fmt.Errorf("delete label: %w", err)
 	}
@@ -108,6 +119,7 @@ func (s *Service) deleteLabel(ctx context.Context, tx *txn, u *barong.User, l *b
 
 // recompute applies the labels → state, then level, rules to u, saving each
 // change as its own update, as Barong does (two model.user.updated events).
+// The caller holds u's row lock (setLabel, deleteLabel).
 func (s *Service) recompute(ctx context.Context, tx *txn, u *barong.User) error {
 	labels, err := tx.LabelsByUser(ctx, u.ID)
 	if err != nil {

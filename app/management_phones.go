@@ -76,6 +76,7 @@ func (s *Service) ManagementAddPhone(ctx context.Context, uid, raw string) (*bar
 func (s *Service) ManagementDeletePhone(ctx context.Context, uid, raw string) (*barong.Phone, error) {
 	var ph *barong.Phone
 	err := s.inTx(ctx, func(tx *txn) error {
+		ph = nil // a retried attempt starts over
 		u, err := mgmtUserOr(ctx, tx, uid, mgmtUserMissing())
 		if err != nil {
 			return err

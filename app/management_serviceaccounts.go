@@ -98,7 +98,9 @@ func (s *Service) ManagementCreateServiceAccount(ctx context.Context, in Service
 	if in.Level != nil {
 		sa.Level = *in.Level
 	}
+	orig := *sa
 	err := s.inTx(ctx, func(tx *txn) error {
+		*sa = orig // a retried attempt starts over
 		var owner *barong.User
 		if in.OwnerUID != "" {
 			o, err := tx.UserByUID(ctx, in.OwnerUID)

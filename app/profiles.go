@@ -82,6 +82,7 @@ func (s *Service) CreateOwnProfile(ctx context.Context, u *barong.User, in Profi
 func (s *Service) UpdateOwnProfile(ctx context.Context, u *barong.User, in ProfileInput) (*barong.Profile, error) {
 	var p *barong.Profile
 	err := s.inTx(ctx, func(tx *txn) error {
+		p = nil // a retried attempt starts over
 		ps, err := tx.profilesLocked(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("load profiles: %w", err)

@@ -170,7 +170,9 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error
 	if len(v) > 0 {
 		return fmt.Errorf("BARONG_ADMIN_EMAIL/BARONG_ADMIN_PASSWORD: %s", strings.Join(v, ", "))
 	}
+	orig := *u
 	return s.inTx(ctx, func(tx *txn) error {
+		*u = orig // a retried attempt starts over
 		if err := s.createUser(ctx, tx, u); err != nil {
 			return err
 		}

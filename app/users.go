@@ -169,11 +169,22 @@ func duplicateToInvalid(err error) error {
 	return err
 }
 
-// updateUser saves after (whose previous version is before), emits
+// updateUser saves the change from before to after, emits
 // model.user.updated with Barong's changes, and applies the side effects of
 // reference §3.6: API keys deactivated when 2FA is turned off or the state
 // leaves active; sessions revoked when the user may no longer sign in.
+// The change is applied to the user's row as read under its lock, so a
+// concurrent change of other fields (a level from labels, a role from an
+// admin) is kept rather than overwritten with a stale copy; *after becomes
+// the saved row.
 func (s *Service) updateUser(ctx context.Context, tx *txn, before barong.User, after *barong.User) error {
+	locked, err := tx.LockUser(ctx, after.ID)
+	if err != nil {
+		return fmt.Errorf("lock user %d: %w", after.ID, err)
+	}
+	changed := *locked
+	applyUserChange(&changed, before, *after)
+	before, *after = *locked, changed
 	if err := tx.UpdateUser(ctx, after); err != nil {
 		return duplicateToInvalid(err)
 	}
@@ -202,6 +213,28 @@ func (s *Service) updateUser(ctx context.Context, tx *txn, before barong.User, a
 		tx.after = append(tx.after, func(ctx context.Context) { s.revokeSessions(ctx, uid, "") })
 	}
 	return nil
+}
+
+// applyUserChange sets on u the fields that differ between before and after.
+func applyUserChange(u *barong.User, before, after barong.User) {
+	for _, f := range []struct{ dst, b, a *string }{
+		{&u.Username, &before.Username, &after.Username}, {&u.Email, &before.Email, &after.Email},
+		{&u.PasswordDigest, &before.PasswordDigest, &after.PasswordDigest}, {&u.Role, &before.Role, &after.Role},
+		{&u.Data, &before.Data, &after.Data}, {&u.State, &before.State, &after.State},
+	} {
+		if *f.a != *f.b {
+			*f.dst = *f.a
+		}
+	}
+	if after.Level != before.Level {
+		u.Level = after.Level
+	}
+	if after.OTP != before.OTP {
+		u.OTP = after.OTP
+	}
+	if after.ReferralID != before.ReferralID {
+		u.ReferralID = after.ReferralID
+	}
 }
 
 // deactivateKeys turns off the active API keys of u and of his service

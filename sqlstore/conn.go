@@ -34,6 +34,28 @@ type conn struct {
 	// transaction holds SQLite's only writer connection, so they are
 	// prepared on the pool after it ends (see DB.InTx).
 	missed *[]string
+	// conflict keeps, in a transaction, the first error that makes it
+	// worth retrying (deadlock, serialization failure, lock wait timeout),
+	// so that DB.InTx retries even when the caller turned it into another
+	// error or ignored it. Once set, the conn sends nothing more: MySQL
+	// has rolled the whole transaction back after a deadlock, and further
+	// statements on the connection would be committed one by one.
+	conflict *error
+}
+
+// note records err on the transaction when it calls for a retry.
+func (c conn) note(err error) {
+	if err != nil && c.conflict != nil && *c.conflict == nil && retryable(err) {
+		*c.conflict = err
+	}
+}
+
+// failed returns the conflict that ended the transaction, if any.
+func (c conn) failed() error {
+	if c.conflict != nil && *c.conflict != nil {
+		return fmt.Errorf("transaction aborted by an earlier conflict: %w", *c.conflict)
+	}
+	return nil
 }
 
 // stmtCache keeps the prepared statements of a pool, by rebound query. It
@@ -162,34 +184,73 @@ func counted(ctx context.Context) {
 }
 
 func (c conn) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := c.failed(); err != nil {
+		return nil, err
+	}
 	counted(ctx)
 	rq := c.d.rebind(q)
+	var res sql.Result
+	var err error
 	if st := c.stmt(ctx, rq); st != nil {
-		res, err := st.ExecContext(ctx, c.d.args(args)...)
-		return res, translate(err)
+		res, err = st.ExecContext(ctx, c.d.args(args)...)
+	} else {
+		res, err = c.q.ExecContext(ctx, rq, c.d.args(args)...)
 	}
-	res, err := c.q.ExecContext(ctx, rq, c.d.args(args)...)
+	c.note(err)
 	return res, translate(err)
 }
 
 func (c conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := c.failed(); err != nil {
+		return nil, err
+	}
 	counted(ctx)
 	rq := c.d.rebind(q)
+	var rows *sql.Rows
+	var err error
 	if st := c.stmt(ctx, rq); st != nil {
-		rows, err := st.QueryContext(ctx, c.d.args(args)...)
-		return rows, translate(err)
+		rows, err = st.QueryContext(ctx, c.d.args(args)...)
+	} else {
+		rows, err = c.q.QueryContext(ctx, rq, c.d.args(args)...)
 	}
-	rows, err := c.q.QueryContext(ctx, rq, c.d.args(args)...)
+	c.note(err)
 	return rows, translate(err)
 }
 
-func (c conn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// row is a *sql.Row whose Scan error is noted on its conn, or the error of
+// a query that was not sent.
+type row struct {
+	*sql.Row
+	c   conn
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	err := r.Row.Scan(dest...)
+	r.c.note(err)
+	return err
+}
+
+func (r row) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Row.Err()
+}
+
+func (c conn) queryRow(ctx context.Context, q string, args ...any) row {
+	if err := c.failed(); err != nil {
+		return row{err: err}
+	}
 	counted(ctx)
 	rq := c.d.rebind(q)
 	if st := c.stmt(ctx, rq); st != nil {
-		return st.QueryRowContext(ctx, c.d.args(args)...)
+		return row{Row: st.QueryRowContext(ctx, c.d.args(args)...), c: c}
 	}
-	return c.q.QueryRowContext(ctx, rq, c.d.args(args)...)
+	return row{Row: c.q.QueryRowContext(ctx, rq, c.d.args(args)...), c: c}
 }
 
 func (c conn) insert(ctx context.Context, q string, args ...any) (int64, error) {
@@ -218,6 +279,7 @@ func list[T any](ctx context.Context, c conn, scan func(scanner) (T, error), q s
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
+		c.note(err)
 		return nil, err
 	}
 	return out, nil

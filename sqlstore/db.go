@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -148,9 +149,17 @@ func (db *DB) Close() error {
 
 // transact runs fn in a database transaction on the write pool, committing
 // when fn returns nil and rolling back otherwise, also when fn panics. It is
-// the only place that begins, commits and rolls back.
+// the only place that begins, commits and rolls back. MySQL transactions
+// run at READ COMMITTED, as PostgreSQL's do by default: a read sees every
+// commit before it, and InnoDB takes no gap locks, whose collisions
+// between unrelated rows (two users' profiles, inserts at the end of the
+// outbox) deadlock under REPEATABLE READ.
 func (db *DB) transact(ctx context.Context, fn func(*sql.Tx) error) error {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if db.d.name == DialectMySQL {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	sqlTx, err := db.write.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -173,20 +182,62 @@ func (db *DB) transact(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// Retries of InTx: at most txAttempts attempts; before attempt n+1 a random
+// pause of up to txBackoff·2^(n-1) (at most txBackoffMax), so that the
+// transactions that collided do not collide again.
+const (
+	txAttempts   = 6
+	txBackoff    = 5 * time.Millisecond
+	txBackoffMax = 200 * time.Millisecond
+)
+
 // InTx runs fn in a transaction and commits when it returns nil; fn's error
 // is returned unchanged. Events emitted in fn are in the outbox after the
-// commit, and OutboxSignal is signalled. On SQLite the transaction holds the
-// single writer connection: fn must not write through the DB itself (only
-// through the Tx) nor start another InTx.
+// commit, and OutboxSignal is signalled.
+//
+// A transaction that meets a deadlock, a serialization failure or a lock
+// wait timeout is rolled back and run again, fn included, up to txAttempts
+// times: fn must be safe to run again, starting over from its inputs (no
+// effect outside the transaction, no state carried from one attempt to
+// the next). The rows and outbox events of a failed attempt are rolled
+// back with it, so events are neither lost nor duplicated.
+//
+// On SQLite the transaction holds the single writer connection: fn must not
+// write through the DB itself (only through the Tx) nor start another
+// InTx.
 func (db *DB) InTx(ctx context.Context, fn func(barong.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.attempt(ctx, fn)
+		if err == nil || attempt == txAttempts || !retryable(err) {
+			return err
+		}
+		db.log.InfoContext(ctx, "transaction conflict; retrying", slog.Int("attempt", attempt), slog.Any("error", err))
+		pause := min(txBackoff<<(attempt-1), txBackoffMax)
+		t := time.NewTimer(rand.N(pause) + time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// attempt is one run of InTx's transaction. A retryable error met by any
+// statement fails the attempt, whatever fn made of it.
+func (db *DB) attempt(ctx context.Context, fn func(barong.Tx) error) error {
 	var emitted bool
 	var missed []string
+	var conflict error
 	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
 		t := &tx{at: db.clock()}
-		c := conn{q: sqlTx, d: db.d, stmts: db.w.stmts, tx: sqlTx, missed: &missed}
+		c := conn{q: sqlTx, d: db.d, stmts: db.w.stmts, tx: sqlTx, missed: &missed, conflict: &conflict}
 		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt}
 		err := fn(t)
 		emitted = t.emitted
+		if conflict != nil {
+			return conflict
+		}
 		return err
 	})
 	if err == nil && emitted {
@@ -210,19 +261,14 @@ type tx struct {
 // Now is the transaction's clock, fixed when it began.
 func (t *tx) Now() time.Time { return t.at }
 
-// ProfilesForUpdate locks the user's row, then reads the user's profiles
-// with a locking read (the latest committed rows, also under MySQL's
-// REPEATABLE READ).
-func (t *tx) ProfilesForUpdate(ctx context.Context, userID int64) ([]barong.Profile, error) {
-	var id int64
-	if err := t.w.queryRow(ctx, "SELECT id FROM users WHERE id = ?"+t.w.d.forUpdate(), userID).Scan(&id); err != nil {
+// LockUser reads the user's row by primary key and locks it until the
+// transaction ends: a lock on one index record, never on a range or a gap.
+func (t *tx) LockUser(ctx context.Context, userID int64) (*barong.User, error) {
+	u, err := scanUser(t.w.queryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = ?"+t.w.d.lockRow(), userID))
+	if err != nil {
 		return nil, notFound(err, "lock user %d", userID)
 	}
-	ps, err := list(ctx, t.w, t.scanProfile, "SELECT "+profileCols+" FROM profiles WHERE user_id = ? ORDER BY id"+t.w.d.forUpdate(), userID)
-	if err != nil {
-		return nil, fmt.Errorf("profiles of user %d: %w", userID, err)
-	}
-	return ps, nil
+	return &u, nil
 }
 
 // Emit writes ev to the outbox in this transaction.

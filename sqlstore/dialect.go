@@ -89,6 +89,17 @@ func (d *dialect) forUpdate() string {
 	return " FOR UPDATE"
 }
 
+// lockRow is the suffix of a SELECT by primary key that locks the row for
+// the rest of the transaction. PostgreSQL's FOR NO KEY UPDATE (the lock an
+// UPDATE of non-key columns takes) does not block the KEY SHARE locks of
+// foreign-key checks, so other transactions may still insert child rows.
+func (d *dialect) lockRow() string {
+	if d.name == DialectPostgres {
+		return " FOR NO KEY UPDATE"
+	}
+	return d.forUpdate()
+}
+
 // ciEqual compares col case-insensitively with one ? argument. MySQL's
 // *_ci collations already do, and lower(col) would stop it using the index;
 // Postgres and SQLite have unique indexes on lower(col).
@@ -103,9 +114,13 @@ func (d *dialect) ciEqual(col string) string {
 // Postgres, LastInsertId elsewhere.
 func (d *dialect) insert(ctx context.Context, c conn, q string, args ...any) (int64, error) {
 	if d.name == DialectPostgres {
+		if err := c.failed(); err != nil {
+			return 0, err
+		}
 		var id int64
 		counted(ctx)
 		err := c.q.QueryRowContext(ctx, d.rebind(q+" RETURNING id"), d.args(args)...).Scan(&id)
+		c.note(err)
 		return id, translate(err)
 	}
 	res, err := c.exec(ctx, q, args...)

@@ -116,6 +116,22 @@ func uniqueViolation(err error) (string, bool) {
 	return "", false
 }
 
+// retryable reports whether err ended the transaction's chances but a new
+// attempt may succeed: a deadlock or a lock wait timeout (MySQL/MariaDB
+// 1213, 1205), a serialization failure or a deadlock (PostgreSQL 40001,
+// 40P01).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		return myErr.Number == 1213 || myErr.Number == 1205
+	}
+	return false
+}
+
 // notFound maps sql.ErrNoRows to barong.ErrNotFound, with context.
 func notFound(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
