@@ -50,6 +50,11 @@ var (
 // production. Tests lower it.
 var BcryptCost = 12
 
+// WrapStore, when set, wraps the store the rules write through (tests use
+// it to make every transaction fail its first attempt, which checks that
+// every transaction is safe to run again).
+var WrapStore func(barong.Store) barong.Store
+
 // Server is a running barong-go: stores, services, HTTP handler, relay.
 type Server struct {
 	Config  *config.Config
@@ -165,6 +170,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		sessions, kv = s.Redis.Sessions(cfg.RedisPrefix), s.Redis.KV(cfg.RedisPrefix)
 		principals = s.Redis.Principals(cfg.RedisPrefix, 0)
 		store = principals.Wrap(s.DB)
+	}
+	if WrapStore != nil {
+		store = WrapStore(store)
 	}
 	policy, err := password.NewPolicy(cfg.PasswordRegexp, cfg.PasswordMinEntropy, cfg.PasswordUseDictionary)
 	if err != nil {
