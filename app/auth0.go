@@ -173,7 +173,7 @@ func (s *Service) createAuth0User(ctx context.Context, email string) (*barong.Us
 	if !validEmail(email) {
 		return nil, barong.Invalid("email.invalid")
 	}
-	digest, err := randomDigest(s.cfg.BcryptCost)
+	digest, err := s.randomDigest(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,11 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 	if err := s.checkTaken(ctx, &v, u); err != nil {
 		return nil, nil, err
 	}
-	u.PasswordDigest = s.hashPassword(&v, in.Password)
+	digest, err := s.hashPassword(ctx, &v, in.Password)
+	if err != nil {
+		return nil, nil, err
+	}
+	u.PasswordDigest = digest
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -314,7 +318,10 @@ func (s *Service) ResetPassword(ctx context.Context, tok, pw, confirm string, c 
 		return fmt.Errorf("load user: %w", err)
 	}
 	var v barong.ValidationErrors
-	digest := s.hashPassword(&v, pw)
+	digest, err := s.hashPassword(ctx, &v, pw)
+	if err != nil {
+		return err
+	}
 	if len(v) > 0 {
 		s.recordAlone(ctx, u.ID, c, "password", "password reset", barong.ResultFailed, strings.Join(v, ", "))
 		return v.Err()

@@ -84,12 +84,19 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 		}
 		return nil, nil, barong.TooMany(KeyLoginThrottled)
 	}
+	var digest string
+	if u != nil {
+		digest = u.PasswordDigest
+	}
+	ok, err := s.passwordMatches(ctx, digest, in.Password)
+	if err != nil {
+		return nil, nil, err
+	}
 	if u == nil {
-		passwordMatches("", in.Password, s.cfg.BcryptCost)
 		s.countFailure(ctx, in.Email, c.IP)
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")
 	}
-	if !passwordMatches(u.PasswordDigest, in.Password, s.cfg.BcryptCost) {
+	if !ok {
 		s.countFailure(ctx, in.Email, c.IP)
 		s.recordAlone(ctx, u.ID, c, "session", "login", barong.ResultFailed, "Invalid Email or Password")
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")

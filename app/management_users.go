@@ -76,7 +76,10 @@ func (s *Service) ManagementCreateUser(ctx context.Context, email, password, ref
 	if err := s.checkTaken(ctx, &v, u); err != nil {
 		return nil, err
 	}
-	u.PasswordDigest = s.hashPassword(&v, password)
+	var err error
+	if u.PasswordDigest, err = s.hashPassword(ctx, &v, password); err != nil {
+		return nil, err
+	}
 	if err := s.mgmtReferral(ctx, &v, u, referralUID); err != nil {
 		return nil, err
 	}

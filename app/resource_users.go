@@ -52,7 +52,9 @@ type DeleteAccountInput struct {
 // delete=by_user, whose state trigger makes the user deleted (API keys
 // deactivated, sessions revoked), and emits system.user.account.deleted.
 func (s *Service) DeleteOwnAccount(ctx context.Context, u *barong.User, in DeleteAccountInput) error {
-	if !passwordMatches(u.PasswordDigest, in.Password, s.cfg.BcryptCost) {
+	if ok, err := s.passwordMatches(ctx, u.PasswordDigest, in.Password); err != nil {
+		return err
+	} else if !ok {
 		return barong.Invalid("resource.user.invalid_password")
 	}
 	if u.OTP {
@@ -104,14 +106,19 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, u *barong.User, keepSes
 	if in.New != in.Confirm {
 		return fail("New passwords don't match", barong.Invalid("resource.password.doesnt_match"))
 	}
-	if !passwordMatches(u.PasswordDigest, in.Old, s.cfg.BcryptCost) {
+	if ok, err := s.passwordMatches(ctx, u.PasswordDigest, in.Old); err != nil {
+		return err
+	} else if !ok {
 		return fail("Previous password is not correct", barong.BadRequest("resource.password.prev_pass_not_correct"))
 	}
 	if in.Old == in.New {
 		return fail("New password cant be the same, as old one", barong.BadRequest("resource.password.no_change_provided"))
 	}
 	var v barong.ValidationErrors
-	digest := s.hashPassword(&v, in.New)
+	digest, err := s.hashPassword(ctx, &v, in.New)
+	if err != nil {
+		return err
+	}
 	if len(v) > 0 {
 		return fail(strings.Join(v, ", "), v.Err())
 	}

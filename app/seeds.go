@@ -118,14 +118,14 @@ func (s *Service) seedUser(ctx context.Context, tx *txn, su config.SeedUser) err
 	u := &barong.User{Email: su.Email, UID: su.UID, Username: strings.ToLower(su.Username), Role: su.Role, State: su.State}
 	var v barong.ValidationErrors
 	validateUserFields(&v, u, false)
+	var err error
 	if su.Password != "" {
-		u.PasswordDigest = s.hashPassword(&v, su.Password)
+		u.PasswordDigest, err = s.hashPassword(ctx, &v, su.Password)
 	} else {
-		d, err := randomDigest(s.cfg.BcryptCost)
-		if err != nil {
-			return err
-		}
-		u.PasswordDigest = d
+		u.PasswordDigest, err = s.randomDigest(ctx)
+	}
+	if err != nil {
+		return err
 	}
 	if len(v) > 0 {
 		return fmt.Errorf("seed user %s: %s", su.Email, strings.Join(v, ", "))
@@ -166,7 +166,10 @@ func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error
 	u := &barong.User{Email: email, Role: barong.RoleSuperadmin, State: barong.StateActive}
 	var v barong.ValidationErrors
 	validateUserFields(&v, u, false)
-	u.PasswordDigest = s.hashPassword(&v, password)
+	var err error
+	if u.PasswordDigest, err = s.hashPassword(ctx, &v, password); err != nil {
+		return err
+	}
 	if len(v) > 0 {
 		return fmt.Errorf("BARONG_ADMIN_EMAIL/BARONG_ADMIN_PASSWORD: %s", strings.Join(v, ", "))
 	}

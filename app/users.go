@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // emailRe is Barong's strict e-mail rule (reference §3.5): a local part of
@@ -69,52 +67,6 @@ func validateData(v *barong.ValidationErrors, data string, max int) {
 	if !json.Valid([]byte(data)) {
 		v.Add("data.invalid_format")
 	}
-}
-
-// hashPassword validates pw with the policy and returns its bcrypt digest;
-// validation failures are 422 keys.
-func (s *Service) hashPassword(v *barong.ValidationErrors, pw string) string {
-	for _, k := range s.pw.Check(pw) {
-		v.Add(k)
-	}
-	if len(*v) > 0 {
-		return ""
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cfg.BcryptCost)
-	if err != nil {
-		v.Add("password.too_long")
-		return ""
-	}
-	return string(h)
-}
-
-// dummyDigests holds, per bcrypt cost, a digest compared against when no
-// user matches, so that a login for an unknown e-mail costs the same time as
-// one with a wrong password. Made on first use: computing it at package
-// init cost every command (even `barong version`) 190 ms at cost 12.
-var dummyDigests sync.Map // int -> []byte
-
-func dummyDigest(cost int) []byte {
-	if d, ok := dummyDigests.Load(cost); ok {
-		return d.([]byte)
-	}
-	d, err := bcrypt.GenerateFromPassword([]byte("barong-go timing equaliser"), cost)
-	if err != nil {
-		d, _ = bcrypt.GenerateFromPassword([]byte("barong-go timing equaliser"), bcrypt.DefaultCost)
-	}
-	v, _ := dummyDigests.LoadOrStore(cost, d)
-	return v.([]byte)
-}
-
-// passwordMatches compares pw to a bcrypt digest (Barong's $2a$ hashes
-// verify unchanged). With no digest (no such user) it spends the time of a
-// comparison at the configured cost and answers false.
-func passwordMatches(digest, pw string, cost int) bool {
-	if digest == "" {
-		_ = bcrypt.CompareHashAndPassword(dummyDigest(cost), []byte(pw))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(digest), []byte(pw)) == nil
 }
 
 // newUID generates a UID unused by users and service accounts.
@@ -331,13 +283,4 @@ func jsonString(v any) string {
 		return ""
 	}
 	return string(b)
-}
-
-// randomDigest hashes a random password, for accounts created without one.
-func randomDigest(cost int) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(randHex(24)), cost)
-	if err != nil {
-		return "", fmt.Errorf("hash random password: %w", err)
-	}
-	return string(h), nil
 }
