@@ -87,60 +87,105 @@ func New(rawURL string, logger *slog.Logger) *Publisher {
 // before the confirm) does not prove the broker lacks it: delivery is at
 // least once, as an outbox relay that retries implies.
 func (p *Publisher) Publish(ctx context.Context, eventName string, body []byte) error {
-	exchange, key, err := Route(eventName)
-	if err != nil {
+	if _, _, err := Route(eventName); err != nil {
 		return err
+	}
+	_, err := p.PublishBatch(ctx, []Message{{Name: eventName, Body: body}})
+	return err
+}
+
+// Message is one event of PublishBatch: its full name (routed by Route)
+// and the body sent unchanged.
+type Message struct {
+	Name string
+	Body []byte
+}
+
+// PublishBatch sends msgs in order on the publisher's channel without
+// waiting between them, then waits for their confirms (all in flight at
+// once: one round trip for the batch, not one per message). It returns
+// how many messages, from the first, the broker confirmed, and the error
+// that stopped the rest (as Publish's): the broker keeps the order of one
+// channel, so a consumer sees the confirmed prefix in order. Messages after
+// the prefix may have reached the broker too (at least once).
+func (p *Publisher) PublishBatch(ctx context.Context, msgs []Message) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
 	}
 	ctx, done, err := p.begin(ctx)
 	if err != nil {
-		return fmt.Errorf("amqp: publish %s: %w", eventName, err)
+		return 0, fmt.Errorf("amqp: publish %s: %w", msgs[0].Name, err)
 	}
 	defer done()
 
 	c, err := p.connected(ctx)
 	if err != nil {
-		return fmt.Errorf("amqp: publish %s: %w", eventName, err)
+		return 0, fmt.Errorf("amqp: publish %s: %w", msgs[0].Name, err)
 	}
-	if err := c.declare(exchange); err != nil {
-		p.drop(err)
-		return fmt.Errorf("amqp: publish %s: declare exchange %s: %w", eventName, exchange, err)
-	}
-	dc, err := c.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, amqp091.Publishing{
-		ContentType:  contentType,
-		DeliveryMode: deliveryMode,
-		Body:         body,
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("amqp: publish %s: %w", eventName, p.opErr(ctx))
+	confirms := make([]*amqp091.DeferredConfirmation, 0, len(msgs))
+	var sendErr error
+	for _, m := range msgs {
+		dc, err := p.send(ctx, c, m)
+		if err != nil {
+			sendErr = err
+			break
 		}
-		p.drop(err)
-		return fmt.Errorf("amqp: publish %s: %w", eventName, err)
+		confirms = append(confirms, dc)
 	}
 
 	wait, cancel := context.WithTimeout(ctx, p.confirmTimeout)
 	defer cancel()
-	select {
-	case <-dc.Done():
-		if dc.Acked() {
-			return nil
+	for i, dc := range confirms {
+		name := msgs[i].Name
+		select {
+		case <-dc.Done():
+			if dc.Acked() {
+				continue
+			}
+			if c.broken() {
+				// Pending confirms are nacked when the channel dies.
+				reason := c.closeReason()
+				p.drop(reason)
+				return i, fmt.Errorf("amqp: publish %s: connection lost before confirm: %w", name, reason)
+			}
+			return i, fmt.Errorf("amqp: publish %s: %w", name, ErrNacked)
+		case <-wait.Done():
+			if ctx.Err() != nil {
+				return i, fmt.Errorf("amqp: publish %s: waiting for confirm: %w", name, p.opErr(ctx))
+			}
+			// The broker went silent: the channel's state is unknown.
+			err := fmt.Errorf("no confirm within %s: %w", p.confirmTimeout, context.DeadlineExceeded)
+			p.drop(err)
+			return i, fmt.Errorf("amqp: publish %s: %w", name, err)
 		}
-		if c.broken() {
-			// Pending confirms are nacked when the channel dies.
-			reason := c.closeReason()
-			p.drop(reason)
-			return fmt.Errorf("amqp: publish %s: connection lost before confirm: %w", eventName, reason)
-		}
-		return fmt.Errorf("amqp: publish %s: %w", eventName, ErrNacked)
-	case <-wait.Done():
-		if ctx.Err() != nil {
-			return fmt.Errorf("amqp: publish %s: waiting for confirm: %w", eventName, p.opErr(ctx))
-		}
-		// The broker went silent: the channel's state is unknown.
-		err := fmt.Errorf("no confirm within %s: %w", p.confirmTimeout, context.DeadlineExceeded)
-		p.drop(err)
-		return fmt.Errorf("amqp: publish %s: %w", eventName, err)
 	}
+	return len(confirms), sendErr
+}
+
+// send publishes one message of a batch on c (the caller holds sem),
+// declaring its exchange first when needed.
+func (p *Publisher) send(ctx context.Context, c *connection, m Message) (*amqp091.DeferredConfirmation, error) {
+	exchange, key, err := Route(m.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.declare(exchange); err != nil {
+		p.drop(err)
+		return nil, fmt.Errorf("amqp: publish %s: declare exchange %s: %w", m.Name, exchange, err)
+	}
+	dc, err := c.ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, amqp091.Publishing{
+		ContentType:  contentType,
+		DeliveryMode: deliveryMode,
+		Body:         m.Body,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("amqp: publish %s: %w", m.Name, p.opErr(ctx))
+		}
+		p.drop(err)
+		return nil, fmt.Errorf("amqp: publish %s: %w", m.Name, err)
+	}
+	return dc, nil
 }
 
 // Ping connects if needed and reports whether the publisher has a usable

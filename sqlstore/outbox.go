@@ -58,15 +58,25 @@ func (db *DB) notify() {
 }
 
 // DeliverOutbox hands up to limit of the oldest outbox events, in id order,
-// to deliver, stops at the first error, deletes the delivered events and
-// returns how many were delivered together with deliver's error. On
-// Postgres and MySQL the events are locked (FOR UPDATE) for the whole
-// delivery, so concurrent deliverers in any number of processes take turns
-// and never deliver an event twice. SQLite serves one process: deliverers
-// take turns on a mutex and the single writer is not held while deliver
-// runs. Delivery is at least once: an event whose deletion fails to commit
-// is delivered again.
+// to deliver one at a time, stops at the first error, deletes the delivered
+// events and returns how many were delivered together with deliver's
+// error. See DeliverOutboxBatch.
 func (db *DB) DeliverOutbox(ctx context.Context, limit int, deliver func(context.Context, barong.OutboxEvent) error) (int, error) {
+	return db.DeliverOutboxBatch(ctx, limit, func(ctx context.Context, events []barong.OutboxEvent) (int, error) {
+		return deliverEach(ctx, events, deliver)
+	})
+}
+
+// DeliverOutboxBatch hands up to limit of the oldest outbox events, in id
+// order, to deliver at once; deliver returns how many of them, from the
+// first, it delivered. Those are deleted, and their number is returned
+// together with deliver's error. On Postgres and MySQL the events are
+// locked (FOR UPDATE) for the whole delivery, so concurrent deliverers in
+// any number of processes take turns and never deliver an event twice.
+// SQLite serves one process: deliverers take turns on a mutex and the
+// single writer is not held while deliver runs. Delivery is at least once:
+// an event whose deletion fails to commit is delivered again.
+func (db *DB) DeliverOutboxBatch(ctx context.Context, limit int, deliver func(context.Context, []barong.OutboxEvent) (int, error)) (int, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -74,10 +84,10 @@ func (db *DB) DeliverOutbox(ctx context.Context, limit int, deliver func(context
 		db.deliverMu.Lock()
 		defer db.deliverMu.Unlock()
 		events, err := selectOutbox(ctx, conn{q: db.read, d: db.d}, limit, "")
-		if err != nil {
+		if err != nil || len(events) == 0 {
 			return 0, err
 		}
-		n, derr := deliverEach(ctx, events, deliver)
+		n, derr := delivered(ctx, events, deliver)
 		if err := deleteOutbox(ctx, conn{q: db.write, d: db.d}, events[:n]); err != nil {
 			return n, errors.Join(derr, err)
 		}
@@ -88,16 +98,22 @@ func (db *DB) DeliverOutbox(ctx context.Context, limit int, deliver func(context
 	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
 		c := conn{q: sqlTx, d: db.d}
 		events, err := selectOutbox(ctx, c, limit, db.d.forUpdate())
-		if err != nil {
+		if err != nil || len(events) == 0 {
 			return err
 		}
-		n, derr = deliverEach(ctx, events, deliver)
+		n, derr = delivered(ctx, events, deliver)
 		return deleteOutbox(ctx, c, events[:n])
 	})
 	if err != nil {
 		return n, errors.Join(derr, err)
 	}
 	return n, derr
+}
+
+// delivered runs deliver and bounds its count to the events it was given.
+func delivered(ctx context.Context, events []barong.OutboxEvent, deliver func(context.Context, []barong.OutboxEvent) (int, error)) (int, error) {
+	n, err := deliver(ctx, events)
+	return min(max(n, 0), len(events)), err
 }
 
 func selectOutbox(ctx context.Context, c conn, limit int, lock string) ([]barong.OutboxEvent, error) {

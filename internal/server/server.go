@@ -319,11 +319,29 @@ type amqpSink struct {
 }
 
 func (a amqpSink) Deliver(ctx context.Context, ev barong.OutboxEvent) error {
-	body, err := a.keys.SignEvent(json.RawMessage(ev.Body), time.Now())
-	if err != nil {
-		return fmt.Errorf("sign event %s: %w", ev.Name, err)
+	_, err := a.DeliverBatch(ctx, []barong.OutboxEvent{ev})
+	return err
+}
+
+// DeliverBatch signs the events and publishes them with their confirms in
+// flight together (up to the first that cannot be signed).
+func (a amqpSink) DeliverBatch(ctx context.Context, evs []barong.OutboxEvent) (int, error) {
+	msgs := make([]amqp.Message, 0, len(evs))
+	now := time.Now()
+	var signErr error
+	for _, ev := range evs {
+		body, err := a.keys.SignEvent(json.RawMessage(ev.Body), now)
+		if err != nil {
+			signErr = fmt.Errorf("sign event %s: %w", ev.Name, err)
+			break
+		}
+		msgs = append(msgs, amqp.Message{Name: ev.Name, Body: body})
 	}
-	return a.pub.Publish(ctx, ev.Name, body)
+	n, err := a.pub.PublishBatch(ctx, msgs)
+	if err == nil {
+		err = signErr
+	}
+	return n, err
 }
 
 // handler builds the HTTP handler.
