@@ -29,9 +29,6 @@ type Config struct {
 	Throttle         ThrottleConfig
 	Auth0            Auth0Config
 	BcryptCost       int
-	// HashConcurrency is how many bcrypt computations run at once; 0
-	// means GOMAXPROCS-1, at least one (app/passwords.go).
-	HashConcurrency int
 	// MaskEventPII masks personal data in event payloads
 	// (BARONG_EVENT_API_MASK_PII).
 	MaskEventPII bool
@@ -119,7 +116,6 @@ type Service struct {
 	phone    phone.Provider
 	files    storage.Storage
 	kycaid   *kycaid.Client
-	hash     hashSlots
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -139,7 +135,7 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
-		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, hash: newHashSlots(cfg.HashConcurrency)}
+		phone: d.Phone, files: d.Files, kycaid: d.KYCAID}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

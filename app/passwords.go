@@ -10,36 +10,63 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// hashSlots bounds the bcrypt computations that run at once. A bcrypt at
-// cost 12 holds a CPU for a quarter of a second: a sign-up or login storm
-// with one computation per request would keep every CPU of the process
-// busy, and the relay, the authz checks and every cheap request would wait
-// for the scheduler's time slices between them. With at most GOMAXPROCS-1
-// computations (at least one) one CPU stays free for everything else, and
-// the other requests that need a hash queue in arrival order. A slot is
-// held for the computation only: nothing else (database, throttle, sleep)
-// runs in it.
-type hashSlots chan struct{}
+// hashPool runs the bcrypt computations of the process. A bcrypt at cost
+// 12 holds a CPU for a quarter of a second: a sign-up or login storm with
+// one computation per request would keep every CPU busy, and the relay,
+// the authz checks and every cheap request would wait for the schedulers'
+// time slices between them. The pool bounds the computations to
+// GOMAXPROCS-1 at once (at least one), so that one P of the Go scheduler
+// stays free for everything else; the requests that need a hash queue in
+// arrival order. Its workers run on OS threads of their own with a lower
+// priority (nice +10, Linux), so that the kernel also prefers the
+// process's other threads, and the database and Redis it waits for, over
+// a hash. A worker runs the computation only: nothing else (database,
+// throttle, sleep) is ever done in it.
+type hashPool struct {
+	jobs chan hashJob
+}
 
-// newHashSlots makes n slots; n <= 0 means GOMAXPROCS-1, at least one.
-func newHashSlots(n int) hashSlots {
+type hashJob struct {
+	fn   func()
+	done chan struct{}
+}
+
+// newHashPool starts n workers; n <= 0 means GOMAXPROCS-1, at least one.
+// They live as long as the process.
+func newHashPool(n int) *hashPool {
 	if n <= 0 {
 		n = max(1, runtime.GOMAXPROCS(0)-1)
 	}
-	return make(hashSlots, n)
+	p := &hashPool{jobs: make(chan hashJob)}
+	for range n {
+		go p.work()
+	}
+	return p
 }
 
-// run runs fn in a slot, waiting its turn; a request whose context ends
-// while waiting gives up its turn (its client is gone: the CPU goes to
-// the ones still waiting).
-func (h hashSlots) run(ctx context.Context, fn func()) error {
-	select {
-	case h <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("wait for a password hashing slot: %w", ctx.Err())
+func (p *hashPool) work() {
+	runtime.LockOSThread() // never unlocked: the thread keeps its priority for good
+	lowerThreadPriority()
+	for j := range p.jobs {
+		j.fn()
+		close(j.done)
 	}
-	defer func() { <-h }()
-	fn()
+}
+
+// hashes is the process's pool, started on first use.
+var hashes = sync.OnceValue(func() *hashPool { return newHashPool(0) })
+
+// run runs fn on a worker, waiting its turn; a request whose context ends
+// before a worker takes it gives up its turn (its client is gone: the CPU
+// goes to the ones still waiting). Once taken, fn runs to its end.
+func (p *hashPool) run(ctx context.Context, fn func()) error {
+	j := hashJob{fn: fn, done: make(chan struct{})}
+	select {
+	case p.jobs <- j:
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a password hashing worker: %w", ctx.Err())
+	}
+	<-j.done
 	return nil
 }
 
@@ -54,7 +81,7 @@ func (s *Service) hashPassword(ctx context.Context, v *barong.ValidationErrors, 
 	}
 	var h []byte
 	var err error
-	if werr := s.hash.run(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(pw), s.cfg.BcryptCost) }); werr != nil {
+	if werr := hashes().run(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(pw), s.cfg.BcryptCost) }); werr != nil {
 		return "", werr
 	}
 	if err != nil {
@@ -68,7 +95,7 @@ func (s *Service) hashPassword(ctx context.Context, v *barong.ValidationErrors, 
 func (s *Service) randomDigest(ctx context.Context) (string, error) {
 	var h []byte
 	var err error
-	if werr := s.hash.run(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(randHex(24)), s.cfg.BcryptCost) }); werr != nil {
+	if werr := hashes().run(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(randHex(24)), s.cfg.BcryptCost) }); werr != nil {
 		return "", werr
 	}
 	if err != nil {
@@ -101,7 +128,7 @@ func dummyDigest(cost int) []byte {
 // false. The error is the context's, when it ends while waiting.
 func (s *Service) passwordMatches(ctx context.Context, digest, pw string) (bool, error) {
 	var ok bool
-	err := s.hash.run(ctx, func() {
+	err := hashes().run(ctx, func() {
 		if digest == "" {
 			_ = bcrypt.CompareHashAndPassword(dummyDigest(s.cfg.BcryptCost), []byte(pw))
 			return

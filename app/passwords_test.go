@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,21 +10,18 @@ import (
 )
 
 // At most n computations run at once; the others wait their turn.
-func TestHashSlotsBound(t *testing.T) {
+func TestHashPoolBound(t *testing.T) {
 	t.Parallel()
-	if got, want := cap(newHashSlots(0)), max(1, runtime.GOMAXPROCS(0)-1); got != want {
-		t.Fatalf("default slots %d, want %d", got, want)
-	}
-	h := newHashSlots(2)
+	p := newHashPool(2)
 	var running, peak, done atomic.Int32
 	var wg sync.WaitGroup
 	for range 12 {
 		wg.Go(func() {
-			err := h.run(context.Background(), func() {
+			err := p.run(context.Background(), func() {
 				n := running.Add(1)
 				for {
-					p := peak.Load()
-					if n <= p || peak.CompareAndSwap(p, n) {
+					m := peak.Load()
+					if n <= m || peak.CompareAndSwap(m, n) {
 						break
 					}
 				}
@@ -45,18 +41,16 @@ func TestHashSlotsBound(t *testing.T) {
 }
 
 // A request whose context ends while it waits gives up without computing.
-func TestHashSlotsCancelledWhileWaiting(t *testing.T) {
+func TestHashPoolCancelledWhileWaiting(t *testing.T) {
 	t.Parallel()
-	h := newHashSlots(1)
-	release := make(chan struct{})
-	go func() { _ = h.run(context.Background(), func() { <-release }) }()
-	for len(h) == 0 {
-		runtime.Gosched()
-	}
+	p := newHashPool(1)
+	release, started := make(chan struct{}), make(chan struct{})
+	go func() { _ = p.run(context.Background(), func() { close(started); <-release }) }()
+	<-started
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	ran := false
-	err := h.run(ctx, func() { ran = true })
+	err := p.run(ctx, func() { ran = true })
 	close(release)
 	if !errors.Is(err, context.DeadlineExceeded) || ran {
 		t.Fatalf("run = %v (ran %v), want the context's error without running", err, ran)

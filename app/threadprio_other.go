@@ -1,0 +1,6 @@
+//go:build !linux
+
+package app
+
+// lowerThreadPriority does nothing where priorities are per process.
+func lowerThreadPriority() {}
