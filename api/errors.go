@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -38,7 +39,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status = e.Status
 	}
 	if e.Kind == barong.KindInternal {
-		s.log.ErrorContext(r.Context(), "request failed", slog.String("method", r.Method),
+		level := slog.LevelError
+		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			level = slog.LevelInfo // the client went away (e.g. while queued for a password hash)
+		}
+		s.log.Log(r.Context(), level, "request failed", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 		e = &barong.Error{Keys: []string{"server.internal_error"}}
 	}

@@ -19,7 +19,11 @@
 #      means the relay keeps up), with the authz probe at a quarter rate.
 # Needs PostgreSQL/MariaDB (per DB), Redis and RabbitMQ on this machine;
 # everything it creates is removed at exit. BARONG_BIN=path runs that
-# binary instead of building ./cmd/barong (to compare two builds).
+# binary instead of building ./cmd/barong (to compare two builds);
+# PHASES=baseline,authz,signups picks the measurements; METRICS=1 adds
+# barong's own request-duration histograms; KEEP_LOG=path keeps its log;
+# NICE=-10 (root only) runs barong and the load generator at that nice
+# value, to shield the measurement from other work on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${DB:-postgres}
@@ -38,11 +42,13 @@ MYSQL_HOST=${MYSQL_HOST:-127.0.0.1}
 PREFIX="barongbenchev$(date +%s)$$:"
 DBNAME="barong_bench_events_$$"
 BARONG_EXTRA_ENV=${BARONG_EXTRA_ENV:-}
+NICE=${NICE:-0}
 work=$(mktemp -d)
 pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   wait 2>/dev/null || true
+  [ -n "${KEEP_LOG:-}" ] && cp "$work/barong.log" "$KEEP_LOG" 2>/dev/null || true
   redis-cli -u "$REDIS_URL" --scan --pattern "$PREFIX*" 2>/dev/null | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null || true
   case "$DB" in
     postgres) psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" >/dev/null 2>&1 || true ;;
@@ -69,14 +75,18 @@ case "$DB" in
   *) echo "DB must be postgres, mysql or sqlite"; exit 1 ;;
 esac
 # shellcheck disable=SC2086
-(cd "$work" && exec env "${env[@]}" $BARONG_EXTRA_ENV ./barong serve 2>"$work/barong.log") &
+(cd "$work" && exec nice -n "$NICE" env "${env[@]}" $BARONG_EXTRA_ENV ./barong serve 2>"$work/barong.log") &
 pid=$!
 for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$PORT/api/v2/auth/identity/ping" >/dev/null && break; sleep 0.2; done
 curl -fs "http://127.0.0.1:$PORT/api/v2/auth/identity/ping" >/dev/null || { echo "barong did not start:"; cat "$work/barong.log"; exit 1; }
-echo "barong $(cd "$work" && ./barong version 2>/dev/null | head -1), GOMAXPROCS=${GOMAXPROCS:-$(nproc)}"
+echo "barong $(cd "$work" && ./barong version 2>/dev/null | head -1), GOMAXPROCS=${GOMAXPROCS:-$(nproc)}, nice $NICE"
 echo
-"$work/eventlag" -url "http://127.0.0.1:$PORT" -amqp "$AMQP_URL" -c "$CONC" -d "$DURATION" -min "$MIN" \
-  -baseline "$BASELINE" -authz-rate "$AUTHZ_RATE" -authz-d "$AUTHZ_D" -storm "$STORM"
+nice -n "$NICE" "$work/eventlag" -url "http://127.0.0.1:$PORT" -amqp "$AMQP_URL" -c "$CONC" -d "$DURATION" -min "$MIN" \
+  -baseline "$BASELINE" -authz-rate "$AUTHZ_RATE" -authz-d "$AUTHZ_D" -storm "$STORM" -phases "${PHASES:-baseline,authz,signups}"
+if [ -n "${METRICS:-}" ]; then
+  echo; echo "barong's own view (server-side request durations, cumulative buckets):"
+  curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E 'barong_http_request_duration_seconds_bucket\{route="(/api/v2/auth/|POST /api/v2/identity/sessions)"'
+fi
 if grep -q 'level=ERROR' "$work/barong.log"; then
   echo; echo "barong logged errors:"; grep 'level=ERROR' "$work/barong.log" | head -5
 fi

@@ -49,6 +49,7 @@ type options struct {
 	conc, min, baseline   int
 	dur, authzDur, window time.Duration
 	authzRate, storm      int
+	phases                string
 }
 
 func main() {
@@ -64,6 +65,7 @@ func main() {
 	flag.IntVar(&o.authzRate, "authz-rate", 200, "authz probe requests per second")
 	flag.DurationVar(&o.authzDur, "authz-d", 20*time.Second, "length of each authz measurement")
 	flag.IntVar(&o.storm, "storm", 16, "logins in flight during the login storm")
+	flag.StringVar(&o.phases, "phases", "baseline,authz,signups", "phases to run (comma-separated)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "eventlag:", err)
@@ -445,14 +447,27 @@ func run(ctx context.Context, o options) error {
 	}
 	fmt.Printf("load average at start: %s\n\n", loadavg())
 
-	// 1. Event lag without load.
-	base, el, err := signUps(ctx, o, r, "base", 1, o.baseline, 0)
-	if err != nil {
-		return err
-	}
-	lagLine("baseline (1 sign-up in flight)", base, el)
+	phase := func(name string) bool { return slices.Contains(strings.Split(o.phases, ","), name) }
 
-	// 2. Authz without load, then during a login storm.
+	// 1. Event lag without load.
+	if phase("baseline") {
+		base, el, err := signUps(ctx, o, r, "base", 1, o.baseline, 0)
+		if err != nil {
+			return err
+		}
+		lagLine("baseline (1 sign-up in flight)", base, el)
+	}
+	if phase("authz") {
+		authzPhase(ctx, o, pc, stormEmail)
+	}
+	if phase("signups") {
+		return signUpPhase(ctx, o, r, pc)
+	}
+	return nil
+}
+
+// authzPhase measures authz without load, then during a login storm.
+func authzPhase(ctx context.Context, o options, pc *client, stormEmail string) {
 	lat, failed := probe(ctx, pc, o.authzRate, o.authzDur)
 	authzLine("authz, no storm", lat, failed, o.authzDur, "")
 	sctx, cancel := context.WithCancel(ctx)
@@ -464,8 +479,11 @@ func run(ctx context.Context, o options) error {
 	cancel()
 	authzLine(fmt.Sprintf("authz, login storm (%d in flight)", o.storm), lat, failed, o.authzDur,
 		fmt.Sprintf(" | logins %.1f/s | load %s", rate, loadavg()))
+}
 
-	// 3. Event lag during a sign-up storm, with the authz probe alongside.
+// signUpPhase measures the event lag during a sign-up storm, with the
+// authz probe alongside.
+func signUpPhase(ctx context.Context, o options, r *receipts, pc *client) error {
 	var plat []time.Duration
 	var pfailed int
 	pctx, pcancel := context.WithCancel(ctx)
