@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/barong-go/barong/token"
-	owjwt "github.com/openware/pkg/jwt"
 	jwtv5 "github.com/golang-jwt/jwt/v5"
+	owjwt "github.com/openware/pkg/jwt"
 )
 
 // openwareParse verifies a token the way the platform's Go services do,
