@@ -128,6 +128,7 @@ func New(cfg Config, d Deps) *Server {
 	s.registerResourceDataStorage()
 	s.registerResourceServiceAccounts()
 	s.registerResourceSessions()
+	s.registerResourceWebAuthn()
 	s.registerAdmin()
 	s.registerManagement()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
