@@ -42,16 +42,14 @@ type WebAuthnConfig struct {
 // a host ("example.com") or an origin ("https://example.com"),
 // BARONG_APP_NAME and the extra origins.
 func NewWebAuthnConfig(domain, appName string, extra []string) WebAuthnConfig {
-	host, origin := strings.TrimRight(domain, "/"), ""
+	host := strings.ToLower(strings.TrimRight(domain, "/"))
+	origin := "https://" + host
 	if u, err := url.Parse(host); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
 		host, origin = u.Hostname(), u.Scheme+"://"+u.Host
 	} else if h, _, ok := strings.Cut(host, ":"); ok {
 		host = h
 	}
-	if origin == "" {
-		origin = "https://" + host
-	}
-	return WebAuthnConfig{RPID: strings.ToLower(host), RPName: appName, Origins: append([]string{origin}, extra...)}
+	return WebAuthnConfig{RPID: host, RPName: appName, Origins: append([]string{origin}, extra...)}
 }
 
 // Limits of passkeys.

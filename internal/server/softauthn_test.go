@@ -79,7 +79,7 @@ func (c cbor) item(v any) cbor {
 
 // newSoftKey makes a credential for rpID and the user handle (base64url
 // as the creation options carry it).
-func newSoftKey(t *testing.T, rpID, handle string, counting bool) *softKey {
+func newSoftKey(t testing.TB, rpID, handle string, counting bool) *softKey {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -154,7 +154,7 @@ func (c ceremony) with(k *softKey) ceremony {
 
 // create answers creation options ({"publicKey":{...}}) with a new
 // credential: the PublicKeyCredential JSON a browser returns.
-func (k *softKey) create(t *testing.T, options []byte, c ceremony) map[string]any {
+func (k *softKey) create(t testing.TB, options []byte, c ceremony) map[string]any {
 	t.Helper()
 	var o struct {
 		PublicKey struct {
@@ -182,7 +182,7 @@ func (k *softKey) create(t *testing.T, options []byte, c ceremony) map[string]an
 }
 
 // get answers request options with an assertion.
-func (k *softKey) get(t *testing.T, options []byte, c ceremony) map[string]any {
+func (k *softKey) get(t testing.TB, options []byte, c ceremony) map[string]any {
 	t.Helper()
 	var o struct {
 		PublicKey struct {
