@@ -156,16 +156,8 @@ func (c ceremony) with(k *softKey) ceremony {
 // credential: the PublicKeyCredential JSON a browser returns.
 func (k *softKey) create(t testing.TB, options []byte, c ceremony) map[string]any {
 	t.Helper()
-	var o struct {
-		PublicKey struct {
-			Challenge string `json:"challenge"`
-		} `json:"publicKey"`
-	}
-	if err := json.Unmarshal(options, &o); err != nil || o.PublicKey.Challenge == "" {
-		t.Fatalf("creation options %s: %v", options, err)
-	}
 	c = c.with(k)
-	cd := clientData("webauthn.create", o.PublicKey.Challenge, c.origin)
+	cd := clientData("webauthn.create", challengeOf(t, options), c.origin)
 	attested := make([]byte, 16) // AAGUID: zero for a software authenticator
 	attested = binary.BigEndian.AppendUint16(attested, uint16(len(k.id)))
 	attested = append(append(attested, k.id...), k.coseKey()...)
@@ -184,15 +176,21 @@ func (k *softKey) create(t testing.TB, options []byte, c ceremony) map[string]an
 // get answers request options with an assertion.
 func (k *softKey) get(t testing.TB, options []byte, c ceremony) map[string]any {
 	t.Helper()
+	return k.assert(challengeOf(t, options), c)
+}
+
+// challengeOf is the challenge of ceremony options {"publicKey":{...}}.
+func challengeOf(t testing.TB, options []byte) string {
+	t.Helper()
 	var o struct {
 		PublicKey struct {
 			Challenge string `json:"challenge"`
 		} `json:"publicKey"`
 	}
 	if err := json.Unmarshal(options, &o); err != nil || o.PublicKey.Challenge == "" {
-		t.Fatalf("request options %s: %v", options, err)
+		t.Fatalf("ceremony options %s: %v", options, err)
 	}
-	return k.assert(o.PublicKey.Challenge, c)
+	return o.PublicKey.Challenge
 }
 
 // assert signs an assertion of challenge.
