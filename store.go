@@ -291,7 +291,8 @@ type SessionStore interface {
 	// DeleteUserSessions revokes every session of uid except exceptID.
 	DeleteUserSessions(ctx context.Context, uid, exceptID string) error
 	// UserSessions lists the live sessions of uid, newest first. Their ID
-	// is empty (stores keep only its hash); IDHash is SessionHash(id).
+	// is empty (stores keep only its hash), IDHash is SessionHash(id), and
+	// their CSRF token is left out.
 	UserSessions(ctx context.Context, uid string) ([]Session, error)
 	// DeleteUserSession revokes the session of uid whose id hashes to
 	// idHash; it reports false when uid has no such live session.

@@ -321,7 +321,7 @@ func (st *sessionStore) DeleteUserSessions(ctx context.Context, uid, exceptID st
 }
 
 // UserSessions lists the live sessions of uid from its index, newest
-// first, with IDHash set and ID empty, in one round trip.
+// first, with IDHash set and ID and CSRF token empty, in one round trip.
 func (st *sessionStore) UserSessions(ctx context.Context, uid string) ([]barong.Session, error) {
 	if uid == "" {
 		return nil, errors.New("redisstore: user sessions: empty uid")
@@ -336,7 +336,7 @@ func (st *sessionStore) UserSessions(ctx context.Context, uid string) ([]barong.
 		if err != nil || s.UID != uid {
 			continue // a corrupt record or another user's: not listed
 		}
-		s.IDHash = vals[i]
+		s.IDHash, s.CSRFToken = vals[i], ""
 		out = append(out, *s)
 	}
 	slices.SortStableFunc(out, func(a, b barong.Session) int {

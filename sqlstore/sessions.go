@@ -169,13 +169,13 @@ func (db *DB) PurgeExpired(ctx context.Context) error {
 }
 
 // UserSessions lists the live sessions of uid, newest first, with IDHash
-// set and ID empty.
+// set and ID (and the CSRF token, which listings never need) empty.
 func (db *DB) UserSessions(ctx context.Context, uid string) ([]barong.Session, error) {
 	ss, err := list(ctx, db.r, func(s scanner) (barong.Session, error) {
 		x := barong.Session{UID: uid}
-		err := s.Scan(&x.IDHash, &x.UserIP, &x.UserAgent, &x.CSRFToken, &x.ExpireTime, timestamp{&x.CreatedAt})
+		err := s.Scan(&x.IDHash, &x.UserIP, &x.UserAgent, &x.ExpireTime, timestamp{&x.CreatedAt})
 		return x, err
-	}, `SELECT id_hash, user_ip, user_agent, csrf_token, expire_time, created_at FROM sessions
+	}, `SELECT id_hash, user_ip, user_agent, expire_time, created_at FROM sessions
 		WHERE uid = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`, uid, db.clock())
 	if err != nil {
 		return nil, fmt.Errorf("sessions of %s: %w", uid, err)

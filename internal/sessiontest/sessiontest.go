@@ -55,7 +55,7 @@ func Listing(t *testing.T, st barong.SessionStore, now func() time.Time) {
 	}
 	for i, want := range []*barong.Session{newest, middle, oldest} {
 		g := got[i]
-		if g.ID != "" || g.IDHash != barong.SessionHash(want.ID) || g.UID != uid || g.UserAgent != want.UserAgent ||
+		if g.ID != "" || g.CSRFToken != "" || g.IDHash != barong.SessionHash(want.ID) || g.UID != uid || g.UserAgent != want.UserAgent ||
 			g.UserIP != want.UserIP || g.ExpireTime != want.ExpireTime || !g.CreatedAt.Equal(want.CreatedAt) {
 			t.Fatalf("session %d = %+v, want %+v (hash %s)", i, g, want, barong.SessionHash(want.ID))
 		}
