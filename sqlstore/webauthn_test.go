@@ -14,7 +14,7 @@ func TestWebAuthnCredentials(t *testing.T) {
 	forEachDBClock(t, func(t *testing.T, db *DB, clock *fakeClock) {
 		ctx := context.Background()
 		u, other := mustUser(t, db), mustUser(t, db)
-		credID := strings.Repeat("A", 1364) // the longest id: 1023 bytes in base64url
+		credID := (unique("c") + strings.Repeat("A", 1364))[:1364] // the longest id: 1023 bytes in base64url
 		c := &barong.WebAuthnCredential{UserID: u.ID, CredentialID: credID, UserHandle: "aGFuZGxl", Name: "Laptop",
 			Record: `{"publicKey":"pk"}`, SignCount: 5}
 		if err := db.CreateWebAuthnCredential(ctx, c); err != nil {
