@@ -109,7 +109,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 func (s *Service) loginSecondFactor(ctx context.Context, u *barong.User, c Client, in LoginInput, action string) error {
 	if strings.TrimSpace(in.OTPCode) == "" {
 		if in.Passkey != nil {
-			return s.passkeySecondFactor(ctx, u, c, in.Email, in.Passkey, action)
+			return s.passkeySecondFactor(ctx, u, c, in.Passkey, action)
 		}
 		return barong.Unauthorized("identity.session.missing_otp")
 	}

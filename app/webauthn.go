@@ -616,7 +616,7 @@ func (s *Service) PasskeyLogin(ctx context.Context, a *PasskeyAssertion, c Clien
 // password is the other factor). Errors: 403
 // identity.session.invalid_passkey, identity.session.passkey_cloned; 401
 // identity.session.passkey_challenge_expired.
-func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, email string, a *PasskeyAssertion, action string) error {
+func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a *PasskeyAssertion, action string) error {
 	if _, err := s.verifyAssertion(ctx, a, u, false, nil); err != nil {
 		return s.passkeyFailed(ctx, err, c, action, barong.Forbidden)
 	}
