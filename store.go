@@ -231,6 +231,29 @@ type Queries interface {
 	ServiceAccountsByOwner(ctx context.Context, ownerID int64, p Page) ([]ServiceAccount, int64, error)
 	CreateServiceAccount(ctx context.Context, s *ServiceAccount) error
 	UpdateServiceAccount(ctx context.Context, s *ServiceAccount) error
+
+	// WebAuthn credentials (passkeys), table webauthn_credentials; the
+	// record is stored encrypted with the Cipher. WebAuthnCredentialsByUser
+	// lists a user's credentials by id.
+	WebAuthnCredentialsByUser(ctx context.Context, userID int64) ([]WebAuthnCredential, error)
+	// WebAuthnCredentialByCredentialID finds a credential by its WebAuthn
+	// credential id (base64url); ErrNotFound when unknown.
+	WebAuthnCredentialByCredentialID(ctx context.Context, credentialID string) (*WebAuthnCredential, error)
+	// CreateWebAuthnCredential inserts c; a credential id already stored
+	// is a *DuplicateError.
+	CreateWebAuthnCredential(ctx context.Context, c *WebAuthnCredential) error
+	// RenameWebAuthnCredential renames credential id of userID
+	// (ErrNotFound when the user has no such credential).
+	RenameWebAuthnCredential(ctx context.Context, userID, id int64, name string) error
+	// DeleteWebAuthnCredential deletes credential id of userID
+	// (ErrNotFound when the user has no such credential).
+	DeleteWebAuthnCredential(ctx context.Context, userID, id int64) error
+	// UseWebAuthnCredential records a successful assertion: it stores
+	// signCount and the use time when signCount is above the stored counter,
+	// or both are zero (an authenticator without a counter). It reports
+	// false when the stored counter is not below signCount (a replayed or
+	// cloned authenticator's assertion; atomic across processes).
+	UseWebAuthnCredential(ctx context.Context, id int64, signCount uint32) (bool, error)
 }
 
 // Tx is one database transaction: the queries plus the outbox.
@@ -267,6 +290,13 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteUserSessions revokes every session of uid except exceptID.
 	DeleteUserSessions(ctx context.Context, uid, exceptID string) error
+	// UserSessions lists the live sessions of uid, newest first. Their ID
+	// is empty (stores keep only its hash), IDHash is SessionHash(id), and
+	// their CSRF token is left out.
+	UserSessions(ctx context.Context, uid string) ([]Session, error)
+	// DeleteUserSession revokes the session of uid whose id hashes to
+	// idHash; it reports false when uid has no such live session.
+	DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error)
 }
 
 // KV holds short-lived markers and counters: used one-time tokens, the

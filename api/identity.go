@@ -15,6 +15,7 @@ func (s *Server) registerIdentity() {
 	s.handle("identity", "POST", "/sessions", "Start a new session", s.handleLogin)
 	s.handle("identity", "DELETE", "/sessions", "Destroy the current session", s.handleLogout)
 	s.handle("identity", "POST", "/sessions/auth0", "Start a session with an Auth0 ID token", s.handleAuth0)
+	s.registerIdentityWebAuthn()
 	s.handle("identity", "POST", "/users", "Create a user", s.handleSignUp)
 	s.handle("identity", "POST", "/users/access", "Whitelist the caller's IP with a whitelink token", s.handleAccess)
 	s.handle("identity", "GET", "/users/register_geetest", "Register a GeeTest captcha", s.handleGeetest)
@@ -78,6 +79,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := app.LoginInput{Email: p.RequiredPresent("email"), Password: p.RequiredPresent("password"),
 		OTPCode: p.String("otp_code"), Captcha: captchaParam(p, "identity.session.invalid_captcha_format")}
+	in.Passkey = passkeyAssertionParam(p, false) // api/resource_webauthn.go
 	if err := p.Err(); err != nil {
 		return err
 	}

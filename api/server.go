@@ -127,6 +127,8 @@ func New(cfg Config, d Deps) *Server {
 	s.registerResourceApiKeys()
 	s.registerResourceDataStorage()
 	s.registerResourceServiceAccounts()
+	s.registerResourceSessions()
+	s.registerResourceWebAuthn()
 	s.registerAdmin()
 	s.registerManagement()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)

@@ -45,6 +45,8 @@ type Config struct {
 	// KYCAID are the settings of the KYCAID flow (app/kycaid.go), used
 	// when Deps.KYCAID is set.
 	KYCAID KYCAIDConfig
+	// WebAuthn is the relying party of passkeys (app/webauthn.go).
+	WebAuthn WebAuthnConfig
 }
 
 // ThrottleConfig limits failed logins per account and per client IP within

@@ -9,10 +9,12 @@ import (
 	"github.com/barong-go/barong/captcha"
 )
 
-// LoginInput is POST /identity/sessions.
+// LoginInput is POST /identity/sessions. With 2FA on, a passkey
+// assertion (Passkey) may stand in for the TOTP code.
 type LoginInput struct {
 	Email, Password, OTPCode string
 	Captcha                  captcha.Response
+	Passkey                  *PasskeyAssertion
 }
 
 // KeyLoginThrottled is barong-go's error key for a throttled login (429).
@@ -32,7 +34,7 @@ func (s *Service) throttled(ctx context.Context, email, ip string) (bool, error)
 		key string
 		max int
 	}{{throttleAccountKey(email), t.MaxPerAccount}, {throttleIPKey(ip), t.MaxPerIP}} {
-		if k.max <= 0 {
+		if k.max <= 0 || k.key == throttleAccountKey("") { // no account yet: the IP alone
 			continue
 		}
 		v, err := s.kv.Get(ctx, k.key)
@@ -57,6 +59,9 @@ func (s *Service) countFailure(ctx context.Context, email, ip string) {
 		return
 	}
 	for _, k := range []string{throttleAccountKey(email), throttleIPKey(ip)} {
+		if k == throttleAccountKey("") { // no account yet: the IP alone
+			continue
+		}
 		if _, err := s.kv.Incr(ctx, k, s.cfg.Throttle.Window); err != nil {
 			s.log.ErrorContext(ctx, "count failed login", "error", err)
 		}
@@ -94,29 +99,30 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 		s.recordAlone(ctx, u.ID, c, "session", "login", barong.ResultFailed, "Invalid Email or Password")
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")
 	}
-	if err := s.stateAllowsLogin(ctx, u, c); err != nil {
-		return nil, nil, err
-	}
-	action := "login"
-	if u.OTP {
-		action = "login::2fa"
-		if strings.TrimSpace(in.OTPCode) == "" {
-			return nil, nil, barong.Unauthorized("identity.session.missing_otp")
+	return s.admitLogin(ctx, u, c, in.Email, "login", func(action string) error {
+		return s.loginSecondFactor(ctx, u, c, in, action)
+	})
+}
+
+// loginSecondFactor checks the TOTP code of a 2FA login, or without one
+// the passkey assertion that stands in for it.
+func (s *Service) loginSecondFactor(ctx context.Context, u *barong.User, c Client, in LoginInput, action string) error {
+	if strings.TrimSpace(in.OTPCode) == "" {
+		if in.Passkey != nil {
+			return s.passkeySecondFactor(ctx, u, c, in.Passkey, action)
 		}
-		ok, err := s.checkTOTP(ctx, s.store, u, in.OTPCode)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			s.countFailure(ctx, in.Email, c.IP)
-			s.recordAlone(ctx, u.ID, c, "session", action, barong.ResultFailed, "OTP code is invalid")
-			return nil, nil, barong.Forbidden("identity.session.invalid_otp")
-		}
+		return barong.Unauthorized("identity.session.missing_otp")
 	}
-	if s.cfg.Throttle.Enabled {
-		_ = s.kv.Delete(ctx, throttleAccountKey(in.Email))
+	ok, err := s.checkTOTP(ctx, s.store, u, in.OTPCode)
+	if err != nil {
+		return err
 	}
-	return s.completeLogin(ctx, u, c, action)
+	if !ok {
+		s.throttleFail(ctx, in.Email, c.IP)
+		s.recordAlone(ctx, u.ID, c, "session", action, barong.ResultFailed, "OTP code is invalid")
+		return barong.Forbidden("identity.session.invalid_otp")
+	}
+	return nil
 }
 
 // stateAllowsLogin refuses banned, deleted and other non-active accounts.

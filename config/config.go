@@ -123,6 +123,10 @@ type GeneralConfig struct {
 	// token again for unchanged claims; 0 mints one per request, as Barong
 	// (BARONG_AUTHZ_TOKEN_CACHE_SECONDS, barong-go addition).
 	AuthzTokenCache time.Duration
+	// WebAuthnOrigins are origins, besides https://<BARONG_DOMAIN>, whose
+	// passkey ceremonies are accepted, e.g. http://localhost:3000 for a
+	// development frontend (BARONG_WEBAUTHN_ORIGINS, barong-go addition).
+	WebAuthnOrigins []string
 }
 
 // PasswordConfig is the password policy (reference §10.1).

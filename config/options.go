@@ -223,6 +223,10 @@ var options = []option{
 	{names: []string{"JWT_NOT_BEFORE_LEEWAY"}, def: "0", unit: time.Second,
 		field: func(c *Config) any { return &c.JWTNotBeforeLeeway }},
 
+	// Passkeys (barong-go addition): extra origins of WebAuthn ceremonies.
+	{names: []string{"BARONG_WEBAUTHN_ORIGINS"}, check: checkWebAuthnOrigin,
+		field: func(c *Config) any { return &c.WebAuthnOrigins }},
+
 	// Login throttle (barong-go addition).
 	{names: []string{"BARONG_LOGIN_THROTTLE_ENABLED"}, def: "true",
 		field: func(c *Config) any { return &c.LoginThrottleEnabled }},

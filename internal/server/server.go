@@ -260,6 +260,7 @@ func appConfig(cfg *config.Config) app.Config {
 		KYCAID: app.KYCAIDConfig{FormID: cfg.KYCAIDFormID,
 			CallbackURL: strings.TrimRight(cfg.Domain, "/") + "/api/v2/barong/public/kyc"},
 		BcryptCost: BcryptCost,
+		WebAuthn:   app.NewWebAuthnConfig(cfg.Domain, cfg.AppName, cfg.WebAuthnOrigins),
 	}
 }
 
