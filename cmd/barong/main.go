@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -210,7 +212,12 @@ func pubkey(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	// Never generated here: a new key would match nothing that verifies.
+	k, err := token.LoadKey(cfg.JWTPrivateKeyPath)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %s does not exist; barong pubkey never generates a key: "+
+			"point JWT_PRIVATE_KEY_PATH at the key barong serve uses (barong serve writes one on its first start)", cfg.JWTPrivateKeyPath)
+	}
 	if err != nil {
 		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
 	}
