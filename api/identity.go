@@ -125,7 +125,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := app.SignUpInput{Email: p.Required("email"), Password: p.Required("password"),
 		Username: p.String("username"), RefID: p.String("refid"), Data: p.String("data"),
-		Captcha: captchaParam(p, "")}
+		Captcha: captchaParam(p, ""), SetupToken: strings.TrimSpace(p.String("setup_token"))}
 	if err := p.Err(); err != nil {
 		return err
 	}

@@ -16,12 +16,16 @@ import (
 
 // Config holds the settings the rules need.
 type Config struct {
-	AppName                     string
-	Domain                      string
-	UIDPrefix                   string
-	SessionExpire               time.Duration
-	JWTExpire                   time.Duration
+	AppName       string
+	Domain        string
+	UIDPrefix     string
+	SessionExpire time.Duration
+	JWTExpire     time.Duration
+	// FirstRegistrationSuperadmin lets a sign-up with a setup token become
+	// the first superadmin (app/setup.go); SetupTokenTTL is how long a
+	// token stays valid (24 h when zero).
 	FirstRegistrationSuperadmin bool
+	SetupTokenTTL               time.Duration
 	Rules                       barong.LabelRules
 	// CaptchaProtected names the protected endpoints: user_create,
 	// session_create, password_reset, email_confirmation.
@@ -132,6 +136,9 @@ func New(cfg Config, d Deps) *Service {
 	}
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = 12
+	}
+	if cfg.SetupTokenTTL == 0 {
+		cfg.SetupTokenTTL = 24 * time.Hour
 	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),

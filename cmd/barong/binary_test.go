@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -172,14 +174,26 @@ func TestBinaryKeysFromAnotherDirectory(t *testing.T) {
 					t.Fatalf("log does not say %q:\n%s", want, log.String())
 				}
 			}
-			resp, err := http.Post("http://"+addr+"/api/v2/identity/users", "application/json",
-				strings.NewReader(`{"email":"keys@example.com","password":"Tr0ub4dor&3-Horse"}`))
-			if err != nil {
-				t.Fatal(err)
+			// A plain sign-up is a member; the setup token of the log makes
+			// the superadmin.
+			tok := regexp.MustCompile(`"setup_token":"([A-Za-z0-9_-]{43})"`).FindStringSubmatch(log.String())
+			if tok == nil {
+				t.Fatalf("no setup token in the log:\n%s", log.String())
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusCreated {
-				t.Fatalf("sign-up answered %d", resp.StatusCode)
+			for _, su := range []struct{ body, role string }{
+				{`{"email":"keys@example.com","password":"Tr0ub4dor&3-Horse"}`, "member"},
+				{`{"email":"root@example.com","password":"Tr0ub4dor&3-Horse","setup_token":"` + tok[1] + `"}`, "superadmin"},
+			} {
+				resp, err := http.Post("http://"+addr+"/api/v2/identity/users", "application/json", strings.NewReader(su.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var info struct{ Role string }
+				err = json.NewDecoder(resp.Body).Decode(&info)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated || err != nil || info.Role != su.role {
+					t.Fatalf("sign-up answered %d %+v (%v), want 201 %s", resp.StatusCode, info, err, su.role)
+				}
 			}
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)

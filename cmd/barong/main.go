@@ -97,6 +97,13 @@ func serve(ctx context.Context, stderr io.Writer) error {
 			return fmt.Errorf("BARONG_GRPC_ADDR %s: %w", cfg.GRPCAddr, err)
 		}
 	}
+	if _, err := srv.Setup(ctx, ln.Addr()); err != nil {
+		ln.Close()
+		if grpcLn != nil {
+			grpcLn.Close()
+		}
+		return fmt.Errorf("setup token: %w", err)
+	}
 	srv.Start(ctx)
 	log.Info("barong serving", "addr", ln.Addr().String(), "version", server.Version, "database", srv.DB.Dialect(),
 		"sessions", map[bool]string{true: "redis", false: "database"}[cfg.RedisURL != ""],
