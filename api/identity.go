@@ -57,6 +57,22 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *
 		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), Expires: time.Now().Add(24 * time.Hour)})
 }
 
+// DeviceCookieName is the cookie that marks a browser which signed in to
+// an account before: the sign-in throttle lets it past the limits other
+// clients share (app/throttle.go).
+const DeviceCookieName = "_barong_device"
+
+// setDeviceCookie gives the client a device cookie of uid, renewing
+// current.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, uid, current string) {
+	v, ttl := s.app.DeviceCookie(uid, current)
+	if v == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: DeviceCookieName, Value: v, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), MaxAge: int(ttl / time.Second)})
+}
+
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: s.cfg.SessionName, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), MaxAge: -1})
@@ -78,6 +94,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := app.LoginInput{Email: p.RequiredPresent("email"), Password: p.RequiredPresent("password"),
 		OTPCode: p.String("otp_code"), Captcha: captchaParam(p, "identity.session.invalid_captcha_format")}
+	if c, err := r.Cookie(DeviceCookieName); err == nil {
+		in.Device = c.Value
+	}
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -86,6 +105,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID, in.Device)
 	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }
@@ -134,6 +154,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID, "")
 	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }

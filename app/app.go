@@ -51,15 +51,6 @@ type Config struct {
 	KYCAID KYCAIDConfig
 }
 
-// ThrottleConfig limits failed logins per account and per client IP within
-// a window (barong-go addition; Barong has no lockout).
-type ThrottleConfig struct {
-	Enabled       bool
-	MaxPerAccount int
-	MaxPerIP      int
-	Window        time.Duration
-}
-
 // Auth0Config verifies Auth0 ID tokens.
 type Auth0Config struct {
 	Domain   string
@@ -120,6 +111,7 @@ type Service struct {
 	phone    phone.Provider
 	files    storage.Storage
 	kycaid   *kycaid.Client
+	throttle *Throttle
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -142,7 +134,7 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
-		phone: d.Phone, files: d.Files, kycaid: d.KYCAID}
+		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now)}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

@@ -46,6 +46,16 @@ func init() { server.BcryptCost = 4 }
 // server.BcryptCost.
 func newServerTB(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = &testWriter{t}
+	}
+	return newServerLogTo(t, env, w)
+}
+
+// newServerLogTo is newServerTB logging to w at debug level.
+func newServerLogTo(t testing.TB, env map[string]string, w io.Writer) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	base := map[string]string{
 		"BARONG_DATABASE_URL":        "sqlite:" + filepath.Join(dir, "barong.db"),
@@ -66,10 +76,7 @@ func newServerTB(t testing.TB, env map[string]string) *testServer {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.Open(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("open: %v", err)

@@ -174,7 +174,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		}
 	}
 	s.KYCAIDInterval = 5 * time.Second
-	s.App = app.New(appConfig(cfg), app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
+	acfg := appConfig(cfg)
+	// Device cookies of the sign-in throttle are signed with a key derived
+	// from the encryption key, as the upload links are (kyc.go).
+	acfg.Throttle.DeviceKey = deriveKey(keys.Encryption, "barong-go login device cookies")
+	s.App = app.New(acfg, app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
 		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc})
 	if cfg.AutoMigrate {
 		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
@@ -233,7 +237,8 @@ func appConfig(cfg *config.Config) app.Config {
 		FirstRegistrationSuperadmin: cfg.FirstRegistrationSuperadmin,
 		Rules:                       rules, CaptchaProtected: protected, UserStorageTitles: cfg.App.UserStorageTitles,
 		Throttle: app.ThrottleConfig{Enabled: cfg.LoginThrottleEnabled, MaxPerAccount: cfg.LoginThrottleMaxAttempts,
-			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, Window: cfg.LoginThrottleWindow},
+			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, MaxUnknownDevices: cfg.LoginThrottleAccountMaxAttempts,
+			Window: cfg.LoginThrottleWindow, Delay: cfg.LoginThrottleDelay},
 		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID, JWKSURL: cfg.Auth0JWKSURL},
 		MaskEventPII: cfg.EventAPIMaskPII,
 		Documents:    documentRules(cfg),
