@@ -162,9 +162,26 @@ func (t *Throttle) Check(ctx context.Context, a Attempt) (Verdict, error) {
 			return t.refuse(ctx, a, sc, wait)
 		}
 	}
+	return t.count(ctx, a, true)
+}
+
+// Fail records a failed attempt (wrong password or code) in the scopes
+// that count failures; the verdict tells a delay it started.
+func (t *Throttle) Fail(ctx context.Context, a Attempt) (Verdict, error) {
+	if !t.cfg.Enabled {
+		return Verdict{}, nil
+	}
+	return t.count(ctx, a, false)
+}
+
+// count adds the attempt to a's scopes that count at the start (atStart)
+// or on failure. A scope brought to its limit makes its next attempt
+// wait; at the start, an attempt that loses the race to start that wait
+// is refused.
+func (t *Throttle) count(ctx context.Context, a Attempt, atStart bool) (Verdict, error) {
 	var v Verdict
-	for _, sc := range scopes {
-		if !sc.reserve || sc.max <= 0 {
+	for _, sc := range t.scopes(a) {
+		if sc.reserve != atStart || sc.max <= 0 {
 			continue
 		}
 		n, err := t.kv.Incr(ctx, sc.key, t.cfg.Window)
@@ -179,7 +196,10 @@ func (t *Throttle) Check(ctx context.Context, a Attempt) (Verdict, error) {
 		if err != nil {
 			return Verdict{}, fmt.Errorf("delay sign-in attempts: %w", err)
 		}
-		if !ok { // a concurrent attempt took the last one
+		if !ok { // a concurrent attempt started the wait
+			if !atStart {
+				continue
+			}
 			wait, err := t.waiting(ctx, sc)
 			if err != nil {
 				return Verdict{}, err
@@ -190,34 +210,6 @@ func (t *Throttle) Check(ctx context.Context, a Attempt) (Verdict, error) {
 		if d > v.RetryAfter {
 			v = Verdict{Scope: sc.name, RetryAfter: d}
 		}
-	}
-	return v, nil
-}
-
-// Fail records a failed attempt (wrong password or code) for the scopes
-// that count failures; the verdict tells a delay it started.
-func (t *Throttle) Fail(ctx context.Context, a Attempt) (Verdict, error) {
-	if !t.cfg.Enabled {
-		return Verdict{}, nil
-	}
-	var v Verdict
-	for _, sc := range t.scopes(a) {
-		if sc.reserve || sc.max <= 0 {
-			continue
-		}
-		n, err := t.kv.Incr(ctx, sc.key, t.cfg.Window)
-		if err != nil {
-			return Verdict{}, fmt.Errorf("count failed sign-in: %w", err)
-		}
-		if n < int64(sc.max) {
-			continue
-		}
-		d := t.delay(n - int64(sc.max))
-		if err := t.kv.Set(ctx, sc.key+":wait", t.until(d), d); err != nil {
-			return Verdict{}, fmt.Errorf("delay sign-in attempts: %w", err)
-		}
-		t.logDecision(ctx, "failed sign-ins reached a limit; the next attempt waits", a, sc.name, d, n)
-		v = Verdict{Scope: sc.name, RetryAfter: d}
 	}
 	return v, nil
 }
