@@ -107,6 +107,9 @@ func NewThrottle(cfg ThrottleConfig, kv barong.KV, log *slog.Logger, now func() 
 	if now == nil {
 		now = time.Now
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Throttle{cfg: cfg, kv: kv, log: log, now: now}
 }
 
