@@ -17,7 +17,7 @@ import (
 // was issued).
 func (s *Server) Setup(ctx context.Context, listen net.Addr) (string, error) {
 	cfg := s.Config
-	if cfg.AdminEmail != "" {
+	if cfg.AdminEmail != "" || cfg.AdminPassword != "" {
 		return "", nil
 	}
 	pending, err := s.App.SetupPending(ctx)
