@@ -24,7 +24,10 @@ var ErrInvalidPath = barong.BadRequest("authz.invalid_path")
 // query, or ErrInvalidPath for a path that is not one canonical string:
 //
 //   - dot segments, raw or percent-encoded in any case (., .., %2e%2E,
-//     ..;params as Java servers read them, and any segment of dots only);
+//     and any segment of dots only);
+//   - path parameters (;, raw or %3b), which Java servers strip from each
+//     segment before routing (/api/v2;x/barong/management is
+//     /api/v2/barong/management to them);
 //   - encoded slashes, backslashes, percent signs (double encoding) and
 //     NUL (%2f, %5c, %25, %00), and raw backslashes;
 //   - control characters, raw or encoded;
@@ -40,7 +43,7 @@ func TargetPath(target string) (authzPath, rawQuery string, err error) {
 		return "", "", ErrInvalidPath
 	}
 	p, err := url.PathUnescape(raw)
-	if err != nil || strings.ContainsFunc(p, isControl) {
+	if err != nil || strings.ContainsFunc(p, isControl) || strings.Contains(p, ";") || hasDotSegment(p) {
 		return "", "", ErrInvalidPath
 	}
 	clean := path.Clean(p)
@@ -78,13 +81,17 @@ func rawPathClean(raw string) bool {
 		}
 		rest = rest[i+3:]
 	}
-	for seg := range strings.SplitSeq(raw, "/") {
-		seg, _, _ = strings.Cut(seg, ";")
+	return !hasDotSegment(raw)
+}
+
+// hasDotSegment reports whether a segment of p is made of dots only.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
 		if seg != "" && strings.Trim(seg, ".") == "" {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -46,6 +46,10 @@ func TestTargetPath(t *testing.T) {
 		"/api/v2/peatio/public/..",
 		"/api/v2/peatio/public/.../x",
 		"/api/v2/peatio/public/..;x/account",
+		"/api/v2/peatio/public/..%3b/account",
+		"/api/v2/peatio/public/.%2e;/account",
+		"/api/v2;x/peatio/public",
+		"/api/v2/peatio/public;jsessionid=1",
 		"/api/v2/peatio/public/%2e",
 		"/api/v2/peatio/account%2Fbalances",
 		"/api/v2/peatio/account%2fbalances",
@@ -84,7 +88,7 @@ var fuzzRules = Config{Pass: []string{"api/v2/peatio/public"}, Block: []string{"
 func FuzzTargetPath(f *testing.F) {
 	for _, s := range []string{"/api/v2/peatio/orders.json?x=1", "/a/../b", "/%2e%2e/x", "//x", "/a%00b", "", "?", "/a.b.c",
 		"/api/v2/peatio/public/..%2Faccount/balances", "/api/v2/peatio/public/%2e%2e/account/balances",
-		"/api/v2/peatio/public/..;/account", "/api/v2/peatio/public%2f..%2faccount", "/api/v2/peatio/public/%252e%252e/x",
+		"/api/v2/peatio/public/..;/account", "/api/v2/peatio/public/..%3B/account", "/api/v2/peatio/public%2f..%2faccount", "/api/v2/peatio/public/%252e%252e/x",
 		"/api/v2/peatio/public\\..\\account", "/api/v2/peatio/public//../account", "/api/v2/peatio/public/markets.json",
 		"/api/v2/barong/management/users", "/api/v2/barong/x/../management/users", "/api/v2/barong/%6danagement/users",
 		"/api/v2/barong/identity/sessions", "/x/", "/%", "/a?b?c", "/.x"} {
@@ -140,21 +144,28 @@ func upstreamViews(raw string) map[string]string {
 			views[name] = strings.TrimPrefix(path.Clean("/"+p), "/")
 		}
 	}
-	once, err := url.PathUnescape(raw)
-	add("decode-clean", once, err == nil)
-	add("backslash", strings.ReplaceAll(once, "\\", "/"), err == nil)
-	add("merge-slashes", strings.ReplaceAll(once, "//", "/"), err == nil)
-	twice, err2 := url.PathUnescape(once)
-	add("double-decode", twice, err == nil && err2 == nil)
+	once, onceErr := url.PathUnescape(raw)
+	decoded := onceErr == nil
+	add("decode-clean", once, decoded)
+	add("backslash", strings.ReplaceAll(once, "\\", "/"), decoded)
+	add("merge-slashes", strings.ReplaceAll(once, "//", "/"), decoded)
+	add("decode-strip-params", stripParams(once), decoded)
+	twice, err := url.PathUnescape(once)
+	add("double-decode", twice, decoded && err == nil)
 	cleanedRaw, err := url.PathUnescape(path.Clean(raw))
 	add("clean-then-decode", cleanedRaw, err == nil)
-	segs := strings.Split(raw, "/")
+	noParams, err := url.PathUnescape(stripParams(raw))
+	add("strip-params", noParams, err == nil)
+	return views
+}
+
+// stripParams drops the ;params of every segment, as Java servers do.
+func stripParams(p string) string {
+	segs := strings.Split(p, "/")
 	for i, s := range segs {
 		segs[i], _, _ = strings.Cut(s, ";")
 	}
-	noParams, err := url.PathUnescape(strings.Join(segs, "/"))
-	add("strip-params", noParams, err == nil)
-	return views
+	return strings.Join(segs, "/")
 }
 
 func underAny(p string, prefixes []string) bool {

@@ -18,6 +18,8 @@ var uncleanTargets = []string{
 	"/api/v2/peatio/public/../account/balances",
 	"/api/v2/peatio/public/./markets",
 	"/api/v2/peatio/public/..;/account/balances",
+	"/api/v2/peatio/public;x/../account/balances",
+	"/api/v2;x/peatio/account/balances",
 	"/api/v2/peatio/public%2f..%2faccount/balances",
 	"/api/v2/peatio/public/..%5Caccount/balances",
 	"/api/v2/peatio/public\\..\\account/balances",
