@@ -224,6 +224,16 @@ type Queries interface {
 	// UpdateDocumentMetadata replaces the metadata of document id.
 	UpdateDocumentMetadata(ctx context.Context, id int64, metadata string) error
 
+	// Setup tokens (app/setup.go): SHA-256 hex hashes of the one-time
+	// tokens that let a sign-up claim the first superadmin.
+	CreateSetupToken(ctx context.Context, hash string, expires time.Time) error
+	// SetupTokenHashes lists the hashes of the unexpired tokens.
+	SetupTokenHashes(ctx context.Context) ([]string, error)
+	// ConsumeSetupToken deletes the unexpired token with hash and, when
+	// it did, every other one; it reports whether it did (once per token,
+	// across processes).
+	ConsumeSetupToken(ctx context.Context, hash string) (bool, error)
+
 	ServiceAccountByUID(ctx context.Context, uid string) (*ServiceAccount, error)
 	ServiceAccountByEmail(ctx context.Context, email string) (*ServiceAccount, error)
 	ServiceAccountByID(ctx context.Context, id int64) (*ServiceAccount, error)

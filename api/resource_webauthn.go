@@ -216,7 +216,7 @@ func (s *Server) handlePasskeyLogin(w http.ResponseWriter, r *http.Request) erro
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.PasskeyLogin(r.Context(), a, s.client(r))
+	info, sess, err := s.app.PasskeyLogin(r.Context(), a, cookieValue(r, DeviceCookieName), s.client(r))
 	if err != nil {
 		return err
 	}

@@ -16,12 +16,16 @@ import (
 
 // Config holds the settings the rules need.
 type Config struct {
-	AppName                     string
-	Domain                      string
-	UIDPrefix                   string
-	SessionExpire               time.Duration
-	JWTExpire                   time.Duration
+	AppName       string
+	Domain        string
+	UIDPrefix     string
+	SessionExpire time.Duration
+	JWTExpire     time.Duration
+	// FirstRegistrationSuperadmin lets a sign-up with a setup token become
+	// the first superadmin (app/setup.go); SetupTokenTTL is how long a
+	// token stays valid (24 h when zero).
 	FirstRegistrationSuperadmin bool
+	SetupTokenTTL               time.Duration
 	Rules                       barong.LabelRules
 	// CaptchaProtected names the protected endpoints: user_create,
 	// session_create, password_reset, email_confirmation.
@@ -47,15 +51,6 @@ type Config struct {
 	KYCAID KYCAIDConfig
 	// WebAuthn is the relying party of passkeys (app/webauthn.go).
 	WebAuthn WebAuthnConfig
-}
-
-// ThrottleConfig limits failed logins per account and per client IP within
-// a window (barong-go addition; Barong has no lockout).
-type ThrottleConfig struct {
-	Enabled       bool
-	MaxPerAccount int
-	MaxPerIP      int
-	Window        time.Duration
 }
 
 // Auth0Config verifies Auth0 ID tokens.
@@ -118,6 +113,7 @@ type Service struct {
 	phone    phone.Provider
 	files    storage.Storage
 	kycaid   *kycaid.Client
+	throttle *Throttle
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -135,9 +131,12 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = 12
 	}
+	if cfg.SetupTokenTTL == 0 {
+		cfg.SetupTokenTTL = 24 * time.Hour
+	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
-		phone: d.Phone, files: d.Files, kycaid: d.KYCAID}
+		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now)}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

@@ -450,14 +450,11 @@ func (s *Service) PasskeyLoginOptions(ctx context.Context, c Client) (json.RawMe
 			return nil, fmt.Errorf("count passkey challenges: %w", err)
 		}
 		if n > passkeyOptionsPerMinute {
-			return nil, barong.TooMany(KeyLoginThrottled)
+			return nil, ErrThrottled(time.Minute)
 		}
 	}
-	if throttled, err := s.throttleCheck(ctx, "", c.IP); err != nil || throttled {
-		if err != nil {
-			return nil, err
-		}
-		return nil, barong.TooMany(KeyLoginThrottled)
+	if _, err := s.throttle.Check(ctx, Attempt{IP: c.IP}); err != nil {
+		return nil, err
 	}
 	rp, err := s.relyingParty()
 	if err != nil {
@@ -580,63 +577,52 @@ func (s *Service) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want
 
 // PasskeyLogin signs in with a passkey alone (POST
 // /identity/sessions/webauthn): the assertion must verify its user, and
-// then the sign-in is a password sign-in's: throttle, state checks,
-// activity (login::webauthn), system.session.create, a fresh session. A
+// then the sign-in is a password sign-in's: throttle (the client IP alone
+// until the credential names its user, then the attempt at his account
+// with device, the client's device cookie), state checks, activity
+// (login::webauthn), system.session.create, a fresh session. A
 // user-verified passkey is two factors, so 2FA asks for no TOTP code.
 // Errors: 401 identity.session.invalid_passkey,
 // identity.session.passkey_challenge_expired,
 // identity.session.passkey_cloned and the password sign-in's state keys;
 // 429 identity.session.too_many_attempts.
-func (s *Service) PasskeyLogin(ctx context.Context, a *PasskeyAssertion, c Client) (*UserInfo, *barong.Session, error) {
-	if throttled, err := s.throttleCheck(ctx, "", c.IP); err != nil || throttled {
-		if err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, barong.TooMany(KeyLoginThrottled)
+func (s *Service) PasskeyLogin(ctx context.Context, pa *PasskeyAssertion, device string, c Client) (*UserInfo, *barong.Session, error) {
+	a := Attempt{IP: c.IP}
+	if _, err := s.throttle.Check(ctx, a); err != nil {
+		return nil, nil, err
 	}
-	u, err := s.verifyAssertion(ctx, a, nil, true, func(u *barong.User) error {
-		throttled, err := s.throttleCheck(ctx, u.Email, c.IP)
-		if err != nil {
-			return err
-		}
-		if throttled {
-			s.recordAlone(ctx, u.ID, c, "session", actionPasskeyLogin, barong.ResultFailed, "Too many failed login attempts")
-			return barong.TooMany(KeyLoginThrottled)
-		}
-		return nil
+	u, err := s.verifyAssertion(ctx, pa, nil, true, func(u *barong.User) error {
+		a = Attempt{Account: u.Email, IP: c.IP, Device: s.throttle.Device(device, u.UID)}
+		return s.checkAttempt(ctx, u, c, a, actionPasskeyLogin)
 	})
 	if err != nil {
-		return nil, nil, s.passkeyFailed(ctx, err, c, actionPasskeyLogin, barong.Unauthorized)
+		return nil, nil, s.passkeyFailed(ctx, err, c, a, actionPasskeyLogin, barong.Unauthorized)
 	}
-	return s.admitLogin(ctx, u, c, u.Email, actionPasskeyLogin, nil)
+	return s.admitLogin(ctx, u, c, a, actionPasskeyLogin, nil)
 }
 
 // passkeySecondFactor checks a passkey standing in for the TOTP code of a
-// 2FA password login of u; user verification is not required (the
-// password is the other factor). Errors: 403
-// identity.session.invalid_passkey, identity.session.passkey_cloned; 401
+// 2FA password login of u (the login's throttle attempt a); user
+// verification is not required (the password is the other factor).
+// Errors: 403 identity.session.invalid_passkey,
+// identity.session.passkey_cloned; 401
 // identity.session.passkey_challenge_expired.
-func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a *PasskeyAssertion, action string) error {
-	if _, err := s.verifyAssertion(ctx, a, u, false, nil); err != nil {
-		return s.passkeyFailed(ctx, err, c, action, barong.Forbidden)
+func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, pa *PasskeyAssertion, action string) error {
+	if _, err := s.verifyAssertion(ctx, pa, u, false, nil); err != nil {
+		return s.passkeyFailed(ctx, err, c, a, action, barong.Forbidden)
 	}
 	return nil
 }
 
 // passkeyFailed turns a refusal into its failed activity (when its user is
-// known), a counted failure and the error key; status builds the invalid
-// and cloned answers. Other errors pass.
-func (s *Service) passkeyFailed(ctx context.Context, err error, c Client, action string, status func(...string) *barong.Error) error {
+// known), a failure of the throttle attempt a and the error key; status
+// builds the invalid and cloned answers. Other errors pass.
+func (s *Service) passkeyFailed(ctx context.Context, err error, c Client, a Attempt, action string, status func(...string) *barong.Error) error {
 	var r *passkeyRefusal
 	if !errors.As(err, &r) {
 		return err
 	}
-	email := ""
-	if r.user != nil {
-		email = r.user.Email
-		s.recordAlone(ctx, r.user.ID, c, "session", action, barong.ResultFailed, r.reason)
-	}
-	s.throttleFail(ctx, email, c.IP)
+	s.failAttempt(ctx, r.user, c, a, action, r.reason)
 	switch r.kind {
 	case "challenge":
 		return barong.Unauthorized(KeyPasskeyChallenge)

@@ -250,10 +250,17 @@ type JWTVerifierConfig struct {
 // LoginThrottleConfig limits failed logins (a barong-go addition; Barong has
 // none, reference §10.6).
 type LoginThrottleConfig struct {
-	LoginThrottleEnabled       bool          // BARONG_LOGIN_THROTTLE_ENABLED
-	LoginThrottleMaxAttempts   int           // BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS, per account
-	LoginThrottleIPMaxAttempts int           // BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS, per client IP
-	LoginThrottleWindow        time.Duration // BARONG_LOGIN_THROTTLE_WINDOW (seconds)
+	LoginThrottleEnabled bool // BARONG_LOGIN_THROTTLE_ENABLED
+	// BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS: attempts at one account from one
+	// client (an IP, or a known device) before delays.
+	LoginThrottleMaxAttempts int
+	// BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS: failed attempts per client IP.
+	LoginThrottleIPMaxAttempts int
+	// BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS: attempts at one account
+	// from all clients without its device cookie.
+	LoginThrottleAccountMaxAttempts int
+	LoginThrottleWindow             time.Duration // BARONG_LOGIN_THROTTLE_WINDOW (seconds): counts' window, longest delay
+	LoginThrottleDelay              time.Duration // BARONG_LOGIN_THROTTLE_DELAY (seconds): first delay, doubling
 }
 
 // FilesConfig holds the paths of the YAML files that were read (relative to

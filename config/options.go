@@ -234,8 +234,12 @@ var options = []option{
 		field: func(c *Config) any { return &c.LoginThrottleMaxAttempts }},
 	{names: []string{"BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS"}, def: "20",
 		field: func(c *Config) any { return &c.LoginThrottleIPMaxAttempts }},
+	{names: []string{"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS"}, def: "10",
+		field: func(c *Config) any { return &c.LoginThrottleAccountMaxAttempts }},
 	{names: []string{"BARONG_LOGIN_THROTTLE_WINDOW"}, def: "900", unit: time.Second,
 		field: func(c *Config) any { return &c.LoginThrottleWindow }},
+	{names: []string{"BARONG_LOGIN_THROTTLE_DELAY"}, def: "1", unit: time.Second,
+		field: func(c *Config) any { return &c.LoginThrottleDelay }},
 
 	// Files.
 	{names: []string{"BARONG_MAXMINDDB_PATH"}, field: func(c *Config) any { return &c.MaxMindDBPath }},

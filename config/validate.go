@@ -42,7 +42,9 @@ func (l *loader) validate(c *Config) {
 	if c.LoginThrottleEnabled {
 		l.positive(int64(c.LoginThrottleMaxAttempts), "BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS")
 		l.positive(int64(c.LoginThrottleIPMaxAttempts), "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS")
+		l.positive(int64(c.LoginThrottleAccountMaxAttempts), "BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS")
 		l.positive(int64(c.LoginThrottleWindow), "BARONG_LOGIN_THROTTLE_WINDOW")
+		l.positive(int64(c.LoginThrottleDelay), "BARONG_LOGIN_THROTTLE_DELAY")
 	}
 }
 

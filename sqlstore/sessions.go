@@ -165,6 +165,9 @@ func (db *DB) PurgeExpired(ctx context.Context) error {
 	if _, err := db.w.exec(ctx, "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", now); err != nil {
 		return fmt.Errorf("purge expired keys: %w", err)
 	}
+	if _, err := db.w.exec(ctx, "DELETE FROM setup_tokens WHERE expires_at <= ?", now); err != nil {
+		return fmt.Errorf("purge expired setup tokens: %w", err)
+	}
 	return nil
 }
 

@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -94,6 +96,13 @@ func serve(ctx context.Context, stderr io.Writer) error {
 			ln.Close()
 			return fmt.Errorf("BARONG_GRPC_ADDR %s: %w", cfg.GRPCAddr, err)
 		}
+	}
+	if _, err := srv.Setup(ctx, ln.Addr()); err != nil {
+		ln.Close()
+		if grpcLn != nil {
+			grpcLn.Close()
+		}
+		return fmt.Errorf("setup token: %w", err)
 	}
 	srv.Start(ctx)
 	log.Info("barong serving", "addr", ln.Addr().String(), "version", server.Version, "database", srv.DB.Dialect(),
@@ -210,7 +219,12 @@ func pubkey(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	// Never generated here: a new key would match nothing that verifies.
+	k, err := token.LoadKey(cfg.JWTPrivateKeyPath)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %s does not exist; barong pubkey never generates a key: "+
+			"point JWT_PRIVATE_KEY_PATH at the key barong serve uses (barong serve writes one on its first start)", cfg.JWTPrivateKeyPath)
+	}
 	if err != nil {
 		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
 	}

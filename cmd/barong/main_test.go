@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -149,14 +151,15 @@ func TestPubkey(t *testing.T) {
 			t.Fatalf("pubkey --raw --base64 printed %q (%v)", raw64, err)
 		}
 	}
-	// Without a key file, pubkey generates the key once and keeps printing it.
-	t.Setenv("JWT_PRIVATE_KEY_PATH", filepath.Join(dir, "var", "new.pem"))
-	first, _, err := runCmd(t, "pubkey")
-	if err != nil {
-		t.Fatal(err)
+	// Without a key file, pubkey refuses and writes nothing.
+	missing := filepath.Join(dir, "var", "new.pem")
+	t.Setenv("JWT_PRIVATE_KEY_PATH", missing)
+	if out, _, err := runCmd(t, "pubkey"); err == nil || out != "" || !strings.HasPrefix(err.Error(), "JWT_PRIVATE_KEY_PATH") ||
+		!strings.Contains(err.Error(), "never generates") {
+		t.Fatalf("pubkey without a key: %q %v", out, err)
 	}
-	if again, _, _ := runCmd(t, "pubkey"); again != first {
-		t.Fatal("pubkey changed the generated key")
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("pubkey wrote %s: %v", missing, err)
 	}
 	t.Setenv("JWT_PRIVATE_KEY_PATH", filepath.Join(dir, "barong.db")) // not a key
 	os.WriteFile(filepath.Join(dir, "barong.db"), []byte("not a key"), 0o600)

@@ -105,7 +105,8 @@ func TestPasskeys(t *testing.T) {
 		t.Run(store, func(t *testing.T) {
 			t.Parallel()
 			// Refusals below are many: the throttle is tested on its own.
-			env := passkeyEnv(map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "100", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "100"})
+			env := passkeyEnv(map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "100", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "100",
+				"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS": "100"})
 			if store == "redis" {
 				for k, v := range redisEnv(t) {
 					env[k] = v
@@ -375,11 +376,14 @@ func TestPasskeyTwoFactor(t *testing.T) {
 	expect(t, r, 201)
 }
 
-// TestPasskeyThrottle: failed passkey sign-ins count in the login
-// throttle, per account and per client IP.
+// TestPasskeyThrottle: passkey sign-ins go through the sign-in throttle
+// of password sign-ins (app/throttle.go): once the credential names an
+// account, the attempt is counted at that account from this client, and
+// failures count per client IP; before that, the IP alone.
 func TestPasskeyThrottle(t *testing.T) {
 	t.Parallel()
-	ts := newServer(t, passkeyEnv(map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "3", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "6"}))
+	ts := newServer(t, passkeyEnv(map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "3", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "6",
+		"BARONG_LOGIN_THROTTLE_DELAY": "60"}))
 	ts.signUp(t, "root@example.com")
 	c, u := ts.passkeyUser(t, "thr@example.com")
 	k, _ := registerPasskey(t, c, nil, ceremony{}, "Key")
@@ -387,10 +391,12 @@ func TestPasskeyThrottle(t *testing.T) {
 		_, r := passkeySignIn(t, ts, k, ceremony{origin: "https://evil.example"})
 		expect(t, r, 401, "identity.session.invalid_passkey")
 	}
-	// The account is throttled: even a good passkey is refused, and so is
-	// its password.
+	// The account from this IP without its device cookie waits: even a
+	// good passkey is refused, and so is its password.
 	_, r := passkeySignIn(t, ts, k, ceremony{})
-	expect(t, r, 429, "identity.session.too_many_attempts")
+	if expect(t, r, 429, "identity.session.too_many_attempts"); r.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
 	expect(t, ts.client().do(t, "POST", id+"/sessions", map[string]string{"email": "thr@example.com", "password": strongPassword}), 429, "identity.session.too_many_attempts")
 	if got := activityActions(t, ts, u, "session"); got[0] != "login/failed" || got[1] != "login::webauthn/failed" {
 		t.Fatalf("activities %v", got)
@@ -402,6 +408,12 @@ func TestPasskeyThrottle(t *testing.T) {
 		expect(t, r, 401, "identity.session.invalid_passkey")
 	}
 	expect(t, ts.client().do(t, "POST", id+"/sessions/webauthn/options", nil), 429, "identity.session.too_many_attempts")
+	// From many IPs, they meet no limit they share.
+	for i := range 12 {
+		sc := ts.restrictClient(fmt.Sprintf("198.51.100.%d", i+1))
+		r := sc.do(t, "POST", id+"/sessions/webauthn", map[string]any{"credential": stranger.get(t, loginOptions(t, sc), ceremony{origin: rpOrigin})})
+		expect(t, r, 401, "identity.session.invalid_passkey")
+	}
 }
 
 // TestPasskeyBadInput: every passkey endpoint answers bad input with a 4xx

@@ -78,7 +78,7 @@ func restrictAdd(t *testing.T, ts *testServer, category, scope, value string, co
 func restrictSignUp(t *testing.T, ts *testServer, ip, email string) *client {
 	t.Helper()
 	c := ts.restrictClient(ip)
-	r := c.do(t, "POST", id+"/users", map[string]string{"email": email, "password": strongPassword})
+	r := c.do(t, "POST", id+"/users", ts.signUpBody(email))
 	expect(t, r, 201)
 	c.csrf, _ = r.json(t)["csrf_token"].(string)
 	return c

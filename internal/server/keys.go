@@ -1,0 +1,272 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/crypt"
+	"github.com/barong-go/barong/sqlstore"
+	"github.com/barong-go/barong/token"
+)
+
+// The keys barong-go's data depends on: the JWT key (tokens, events, and
+// the public key every upstream verifies with) and the encryption key
+// (secrets and personal data at rest). They are never generated over a
+// database that holds anything written with a key: ReadKeys reads the
+// files, SettleKeys compares them with the fingerprints the database
+// recorded and writes a key file only on a database that holds nothing.
+
+// Names of the fingerprints in the key_fingerprints table.
+const (
+	fingerprintJWT        = "jwt_signing_key"
+	fingerprintEncryption = "encryption_key"
+)
+
+// Keys are the keys read from their files. A key whose file does not
+// exist is generated in memory and marked new: SettleKeys decides whether
+// it may be written.
+type Keys struct {
+	JWT *token.Key
+	// Verify are the public keys of BARONG_JWT_VERIFY_KEY_PATHS (tokens of
+	// a rotated key).
+	Verify     []crypto.PublicKey
+	Encryption []byte
+
+	jwtNew, encNew bool
+}
+
+// ReadKeys reads JWT_PRIVATE_KEY_PATH, BARONG_JWT_VERIFY_KEY_PATHS and
+// BARONG_ENCRYPTION_KEY_PATH. A file that exists but does not parse is an
+// error naming its variable.
+func ReadKeys(cfg *config.Config) (*Keys, error) {
+	k := &Keys{}
+	var err error
+	if k.JWT, err = token.LoadKey(cfg.JWTPrivateKeyPath); errors.Is(err, fs.ErrNotExist) {
+		k.jwtNew = true
+		k.JWT, err = token.GenerateRSA(token.DefaultKeyBits)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+	}
+	for _, p := range cfg.JWTVerifyKeyPaths {
+		pub, err := loadPublicKey(p)
+		if err != nil {
+			return nil, fmt.Errorf("BARONG_JWT_VERIFY_KEY_PATHS %s: %w", p, err)
+		}
+		k.Verify = append(k.Verify, pub)
+	}
+	if k.Encryption, err = crypt.LoadKey(cfg.EncryptionKeyPath); errors.Is(err, fs.ErrNotExist) {
+		k.encNew = true
+		k.Encryption, err = crypt.GenerateKey()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+	}
+	return k, nil
+}
+
+// Keyring is the signing key with the verification-only keys.
+func (k *Keys) Keyring() (*token.Keyring, error) {
+	ring, err := token.NewKeyring(k.JWT, k.Verify...)
+	if err != nil {
+		return nil, fmt.Errorf("JWT keys: %w", err)
+	}
+	return ring, nil
+}
+
+// SettleKeys holds the keys against db (migrated). On a database that
+// holds no user, no encrypted value and no fingerprint, missing key files
+// are written and logged with their paths. Otherwise a missing key file
+// is refused, naming it, and so is a key other than the one whose
+// fingerprint the database recorded (SHA-256 of the JWT public key; a
+// keyed check value of the encryption key), except a JWT key rotated with
+// the old key listed in BARONG_JWT_VERIFY_KEY_PATHS. Fingerprints missing
+// from a database written before they were recorded are recorded now.
+func SettleKeys(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Keys, log *slog.Logger) error {
+	fps, err := db.KeyFingerprints(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (is the database migrated? barong migrate)", err)
+	}
+	sample, err := db.EncryptedSample(ctx)
+	if err != nil {
+		return err
+	}
+	users, err := db.CountUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	var holds []string
+	if users > 0 {
+		holds = append(holds, fmt.Sprintf("%d user(s)", users))
+	}
+	if sample != "" {
+		holds = append(holds, "encrypted data")
+	}
+	if len(fps) > 0 {
+		holds = append(holds, "its keys' fingerprints")
+	}
+	for _, m := range []struct {
+		missing   bool
+		variable  string
+		path      string
+		recorded  string
+		generated string
+	}{
+		{k.encNew, "BARONG_ENCRYPTION_KEY_PATH", cfg.EncryptionKeyPath, fps[fingerprintEncryption], "encryption key"},
+		{k.jwtNew, "JWT_PRIVATE_KEY_PATH", cfg.JWTPrivateKeyPath, fps[fingerprintJWT], "JWT key"},
+	} {
+		if m.missing && len(holds) > 0 {
+			rec := ""
+			if m.recorded != "" {
+				rec = " (" + short(m.recorded) + ")"
+			}
+			return fmt.Errorf("%s: %s does not exist, but the database already holds %s: barong-go never generates a key "+
+				"over existing data; restore the %s this database was written with%s or point %s at it",
+				m.variable, describePath(m.path), strings.Join(holds, " and "), m.generated, rec, m.variable)
+		}
+	}
+	if err := settleEncryptionKey(ctx, db, cfg, k, fps[fingerprintEncryption], sample, log); err != nil {
+		return err
+	}
+	return settleJWTKey(ctx, db, cfg, k, fps[fingerprintJWT], log)
+}
+
+func settleEncryptionKey(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Keys, recorded, sample string, log *slog.Logger) error {
+	const variable = "BARONG_ENCRYPTION_KEY_PATH"
+	check := crypt.CheckValue(k.Encryption)
+	if recorded != "" {
+		if !hmac.Equal([]byte(recorded), []byte(check)) {
+			return fmt.Errorf("%s: the key in %s is not the key this database was written with (check value %s, recorded %s); "+
+				"restore the right key file", variable, describePath(cfg.EncryptionKeyPath), short(check), short(recorded))
+		}
+		return nil
+	}
+	if crypt.Sealed(sample) {
+		c, err := crypt.New(k.Encryption)
+		if err != nil {
+			return fmt.Errorf("%s: %w", variable, err)
+		}
+		if _, err := c.Decrypt(sample); err != nil {
+			return fmt.Errorf("%s: the key in %s does not decrypt the data in the database (%v); restore the key file it was written with",
+				variable, describePath(cfg.EncryptionKeyPath), err)
+		}
+	}
+	return recordKey(ctx, db, variable, cfg.EncryptionKeyPath, fingerprintEncryption, check, k.encNew, "encryption key", log,
+		func() error { return crypt.WriteKeyFile(cfg.EncryptionKeyPath, k.Encryption) },
+		func() (string, error) {
+			key, err := crypt.LoadKey(cfg.EncryptionKeyPath)
+			if err != nil {
+				return "", err
+			}
+			return crypt.CheckValue(key), nil
+		})
+}
+
+func settleJWTKey(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Keys, recorded string, log *slog.Logger) error {
+	const variable = "JWT_PRIVATE_KEY_PATH"
+	fp, err := token.PublicKeyFingerprint(k.JWT.Public())
+	if err != nil {
+		return fmt.Errorf("%s: %w", variable, err)
+	}
+	if recorded != "" && recorded != fp {
+		// A rotation: the recorded key is among the verification keys.
+		for _, pub := range k.Verify {
+			if old, err := token.PublicKeyFingerprint(pub); err == nil && old == recorded {
+				if _, err := db.ReplaceKeyFingerprint(ctx, fingerprintJWT, recorded, fp); err != nil {
+					return err
+				}
+				log.Warn("JWT signing key rotated: the previous key stays valid for verification while listed in BARONG_JWT_VERIFY_KEY_PATHS",
+					"path", describePath(cfg.JWTPrivateKeyPath), "fingerprint", fp, "previous", recorded)
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: the key in %s (%s) is not the key this database was written with (%s); restore that key, "+
+			"or, to rotate keys, list the old key in BARONG_JWT_VERIFY_KEY_PATHS",
+			variable, describePath(cfg.JWTPrivateKeyPath), short(fp), short(recorded))
+	}
+	if recorded == fp {
+		return nil
+	}
+	return recordKey(ctx, db, variable, cfg.JWTPrivateKeyPath, fingerprintJWT, fp, k.jwtNew, "JWT key", log,
+		func() error { return token.CreateKeyFile(cfg.JWTPrivateKeyPath, k.JWT) },
+		func() (string, error) {
+			key, err := token.LoadKey(cfg.JWTPrivateKeyPath)
+			if err != nil {
+				return "", err
+			}
+			return token.PublicKeyFingerprint(key.Public())
+		})
+}
+
+// recordKey records fp under name (first writer wins across processes)
+// and, for a new key, then writes its file (first writer wins on the
+// machine). Either race lost to another key is refused.
+func recordKey(ctx context.Context, db *sqlstore.DB, variable, path, name, fp string, isNew bool, what string, log *slog.Logger,
+	write func() error, fileFingerprint func() (string, error)) error {
+	stored, err := db.RecordKeyFingerprint(ctx, name, fp)
+	if err != nil {
+		return err
+	}
+	if stored != fp {
+		return fmt.Errorf("%s: another process recorded another %s (%s) in the database while this one started with %s (%s); "+
+			"give every process the same key file", variable, what, short(stored), describePath(path), short(fp))
+	}
+	if !isNew {
+		return nil
+	}
+	if err := write(); err != nil {
+		if !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", variable, err)
+		}
+		// Another process on this machine wrote it first: it must be ours.
+		if got, err := fileFingerprint(); err != nil || got != fp {
+			return fmt.Errorf("%s: %s appeared while this process started and holds another key; start again", variable, describePath(path))
+		}
+		return nil
+	}
+	log.Warn("generated a new "+what+" (the database holds no data yet); keep this file: barong refuses to start against this database without it",
+		"path", describePath(path), "fingerprint", fp)
+	return nil
+}
+
+// describePath names a key file: the path as configured, and where it
+// resolves when relative (a start from another directory shows).
+func describePath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil && abs != p {
+		return p + " (" + abs + ")"
+	}
+	return p
+}
+
+// short abbreviates a fingerprint for messages.
+func short(fp string) string {
+	if i := strings.IndexByte(fp, ':'); i >= 0 && len(fp) > i+17 {
+		return fp[:i+17] + "…"
+	}
+	return fp
+}
+
+// loadPublicKey reads a PEM public key, or the public half of a private key.
+func loadPublicKey(path string) (crypto.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if pub, err := token.ParsePublicKeyPEM(b); err == nil {
+		return pub, nil
+	}
+	k, err := token.ParsePrivateKeyPEM(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse key: %w", err)
+	}
+	return k.Public(), nil
+}
