@@ -137,6 +137,7 @@ func (s *Server) handleAuth0(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID)
 	writeJSON(w, http.StatusOK, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }

@@ -221,6 +221,7 @@ func (s *Server) handlePasskeyLogin(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID)
 	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/api"
 )
 
 // Passkey tests: registration and sign-in driven over HTTP with the
@@ -379,7 +380,9 @@ func TestPasskeyTwoFactor(t *testing.T) {
 // TestPasskeyThrottle: passkey sign-ins go through the sign-in throttle
 // of password sign-ins (app/throttle.go): once the credential names an
 // account, the attempt is counted at that account from this client, and
-// failures count per client IP; before that, the IP alone.
+// failures count per client IP; before that, the IP alone. A passkey
+// sign-in sets the device cookie, which lets that browser past the limits
+// other clients share.
 func TestPasskeyThrottle(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, passkeyEnv(map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "3", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "6",
@@ -387,13 +390,17 @@ func TestPasskeyThrottle(t *testing.T) {
 	ts.signUp(t, "root@example.com")
 	c, u := ts.passkeyUser(t, "thr@example.com")
 	k, _ := registerPasskey(t, c, nil, ceremony{}, "Key")
+	known, r := passkeySignIn(t, ts, k, ceremony{})
+	if expect(t, r, 201); cookieValue(r, api.DeviceCookieName) == "" {
+		t.Fatalf("no device cookie: %v", r.Header.Values("Set-Cookie"))
+	}
 	for range 3 {
 		_, r := passkeySignIn(t, ts, k, ceremony{origin: "https://evil.example"})
 		expect(t, r, 401, "identity.session.invalid_passkey")
 	}
 	// The account from this IP without its device cookie waits: even a
 	// good passkey is refused, and so is its password.
-	_, r := passkeySignIn(t, ts, k, ceremony{})
+	_, r = passkeySignIn(t, ts, k, ceremony{})
 	if expect(t, r, 429, "identity.session.too_many_attempts"); r.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
@@ -401,6 +408,9 @@ func TestPasskeyThrottle(t *testing.T) {
 	if got := activityActions(t, ts, u, "session"); got[0] != "login/failed" || got[1] != "login::webauthn/failed" {
 		t.Fatalf("activities %v", got)
 	}
+	// The browser that signed in with the passkey before is let past.
+	r = known.do(t, "POST", id+"/sessions/webauthn", map[string]any{"credential": k.get(t, loginOptions(t, known), ceremony{origin: rpOrigin})})
+	expect(t, r, 201)
 	// Unknown credentials count for the IP alone, until the IP is out.
 	stranger := newSoftKey(t, rpDomain, "AAAA", false)
 	for range 3 {
