@@ -71,6 +71,7 @@ var encryptedColumns = []struct{ table, column string }{
 	{"profiles", "dob_encrypted"},
 	{"profiles", "address_encrypted"},
 	{"documents", "doc_number_encrypted"},
+	{"webauthn_credentials", "record_encrypted"},
 }
 
 // EncryptedSample returns one value written by the Cipher, as stored, or

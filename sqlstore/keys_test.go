@@ -32,6 +32,33 @@ func keysTestDB(t *testing.T, dialect string, clock *fakeClock) *DB {
 	return db
 }
 
+// TestEncryptedColumnsComplete: EncryptedSample looks in every column of
+// the schema named *_encrypted, so no encrypted data is missed when a key
+// might be generated or checked.
+func TestEncryptedColumnsComplete(t *testing.T) {
+	db := keysTestDB(t, DialectSQLite, newClock())
+	rows, err := db.r.query(context.Background(), `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND p.name LIKE '%_encrypted' ORDER BY m.name, p.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var table, column string
+		if err := rows.Scan(&table, &column); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !slices.Contains(encryptedColumns, struct{ table, column string }{table, column}) {
+			t.Errorf("%s.%s is not in encryptedColumns", table, column)
+		}
+	}
+	if err := rows.Err(); err != nil || n != len(encryptedColumns) {
+		t.Fatalf("%d encrypted columns in the schema, %d listed (%v)", n, len(encryptedColumns), err)
+	}
+}
+
 func TestKeyFingerprintsAndSetupTokens(t *testing.T) {
 	for _, dialect := range []string{DialectSQLite, DialectPostgres, DialectMySQL} {
 		t.Run(dialect, func(t *testing.T) {
