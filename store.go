@@ -321,6 +321,9 @@ type KV interface {
 	// Incr adds one to a counter whose window of ttl starts at its first
 	// increment, and returns the new count.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Decr takes one back from a live counter (never below zero, never
+	// creating one) and keeps its window.
+	Decr(ctx context.Context, key string) error
 }
 
 // Cipher encrypts secrets and personal data at rest.

@@ -227,17 +227,27 @@ func (t *Throttle) count(ctx context.Context, a Attempt, atStart bool) (Verdict,
 }
 
 // Succeed clears the counts of the client that signed in (its account
-// from this IP, or its device). The per-account count of unknown devices
-// and the per-IP count stay: they belong to other clients too (an
-// attempt without an account clears nothing).
+// from this IP, or its device) and takes its own attempt back from the
+// per-account count of unknown devices, so that signing in successfully
+// from many new browsers never slows the owner down; that count keeps
+// the other clients' attempts, and the per-IP count of failures stays
+// (an attempt without an account clears nothing).
 func (t *Throttle) Succeed(ctx context.Context, a Attempt) error {
 	if !t.cfg.Enabled || noAccount(a) {
 		return nil
 	}
-	sc := t.scopes(a)[0]
+	scopes := t.scopes(a)
+	sc := scopes[0]
 	for _, k := range []string{sc.key, sc.key + ":wait"} {
 		if err := t.kv.Delete(ctx, k); err != nil {
 			return fmt.Errorf("clear sign-in attempts: %w", err)
+		}
+	}
+	for _, sc := range scopes[1:] {
+		if sc.name == ScopeAccount && sc.max > 0 {
+			if err := t.kv.Decr(ctx, sc.key); err != nil {
+				return fmt.Errorf("give back sign-in attempt: %w", err)
+			}
 		}
 	}
 	return nil

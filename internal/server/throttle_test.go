@@ -228,3 +228,23 @@ func TestThrottleDeviceCookie(t *testing.T) {
 	expect(t, withDevice("a@example.com", "x", dev), 401)
 	expect(t, withDevice("a@example.com", strongPassword, dev), 429)
 }
+
+// TestThrottleSuccessesFromNewBrowsers: signing in with the right
+// password from many new browsers (no device cookie, other IPs) never
+// meets the per-account limit of unknown devices: each success takes its
+// own attempt back, and only failures keep counting.
+func TestThrottleSuccessesFromNewBrowsers(t *testing.T) {
+	throttleStores(t, func(t *testing.T, env map[string]string) {
+		env["BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS"] = "3"
+		ts := newServer(t, env)
+		ts.signUp(t, "owner@example.com")
+		for i := range 8 {
+			expect(t, login(t, ts.restrictClient(fmt.Sprintf("192.0.2.%d", i+1)), "owner@example.com", strongPassword), 201)
+		}
+		// Failures still count: three guesses reach the limit.
+		for i := range 3 {
+			expect(t, login(t, ts.restrictClient(fmt.Sprintf("198.51.100.%d", i+1)), "owner@example.com", "guess"), 401)
+		}
+		expect(t, login(t, ts.restrictClient("198.51.100.99"), "owner@example.com", "guess"), 429, "identity.session.too_many_attempts")
+	})
+}
