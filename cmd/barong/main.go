@@ -171,7 +171,12 @@ func seed(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv.Close()
+	defer srv.Close()
+	// Explicitly, also on a database imported from Barong (where serve
+	// leaves seeds alone).
+	if err := srv.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
+		return fmt.Errorf("seeds: %w", err)
+	}
 	log.Info("seeds applied")
 	return nil
 }

@@ -194,11 +194,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		}
 	}
 	s.KYCAIDInterval = 5 * time.Second
+	vaultTOTP, err := openVault(ctx, cfg, s.DB, log)
+	if err != nil {
+		return nil, err
+	}
 	s.App = app.New(appConfig(cfg), app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
-		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc})
+		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc, VaultTOTP: vaultTOTP})
 	if cfg.AutoMigrate {
-		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
-			return nil, fmt.Errorf("seeds: %w", err)
+		if err := s.applySeeds(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
