@@ -215,9 +215,9 @@ func pubkey(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	k, err := server.LoadSigningKey(cfg)
 	if err != nil {
-		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		return err
 	}
 	pem := k.PublicPEM()
 	if *raw {

@@ -95,9 +95,9 @@ func OpenDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlstor
 // LoadKeys loads (or on first start generates) the JWT key and the
 // verification-only keys of a rotation.
 func LoadKeys(cfg *config.Config) (*token.Keyring, error) {
-	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	k, err := LoadSigningKey(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		return nil, err
 	}
 	var extra []crypto.PublicKey
 	for _, p := range cfg.JWTVerifyKeyPaths {
@@ -112,6 +112,35 @@ func LoadKeys(cfg *config.Config) (*token.Keyring, error) {
 		return nil, fmt.Errorf("JWT keys: %w", err)
 	}
 	return ring, nil
+}
+
+// LoadSigningKey returns the JWT key: from JWT_PRIVATE_KEY (base64 of the
+// PEM, as Barong's deployments pass it) and/or the file at
+// JWT_PRIVATE_KEY_PATH, which is generated only when JWT_PRIVATE_KEY is not
+// set. With both set they must hold the same key.
+func LoadSigningKey(cfg *config.Config) (*token.Key, error) {
+	if cfg.JWTPrivateKey == "" {
+		k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		}
+		return k, nil
+	}
+	k, err := token.ParsePrivateKeyBase64(cfg.JWTPrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_PRIVATE_KEY: %w", err)
+	}
+	if cfg.JWTPrivateKeyPath == "" {
+		return k, nil
+	}
+	f, err := token.LoadKey(cfg.JWTPrivateKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+	}
+	if pub, ok := f.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(k.Public()) {
+		return nil, fmt.Errorf("JWT_PRIVATE_KEY and JWT_PRIVATE_KEY_PATH (%s) hold different keys: set only one", cfg.JWTPrivateKeyPath)
+	}
+	return k, nil
 }
 
 // loadPublicKey reads a PEM public key, or the public half of a private key.
