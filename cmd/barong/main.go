@@ -38,6 +38,9 @@ commands:
   keygen [--type rsa|ed25519]  write a new private key PEM to stdout
   pubkey [--base64] [--raw]    print the public key of the JWT key (PKIX PEM;
                                --raw: Ed25519's raw form for openware/pkg/jwt)
+  import --from URL [--dry-run]
+                               copy a Barong 2.x database into this one
+                               (see barong import --help)
   version                      print the version
 `
 
@@ -58,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keygen(args, stdout)
 	case "pubkey":
 		return pubkey(args, stdout)
+	case "import":
+		return importBarong(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, server.Version)
 		return nil
