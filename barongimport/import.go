@@ -130,36 +130,37 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	im := &importer{opts: opts, src: src, target: opts.Target, rails: newRailsDecrypter(opts.SecretKeyBase),
 		report: &Report{DryRun: opts.DryRun}, failed: map[string]map[int64]bool{},
 		seen: map[string]map[string]int64{}}
-	var written []string
+	next := map[string]int64{}
 	for i := range specs {
 		sp := &specs[i]
-		tr, err := im.table(ctx, sp)
+		tr, last, err := im.table(ctx, sp)
 		im.report.Tables = append(im.report.Tables, tr)
 		if err != nil {
 			return im.report, fmt.Errorf("import %s: %w", sp.table, err)
 		}
 		if !tr.Absent {
-			written = append(written, sp.table)
+			next[sp.table] = last + 1
 		}
 	}
 	if !opts.DryRun {
-		if err := opts.Target.FinishImport(ctx, written); err != nil {
+		if err := opts.Target.FinishImport(ctx, next); err != nil {
 			return im.report, err
 		}
 	}
 	return im.report, nil
 }
 
-// table copies one table in batches of ids.
-func (im *importer) table(ctx context.Context, sp *spec) (TableReport, error) {
+// table copies one table in batches of ids and returns the largest id of
+// the source table.
+func (im *importer) table(ctx context.Context, sp *spec) (TableReport, int64, error) {
 	tr := TableReport{Table: sp.table}
 	if im.src.cols[sp.table] == nil {
 		tr.Absent = true
-		return tr, nil
+		return tr, 0, nil
 	}
 	total, err := im.src.count(ctx, sp.table)
 	if err != nil {
-		return tr, err
+		return tr, 0, err
 	}
 	tr.Source = total
 	// Seeded rows of a fresh target give way to Barong's on the first import.
@@ -167,16 +168,19 @@ func (im *importer) table(ctx context.Context, sp *spec) (TableReport, error) {
 	if sp.config {
 		led, err := im.target.ImportLedger(ctx, sp.table, 0, -1)
 		if err != nil {
-			return tr, err
+			return tr, 0, err
 		}
 		adopt = len(led) == 0
 	}
 	start := time.Now()
-	after, done := int64(0), int64(0)
+	after, done, maxID := int64(0), int64(0), int64(0)
 	for {
 		rows, err := im.src.page(ctx, sp.table, after, im.opts.BatchSize)
 		if err != nil {
-			return tr, err
+			return tr, 0, err
+		}
+		if len(rows) > 0 {
+			maxID = rows[len(rows)-1].id()
 		}
 		last := len(rows) < im.opts.BatchSize
 		upTo := int64(-1) // the last batch also covers ids above Barong's last
@@ -184,7 +188,7 @@ func (im *importer) table(ctx context.Context, sp *spec) (TableReport, error) {
 			upTo = rows[len(rows)-1].id()
 		}
 		if err := im.batch(ctx, sp, &tr, rows, after, upTo, adopt); err != nil {
-			return tr, err
+			return tr, 0, err
 		}
 		done += int64(len(rows))
 		if im.opts.OnProgress != nil {
@@ -197,7 +201,7 @@ func (im *importer) table(ctx context.Context, sp *spec) (TableReport, error) {
 	}
 	im.opts.Log.Info("table imported", "table", sp.table, "rows", tr.Source, "new", tr.New, "changed", tr.Changed,
 		"deleted", tr.Deleted, "failed", tr.Failed, "duration", time.Since(start).Round(time.Millisecond))
-	return tr, nil
+	return tr, maxID, nil
 }
 
 // batch handles the source rows with after < id <= upTo: rows whose digest

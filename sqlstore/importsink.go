@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -181,20 +182,28 @@ func (db *DB) ImportPresent(ctx context.Context, table string, after, upTo int64
 	return out, rows.Err()
 }
 
-// FinishImport moves PostgreSQL's id sequences of tables past the largest
-// imported id (MySQL and SQLite do that by themselves).
-func (db *DB) FinishImport(ctx context.Context, tables []string) error {
-	if db.d.name != DialectPostgres {
-		return nil
-	}
-	for _, table := range tables {
+// FinishImport moves the id sequence of each table past both its largest
+// id and next[table]-1 (Barong's largest id), so that rows barong-go
+// creates never take an id that a later import of Barong's rows (one that
+// failed this time, say) needs.
+func (db *DB) FinishImport(ctx context.Context, next map[string]int64) error {
+	for table, n := range next {
 		t, err := quoteIdent(table)
 		if err != nil {
 			return err
 		}
-		if _, err := db.w.exec(ctx, "SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id) FROM "+t+"), 0) + 1, false)",
-			table); err != nil {
-			return fmt.Errorf("sequence of %s: %w", table, err)
+		switch db.d.name {
+		case DialectPostgres:
+			_, err = db.w.exec(ctx, "SELECT setval(pg_get_serial_sequence(?, 'id'), GREATEST(COALESCE((SELECT MAX(id) FROM "+t+"), 0) + 1, ?), false)",
+				table, n)
+		case DialectMySQL:
+			// Never lowered below MAX(id)+1 by MySQL.
+			_, err = db.w.exec(ctx, "ALTER TABLE "+t+" AUTO_INCREMENT = "+strconv.FormatInt(n, 10))
+		case DialectSQLite:
+			_, err = db.w.exec(ctx, "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", n-1, table)
+		}
+		if err != nil {
+			return fmt.Errorf("id sequence of %s: %w", table, err)
 		}
 	}
 	return nil
