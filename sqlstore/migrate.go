@@ -116,9 +116,10 @@ func (l sessionLocker) SessionUnlock(ctx context.Context, c *sql.Conn) error {
 // adoptMigrationTable prepares the migration table before goose runs, under
 // the migration lock: a goose table still named schema_migrations (columns
 // version_id, is_applied) is renamed to migrationTable, so an existing
-// barong-go database keeps its history. A Rails schema_migrations (column
-// version only) is left as it is; when Barong's users table sits next to
-// it, the database is Barong's own and Migrate refuses it with the way out.
+// barong-go database keeps its history; otherwise the table is created. A
+// Rails schema_migrations (column version only) is left as it is; when
+// Barong's users table sits next to it, the database is Barong's own and
+// Migrate refuses it with the way out.
 func (db *DB) adoptMigrationTable(ctx context.Context) error {
 	c, err := db.write.Conn(ctx)
 	if err != nil {
@@ -137,8 +138,11 @@ func (db *DB) adoptMigrationTable(ctx context.Context) error {
 		return err
 	}
 	legacy, err := TableColumns(ctx, c, db.d.name, legacyMigrationTable)
-	if err != nil || len(legacy) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(legacy) == 0 {
+		return db.createMigrationTable(ctx, c)
 	}
 	if slices.Contains(legacy, "version_id") {
 		q := "ALTER TABLE " + legacyMigrationTable + " RENAME TO " + migrationTable
@@ -158,6 +162,25 @@ func (db *DB) adoptMigrationTable(ctx context.Context) error {
 	if len(users) > 0 {
 		return errors.New("this database holds Barong's own (Rails) tables: barong-go needs a database of its own; " +
 			"create an empty one for BARONG_DATABASE_URL and copy Barong's data into it with `barong import --from <Barong database URL>`")
+	}
+	return db.createMigrationTable(ctx, c)
+}
+
+// createMigrationTable creates goose's table with its zero version while
+// the migration lock is held. Left to goose, a process that checks for
+// pending migrations (goose does that without the lock) could find the
+// table of another one created but not yet filled, as MySQL commits a
+// CREATE TABLE at once.
+func (db *DB) createMigrationTable(ctx context.Context, c *sql.Conn) error {
+	store, err := database.NewStore(gooseDialects[db.d.name], migrationTable)
+	if err != nil {
+		return err
+	}
+	if err := store.CreateVersionTable(ctx, c); err != nil {
+		return fmt.Errorf("create %s: %w", migrationTable, err)
+	}
+	if err := store.Insert(ctx, c, database.InsertRequest{Version: 0}); err != nil {
+		return fmt.Errorf("create %s: %w", migrationTable, err)
 	}
 	return nil
 }

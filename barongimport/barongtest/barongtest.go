@@ -391,3 +391,29 @@ func RailsEncrypt(secretKeyBase, salt, plain string, date bool) string {
 	enc := base64.StdEncoding
 	return salt + "." + enc.EncodeToString(data) + "--" + enc.EncodeToString(iv) + "--" + enc.EncodeToString(tag)
 }
+
+// AddUsers adds n users (ids from 1000) with two labels and two
+// activities each, in multi-row statements, for load tests.
+func (s *Source) AddUsers(t testing.TB, n int) {
+	t.Helper()
+	digest := digest(t, "Bulk-User-Passw0rd")
+	const chunk = 200
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		var users, labels, acts []string
+		var uargs, largs, aargs []any
+		for i := start; i < end; i++ {
+			id := int64(1000 + i)
+			users = append(users, "(?, ?, ?, ?, 'member', 1, ?, 'active', ?, ?)")
+			uargs = append(uargs, id, fmt.Sprintf("IDB%09d", i), fmt.Sprintf("bulk%d@example.com", i), digest, false, s.At(i%1000), s.At(i%1000))
+			labels = append(labels, "(?, ?, 'email', 'verified', 'private', ?, ?)", "(?, ?, 'tier', 'basic', 'public', ?, ?)")
+			largs = append(largs, 2*id, id, s.At(1), s.At(1), 2*id+1, id, s.At(1), s.At(1))
+			acts = append(acts, "(?, ?, 'user', '198.51.100.4', 'Mozilla/5.0', 'session', 'login', 'succeed', ?)",
+				"(?, ?, 'user', '198.51.100.4', 'Mozilla/5.0', 'password', 'reset', 'succeed', ?)")
+			aargs = append(aargs, 2*id, id, s.At(2), 2*id+1, id, s.At(3))
+		}
+		s.Exec(t, `INSERT INTO users (id, uid, email, password_digest, role, level, otp, state, created_at, updated_at) VALUES `+strings.Join(users, ", "), uargs...)
+		s.Exec(t, `INSERT INTO labels (id, user_id, "key", value, scope, created_at, updated_at) VALUES `+strings.Join(labels, ", "), largs...)
+		s.Exec(t, `INSERT INTO activities (id, user_id, category, user_ip, user_agent, topic, action, result, created_at) VALUES `+strings.Join(acts, ", "), aargs...)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/barong-go/barong/barongimport"
-	"github.com/barong-go/barong/internal/server"
 	"github.com/barong-go/barong/vault"
 )
 
@@ -59,19 +58,11 @@ func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *from == "" {
 		return errors.New("import: --from (Barong's database URL) is required")
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := server.NewLogger(cfg, stderr)
-	db, err := server.OpenDB(ctx, cfg, log)
+	cfg, log, db, err := openMigrated(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	opts := barongimport.Options{From: *from, Target: db, VaultAppName: cfg.VaultAppName, TransitMount: *transit,
 		APIKeyKVPath: *kvPath, SecretKeyBase: cfg.SecretKeyBase, DryRun: *dryRun, BatchSize: *batch, Log: log}
 	if cfg.VaultToken != "" {

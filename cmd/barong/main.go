@@ -16,6 +16,7 @@ import (
 
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
+	"github.com/barong-go/barong/sqlstore"
 	"github.com/barong-go/barong/token"
 )
 
@@ -141,21 +142,32 @@ func serveAll(ctx context.Context, srv *server.Server, ln, grpcLn net.Listener, 
 }
 
 func migrate(ctx context.Context, stderr io.Writer) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := server.NewLogger(cfg, stderr)
-	db, err := server.OpenDB(ctx, cfg, log)
+	_, log, db, err := openMigrated(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	log.Info("migrations applied", "database", db.Dialect())
 	return nil
+}
+
+// openMigrated loads the configuration and opens the database with its
+// migrations applied.
+func openMigrated(ctx context.Context, stderr io.Writer) (*config.Config, *slog.Logger, *sqlstore.DB, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := server.NewLogger(cfg, stderr)
+	db, err := server.OpenDB(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return cfg, log, db, nil
 }
 
 func seed(ctx context.Context, args []string, stderr io.Writer) error {
