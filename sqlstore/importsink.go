@@ -97,37 +97,56 @@ func (db *DB) WriteImport(ctx context.Context, b ImportBatch) error {
 				return fmt.Errorf("import %s: update id %v: %w", b.Table, r.Values[0], err)
 			}
 		}
-		row := "(" + placeholders(len(cols)) + ")"
-		for _, part := range chunksOf(inserts, max(1, 2000/len(cols))) {
-			values := make([]string, len(part))
-			var args []any
-			for i, r := range part {
-				values[i] = row
-				args = append(args, r.Values...)
-			}
-			if _, err := c.exec(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES "+strings.Join(values, ", "), args...); err != nil {
-				return fmt.Errorf("import %s: insert: %w", b.Table, err)
-			}
+		values := make([][]any, len(inserts))
+		for i, r := range inserts {
+			values[i] = r.Values
+		}
+		if err := insertMany(ctx, c, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES ", "", values); err != nil {
+			return fmt.Errorf("import %s: insert: %w", b.Table, err)
 		}
 		// barong_import_rows and vault_totp_keys have no unique key but
 		// their primary key, so MySQL's ON DUPLICATE KEY means the same.
 		now := db.clock()
+		var ledger, totp [][]any
 		for _, r := range b.Rows {
 			if b.Ledger {
-				if _, err := c.exec(ctx, `INSERT INTO barong_import_rows (tbl, id, src_digest) VALUES (?, ?, ?)`+
-					db.d.upsert("tbl, id", "src_digest"), b.Table, r.Values[0], r.Digest); err != nil {
-					return fmt.Errorf("import %s: ledger: %w", b.Table, err)
-				}
+				ledger = append(ledger, []any{b.Table, r.Values[0], r.Digest})
 			}
 			if r.VaultTOTPKey != "" {
-				if _, err := c.exec(ctx, `INSERT INTO vault_totp_keys (user_id, key_name, created_at) VALUES (?, ?, ?)`+
-					db.d.upsert("user_id", "key_name"), r.Values[0], r.VaultTOTPKey, now); err != nil {
-					return fmt.Errorf("import %s: vault totp key: %w", b.Table, err)
-				}
+				totp = append(totp, []any{r.Values[0], r.VaultTOTPKey, now})
 			}
+		}
+		if err := insertMany(ctx, c, `INSERT INTO barong_import_rows (tbl, id, src_digest) VALUES `,
+			db.d.upsert("tbl, id", "src_digest"), ledger); err != nil {
+			return fmt.Errorf("import %s: ledger: %w", b.Table, err)
+		}
+		if err := insertMany(ctx, c, `INSERT INTO vault_totp_keys (user_id, key_name, created_at) VALUES `,
+			db.d.upsert("user_id", "key_name"), totp); err != nil {
+			return fmt.Errorf("import %s: vault totp keys: %w", b.Table, err)
 		}
 		return nil
 	})
+}
+
+// insertMany runs head VALUES (...), (...) tail for rows, several rows
+// per statement.
+func insertMany(ctx context.Context, c conn, head, tail string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tuple := "(" + placeholders(len(rows[0])) + ")"
+	for _, part := range chunksOf(rows, max(1, 2000/len(rows[0]))) {
+		tuples := make([]string, len(part))
+		var args []any
+		for i, r := range part {
+			tuples[i] = tuple
+			args = append(args, r...)
+		}
+		if _, err := c.exec(ctx, head+strings.Join(tuples, ", ")+tail, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ImportLedger returns the digests recorded for table's rows with after <
