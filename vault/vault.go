@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,7 +133,53 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 
 // LookupSelf checks that the token is valid (GET auth/token/lookup-self).
 func (c *Client) LookupSelf(ctx context.Context) error {
-	return c.call(ctx, http.MethodGet, "auth/token/lookup-self", nil, nil)
+	_, _, err := c.tokenTTL(ctx)
+	return err
+}
+
+// tokenTTL returns the token's remaining time to live (0: none) and
+// whether it can be renewed.
+func (c *Client) tokenTTL(ctx context.Context) (time.Duration, bool, error) {
+	var data struct {
+		TTL       int64 `json:"ttl"`
+		Renewable bool  `json:"renewable"`
+	}
+	if err := c.call(ctx, http.MethodGet, "auth/token/lookup-self", nil, &data); err != nil {
+		return 0, false, err
+	}
+	return time.Duration(data.TTL) * time.Second, data.Renewable, nil
+}
+
+// KeepRenewed renews a renewable token with a time to live, as Barong did:
+// each time after a random 10 to 20% of its remaining TTL, until ctx ends.
+// A token without TTL, or not renewable, is left alone. Failures are
+// logged and retried a minute later.
+func (c *Client) KeepRenewed(ctx context.Context, log *slog.Logger) {
+	retry := time.Minute
+	for {
+		ttl, renewable, err := c.tokenTTL(ctx)
+		wait := retry
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.WarnContext(ctx, "Vault token lookup failed", "error", err)
+		case !renewable || ttl <= 0:
+			return
+		default:
+			wait = ttl/10 + time.Duration(rand.Int64N(int64(ttl/10)+1))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if err == nil {
+			if err := c.call(ctx, http.MethodPost, "auth/token/renew-self", map[string]any{}, nil); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "Vault token renewal failed", "error", err)
+			}
+		}
+	}
 }
 
 // Decrypted is one result of TransitDecrypt: the plaintext or why that

@@ -3,6 +3,7 @@ package vault_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -155,5 +156,33 @@ func TestValidateTOTP(t *testing.T) {
 	s.Close()
 	if _, err := c.ValidateTOTP(ctx, "totp", "barong_IDAF1AED1A42", code); err == nil {
 		t.Fatal("an unreachable Vault answered")
+	}
+}
+
+func TestKeepRenewed(t *testing.T) {
+	s := vaulttest.New(t)
+	c := client(t, s)
+	log := slog.New(slog.DiscardHandler)
+	// No TTL: nothing to renew, KeepRenewed returns at once.
+	done := make(chan struct{})
+	go func() { c.KeepRenewed(context.Background(), log); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("KeepRenewed kept going for a token without TTL")
+	}
+	// A renewable token of 1 s is renewed every 100-200 ms.
+	s.SetTokenTTL(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() { c.KeepRenewed(ctx, log); close(done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Requests("POST /v1/auth/token/renew-self") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := s.Requests("POST /v1/auth/token/renew-self"); n < 2 {
+		t.Fatalf("%d renewals", n)
 	}
 }

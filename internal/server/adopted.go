@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/sqlstore"
 	"github.com/barong-go/barong/vault"
@@ -19,7 +18,7 @@ import (
 // to set, and each of their code checks logs an error and answers
 // totp.error. The server still starts, since every other user can sign in;
 // refusing to start would take the whole platform down for a few users.
-func openVault(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (app.VaultTOTP, error) {
+func openVault(ctx context.Context, cfg *config.Config, db *sqlstore.DB, log *slog.Logger) (*vault.Client, error) {
 	n, err := db.CountVaultTOTPUsers(ctx)
 	if err != nil {
 		return nil, err

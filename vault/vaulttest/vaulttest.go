@@ -44,7 +44,12 @@ type Server struct {
 	used     map[string]time.Time
 	requests map[string]int // "METHOD path" -> count
 	down     bool
+	ttl      int64 // seconds the token has left; 0: no TTL
 }
+
+// SetTokenTTL gives the token a renewable time to live; each renewal
+// restores it.
+func (s *Server) SetTokenTTL(seconds int64) { s.mu.Lock(); s.ttl = seconds; s.mu.Unlock() }
 
 // New starts a fake Vault with a random token, closed when the test ends.
 func New(tb testing.TB) *Server {
@@ -172,7 +177,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	mount, rest, _ := strings.Cut(path, "/")
 	switch {
 	case path == "auth/token/lookup-self" && r.Method == http.MethodGet:
-		data(w, http.StatusOK, map[string]any{"id": "[redacted]", "policies": []string{"barong"}, "ttl": 0})
+		data(w, http.StatusOK, map[string]any{"id": "[redacted]", "policies": []string{"barong"}, "ttl": s.ttl, "renewable": s.ttl > 0})
+	case path == "auth/token/renew-self" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
+		reply(w, http.StatusOK, map[string]any{"auth": map[string]any{"lease_duration": s.ttl, "renewable": s.ttl > 0}})
 	case mount == TransitMount:
 		s.serveTransit(w, r, rest, body)
 	case mount == TOTPMount:
