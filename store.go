@@ -186,6 +186,10 @@ type Queries interface {
 	// each code is accepted once even across processes (atomic UPDATE ...
 	// WHERE last_step < step).
 	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+	// VaultTOTPKey names the user's key in Vault's TOTP engine, for a user
+	// imported from Barong with 2FA who has not re-enrolled (SetTOTPSecret
+	// drops it); ErrNotFound when the user has none.
+	VaultTOTPKey(ctx context.Context, userID int64) (string, error)
 
 	// Admin reads (reference §8.1). PendingDocumentUsers lists the users
 	// with the private label document = pending or replaced, oldest label

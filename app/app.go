@@ -96,6 +96,16 @@ type Deps struct {
 	// KYCAID is the KYCAID client (BARONG_KYC_PROVIDER=kycaid); nil: the
 	// local KYC flow.
 	KYCAID *kycaid.Client
+	// VaultTOTP checks the codes of users imported from Barong whose 2FA
+	// secret stayed in Vault's TOTP engine; nil when Vault is not
+	// configured (such users then get totp.error).
+	VaultTOTP VaultTOTP
+}
+
+// VaultTOTP validates a code with a key of Vault's TOTP engine mounted at
+// mount (vault.Client).
+type VaultTOTP interface {
+	ValidateTOTP(ctx context.Context, mount, name, code string) (bool, error)
 }
 
 // Service implements the identity rules.
@@ -114,6 +124,7 @@ type Service struct {
 	files    storage.Storage
 	kycaid   *kycaid.Client
 	throttle *Throttle
+	vault    VaultTOTP
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -136,7 +147,8 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
-		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now)}
+		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now),
+		vault: d.VaultTOTP}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

@@ -86,6 +86,10 @@ type KeyConfig struct {
 	// JWTPrivateKeyPath is the PEM private key signing JWTs and events
 	// (JWT_PRIVATE_KEY_PATH or BARONG_JWT_PRIVATE_KEY_PATH).
 	JWTPrivateKeyPath string
+	// JWTPrivateKey is the same key as base64 of its PEM (JWT_PRIVATE_KEY,
+	// secret). When it is set and JWT_PRIVATE_KEY_PATH is not,
+	// JWTPrivateKeyPath is empty: no key file is read or generated.
+	JWTPrivateKey string
 	// JWTVerifyKeyPaths are extra public/private key files whose tokens are
 	// still accepted, for key rotation (BARONG_JWT_VERIFY_KEY_PATHS).
 	JWTVerifyKeyPaths []string

@@ -80,6 +80,11 @@ var options = []option{
 	// Keys.
 	{names: []string{"JWT_PRIVATE_KEY_PATH", "BARONG_JWT_PRIVATE_KEY_PATH"}, def: "var/jwt-key.pem",
 		field: func(c *Config) any { return &c.JWTPrivateKeyPath }},
+	// The same key as base64 of its PEM (URL-safe or standard), the form
+	// Barong's deployments hand to Peatio and the other services; with
+	// JWT_PRIVATE_KEY_PATH also set, both must hold the same key.
+	{names: []string{"JWT_PRIVATE_KEY", "BARONG_JWT_PRIVATE_KEY"}, secret: true,
+		field: func(c *Config) any { return &c.JWTPrivateKey }},
 	{names: []string{"BARONG_JWT_VERIFY_KEY_PATHS"}, field: func(c *Config) any { return &c.JWTVerifyKeyPaths }},
 	{names: []string{"BARONG_ENCRYPTION_KEY_PATH"}, def: "var/encryption.key",
 		field: func(c *Config) any { return &c.EncryptionKeyPath }},

@@ -13,6 +13,11 @@ func (l *loader) validate(c *Config) {
 			l.fail("BARONG_ADMIN_PASSWORD: required when BARONG_ADMIN_EMAIL is set")
 		}
 	}
+	if c.JWTPrivateKey != "" {
+		if _, _, set := l.lookup("JWT_PRIVATE_KEY_PATH", "BARONG_JWT_PRIVATE_KEY_PATH"); !set {
+			c.JWTPrivateKeyPath = ""
+		}
+	}
 	switch c.Captcha {
 	case "recaptcha":
 		l.require(c.RecaptchaSiteKey, "BARONG_RECAPTCHA_SITE_KEY", "BARONG_CAPTCHA=recaptcha")

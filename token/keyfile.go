@@ -4,12 +4,14 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DefaultKeyBits is the RSA size barong generates.
@@ -26,6 +28,29 @@ func LoadKey(path string) (*Key, error) {
 		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	return k, nil
+}
+
+// ParsePrivateKeyBase64 parses a private key given in an environment
+// variable as Barong's deployments pass it (JWT_PRIVATE_KEY): base64 of the
+// PEM, URL-safe or standard, padded or not. A PEM itself is accepted too.
+// Errors never quote the value.
+func ParsePrivateKeyBase64(s string) (*Key, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		return ParsePrivateKeyPEM([]byte(strings.ReplaceAll(s, `\n`, "\n")))
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
+		if pem, err := enc.DecodeString(s); err == nil {
+			return ParsePrivateKeyPEM(pem)
+		}
+	}
+	return nil, errors.New("parse private key: not base64 of a PEM private key")
 }
 
 // CreateKeyFile writes k's private PEM to path with mode 0600 (creating

@@ -44,18 +44,21 @@ type Keys struct {
 	jwtNew, encNew bool
 }
 
-// ReadKeys reads JWT_PRIVATE_KEY_PATH, BARONG_JWT_VERIFY_KEY_PATHS and
-// BARONG_ENCRYPTION_KEY_PATH. A file that exists but does not parse is an
-// error naming its variable.
+// ReadKeys reads the JWT key (LoadSigningKey), BARONG_JWT_VERIFY_KEY_PATHS
+// and BARONG_ENCRYPTION_KEY_PATH. A file that exists but does not parse is
+// an error naming its variable. With JWT_PRIVATE_KEY set the JWT key is
+// never new: it is the operator's.
 func ReadKeys(cfg *config.Config) (*Keys, error) {
 	k := &Keys{}
 	var err error
-	if k.JWT, err = token.LoadKey(cfg.JWTPrivateKeyPath); errors.Is(err, fs.ErrNotExist) {
+	if k.JWT, err = LoadSigningKey(cfg); errors.Is(err, fs.ErrNotExist) && cfg.JWTPrivateKey == "" {
 		k.jwtNew = true
-		k.JWT, err = token.GenerateRSA(token.DefaultKeyBits)
+		if k.JWT, err = token.GenerateRSA(token.DefaultKeyBits); err != nil {
+			err = fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		return nil, err
 	}
 	for _, p := range cfg.JWTVerifyKeyPaths {
 		pub, err := loadPublicKey(p)
@@ -70,6 +73,36 @@ func ReadKeys(cfg *config.Config) (*Keys, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+	}
+	return k, nil
+}
+
+// LoadSigningKey reads the JWT key and never generates one: from
+// JWT_PRIVATE_KEY (base64 of the PEM, as Barong's deployments pass it)
+// and/or the file at JWT_PRIVATE_KEY_PATH; with both set they must hold
+// the same key. With JWT_PRIVATE_KEY alone no file is read. A missing file
+// is an error wrapping fs.ErrNotExist; errors name the variable and never
+// quote the key.
+func LoadSigningKey(cfg *config.Config) (*token.Key, error) {
+	var env *token.Key
+	if cfg.JWTPrivateKey != "" {
+		k, err := token.ParsePrivateKeyBase64(cfg.JWTPrivateKey)
+		if err != nil {
+			return nil, fmt.Errorf("JWT_PRIVATE_KEY: %w", err)
+		}
+		if cfg.JWTPrivateKeyPath == "" {
+			return k, nil
+		}
+		env = k
+	}
+	k, err := token.LoadKey(cfg.JWTPrivateKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+	}
+	if env != nil {
+		if pub, ok := k.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(env.Public()) {
+			return nil, fmt.Errorf("JWT_PRIVATE_KEY and JWT_PRIVATE_KEY_PATH (%s) hold different keys: set only one", cfg.JWTPrivateKeyPath)
+		}
 	}
 	return k, nil
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/barong-go/barong/sqlstore"
 	"github.com/barong-go/barong/storage"
 	"github.com/barong-go/barong/token"
+	"github.com/barong-go/barong/vault"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -69,7 +70,8 @@ type Server struct {
 
 	publisher *amqp.Publisher
 	relay     *app.Relay
-	uploads   http.Handler // signed links of the local storage, or nil
+	vault     *vault.Client // nil unless BARONG_VAULT_TOKEN is set
+	uploads   http.Handler  // signed links of the local storage, or nil
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -174,15 +176,22 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		}
 	}
 	s.KYCAIDInterval = 5 * time.Second
+	if s.vault, err = openVault(ctx, cfg, s.DB, log); err != nil {
+		return nil, err
+	}
+	var vaultTOTP app.VaultTOTP
+	if s.vault != nil {
+		vaultTOTP = s.vault
+	}
 	acfg := appConfig(cfg)
 	// Device cookies of the sign-in throttle are signed with a key derived
 	// from the encryption key, as the upload links are (kyc.go).
 	acfg.Throttle.DeviceKey = deriveKey(keys.Encryption, "barong-go login device cookies")
 	s.App = app.New(acfg, app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
-		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc})
+		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc, VaultTOTP: vaultTOTP})
 	if cfg.AutoMigrate {
-		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
-			return nil, fmt.Errorf("seeds: %w", err)
+		if err := s.applySeeds(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
@@ -330,13 +339,18 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 	return h
 }
 
-// Start runs the background work: the outbox relay, session purging and,
-// with BARONG_KYC_PROVIDER=kycaid, the KYCAID reconciler.
+// Start runs the background work: the outbox relay, session purging,
+// with BARONG_KYC_PROVIDER=kycaid the KYCAID reconciler, and with Vault the
+// renewal of its token (as Barong renewed it).
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
 	if s.App.KYCAIDEnabled() {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.App.RunKYCAID(ctx, s.KYCAIDInterval) }()
+	}
+	if s.vault != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.vault.KeepRenewed(ctx, s.Log) }()
 	}
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.relay.Run(ctx) }()
