@@ -50,7 +50,10 @@ func Migrations(dialect string) (fs.FS, error) {
 
 // Migrate applies the pending migrations; with none pending it changes
 // nothing. On Postgres and MySQL it holds a database lock while it runs, so
-// processes starting together migrate one after the other.
+// processes starting together migrate one after the other. Migrations are
+// numbered by the issue that added them and reach main in any order, so a
+// database may lack a migration older than its newest one (00011 and 00012
+// after 00014): such a migration is applied too, not refused.
 func (db *DB) Migrate(ctx context.Context) error {
 	fsys, err := Migrations(db.d.name)
 	if err != nil {
@@ -59,7 +62,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.adoptMigrationTable(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	opts := []goose.ProviderOption{goose.WithTableName(migrationTable)}
+	opts := []goose.ProviderOption{goose.WithTableName(migrationTable), goose.WithAllowOutofOrder(true)}
 	if lock, unlock := db.d.lockSQL(); lock != "" {
 		opts = append(opts, goose.WithSessionLocker(sessionLocker{lock: lock, unlock: unlock}))
 	}

@@ -209,3 +209,42 @@ func TestMigrateLeavesRailsTable(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateOutOfOrder: a database migrated by a build that had 00014
+// but not 00011 and 00012 (migrations are numbered by issue and merged in
+// any order) gets the missing ones applied, its data kept.
+func TestMigrateOutOfOrder(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{DialectSQLite, DialectPostgres, DialectMySQL} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := freshDB(t, dialect)
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// As that build left it: no tables of 00011 and 00012, not recorded.
+			for _, table := range []string{"vault_totp_keys", "barong_import_rows", "setup_tokens", "key_fingerprints"} {
+				exec(t, db, "DROP TABLE "+table)
+			}
+			exec(t, db, "DELETE FROM "+migrationTable+" WHERE version_id IN (11, 12)")
+			if err := db.CreateUser(ctx, &barong.User{UID: "IDOUTOFORD01", Email: "ooo@example.com", PasswordDigest: "x", Role: "member", State: "active"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatalf("migrate with 00011 and 00012 missing below 00014: %v", err)
+			}
+			for _, table := range []string{"vault_totp_keys", "barong_import_rows", "setup_tokens", "key_fingerprints"} {
+				if len(tableCols(t, db, table)) == 0 {
+					t.Fatalf("%s not created", table)
+				}
+			}
+			if n := rawInt(t, db, "SELECT COUNT(*) FROM "+migrationTable+" WHERE version_id IN (11, 12, 14)"); n != 3 {
+				t.Fatalf("%d of 00011, 00012, 00014 recorded", n)
+			}
+			if _, err := db.UserByUID(ctx, "IDOUTOFORD01"); err != nil {
+				t.Fatalf("user lost: %v", err)
+			}
+		})
+	}
+}
