@@ -3,9 +3,12 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,8 +30,9 @@ func keysDatabase(t *testing.T, dialect string) string {
 }
 
 // keysStart opens a server on url with its key files in dir (as a start
-// from that directory with the default relative paths would), env on top,
-// and returns it (closed when the test ends), its log and Open's error.
+// from that directory with the default relative paths would), env on top
+// (an empty value unsets), and returns it (closed when the test ends), its
+// log and Open's error.
 func keysStart(t *testing.T, url, dir string, env map[string]string) (*server.Server, string, error) {
 	t.Helper()
 	base := map[string]string{
@@ -39,7 +43,7 @@ func keysStart(t *testing.T, url, dir string, env map[string]string) (*server.Se
 	for k, v := range env {
 		base[k] = v
 	}
-	cfg, err := config.Load(func(k string) (string, bool) { v, ok := base[k]; return v, ok })
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := base[k]; return v, ok && v != "" })
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -284,6 +288,78 @@ func TestKeysConcurrentFirstStart(t *testing.T) {
 			wg.Wait()
 			if (errs[0] == nil) == (errs[1] == nil) {
 				t.Fatalf("errors %v, want exactly one start", errs)
+			}
+		})
+	}
+}
+
+// TestKeysFromJWTPrivateKey: Barong's form of the JWT key (JWT_PRIVATE_KEY,
+// base64 of the PEM) goes through the same rules as a key file: with it
+// alone no key file is read or written (the encryption key still is, on
+// an empty database), its fingerprint is recorded, another key is refused
+// naming JWT_PRIVATE_KEY, the same key in a file is accepted, and a file
+// holding another key next to it is refused. A value that is not a key is
+// refused without being quoted.
+func TestKeysFromJWTPrivateKey(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			url := keysDatabase(t, dialect)
+			dir := t.TempDir()
+			barongKey, err := token.GenerateRSA(token.DefaultKeyBits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{"JWT_PRIVATE_KEY": base64.URLEncoding.EncodeToString(barongKey.PrivatePEM()),
+				"JWT_PRIVATE_KEY_PATH": ""}
+			srv, log, err := keysStart(t, url, dir, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if files := keysFiles(t, dir); strings.Join(files, ",") != "encryption.key" || strings.Contains(log, "generated a new JWT key") {
+				t.Fatalf("files %v; log %s", files, log)
+			}
+			fp, _ := token.PublicKeyFingerprint(barongKey.Public())
+			if fps, err := srv.DB.KeyFingerprints(ctx); err != nil || fps["jwt_signing_key"] != fp {
+				t.Fatalf("fingerprints %v %v, want the JWT_PRIVATE_KEY's %s", fps, err, fp)
+			}
+			if err := srv.App.EnsureAdmin(ctx, "root@example.com", strongPassword); err != nil {
+				t.Fatal(err)
+			}
+			srv.Close()
+
+			other, _ := token.GenerateEd25519()
+			_, _, err = keysStart(t, url, dir, map[string]string{"JWT_PRIVATE_KEY": base64.StdEncoding.EncodeToString(other.PrivatePEM()),
+				"JWT_PRIVATE_KEY_PATH": ""})
+			keysWantError(t, err, "JWT_PRIVATE_KEY: the key in JWT_PRIVATE_KEY (sha256:", "is not the key this database was written with")
+
+			// The same key as a file, alone or next to JWT_PRIVATE_KEY.
+			path := filepath.Join(dir, "barong.pem")
+			if err := token.CreateKeyFile(path, barongKey); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range []map[string]string{{"JWT_PRIVATE_KEY_PATH": path}, {"JWT_PRIVATE_KEY_PATH": path, "JWT_PRIVATE_KEY": env["JWT_PRIVATE_KEY"]}} {
+				if _, _, err := keysStart(t, url, dir, e); err != nil {
+					t.Fatalf("start with %v: %v", slices.Collect(maps.Keys(e)), err)
+				}
+			}
+			otherPath := filepath.Join(dir, "other.pem")
+			if err := token.CreateKeyFile(otherPath, other); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = keysStart(t, url, dir, map[string]string{"JWT_PRIVATE_KEY_PATH": otherPath, "JWT_PRIVATE_KEY": env["JWT_PRIVATE_KEY"]})
+			keysWantError(t, err, "JWT_PRIVATE_KEY and JWT_PRIVATE_KEY_PATH ("+otherPath+") hold different keys")
+			// Both set and the file missing: refused, not generated.
+			missing := filepath.Join(dir, "missing.pem")
+			_, _, err = keysStart(t, url, dir, map[string]string{"JWT_PRIVATE_KEY_PATH": missing, "JWT_PRIVATE_KEY": env["JWT_PRIVATE_KEY"]})
+			keysWantError(t, err, "JWT_PRIVATE_KEY_PATH: ", missing)
+			if _, err := os.Stat(missing); !os.IsNotExist(err) {
+				t.Fatalf("%s written: %v", missing, err)
+			}
+			_, _, err = keysStart(t, url, dir, map[string]string{"JWT_PRIVATE_KEY": "bm90LWEta2V5", "JWT_PRIVATE_KEY_PATH": ""})
+			keysWantError(t, err, "JWT_PRIVATE_KEY: ")
+			if strings.Contains(err.Error(), "bm90LWEta2V5") {
+				t.Fatalf("the value was quoted: %v", err)
 			}
 		})
 	}
