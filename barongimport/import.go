@@ -8,7 +8,10 @@
 // stored encrypted with barong-go's key.
 //
 // The source is only read, in one read-only transaction. Each copied row is
-// recorded with a digest of its source values (barong_import_rows), so a
+// recorded with a keyed digest of its source values (barong_import_rows:
+// HMAC-SHA-256 under Options.DigestKey, since Barong before 2.6 kept
+// phone and document numbers in clear and a plain hash of a row would let
+// anyone with the database guess them), so a
 // run after an interrupted or earlier one copies only new and changed rows,
 // removes the rows Barong deleted since, and never overwrites a row that
 // barong-go created itself (that is reported). Every row that cannot be
@@ -17,6 +20,7 @@ package barongimport
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -41,6 +45,10 @@ type Options struct {
 	From string
 	// Target is barong-go's database, migrated, with its encryption key.
 	Target *sqlstore.DB
+	// DigestKey keys the digests of the ledger (barong_import_rows); the
+	// same key on every run (internal/server derives it from the
+	// encryption key). Required.
+	DigestKey []byte
 	// Vault reads what Barong kept in Vault; nil when not configured (rows
 	// needing it are then reported).
 	Vault *vault.Client
@@ -106,6 +114,9 @@ type importer struct {
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Target == nil {
 		return nil, errors.New("no target database")
+	}
+	if len(opts.DigestKey) < 16 {
+		return nil, errors.New("no ledger digest key")
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 500
@@ -221,7 +232,7 @@ func (im *importer) batch(ctx context.Context, sp *spec, tr *TableReport, rows [
 	inSource := map[int64]bool{}
 	var pend []*pending
 	for _, r := range rows {
-		p := &pending{id: r.id(), digest: digest(im.src.cols[sp.table], r), created: r.time("created_at")}
+		p := &pending{id: r.id(), digest: digest(im.opts.DigestKey, im.src.cols[sp.table], r), created: r.time("created_at")}
 		inSource[p.id] = true
 		d, known := ledger[p.id]
 		at, exists := present[p.id]
@@ -390,8 +401,9 @@ func singular(table string) string {
 
 // digest identifies the source values of a row: any change of any column
 // (also one Rails made without touching updated_at) makes a new digest.
-func digest(cols []string, r row) string {
-	h := sha256.New()
+// It is keyed, so it reveals nothing about values in clear in Barong.
+func digest(key []byte, cols []string, r row) string {
+	h := hmac.New(sha256.New, key)
 	h.Write([]byte(digestVersion))
 	for _, c := range cols {
 		h.Write([]byte{0})

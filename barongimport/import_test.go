@@ -54,9 +54,12 @@ func options(t *testing.T, src *barongtest.Source, db *sqlstore.DB) barongimport
 	if err != nil {
 		t.Fatal(err)
 	}
-	return barongimport.Options{From: src.URL, Target: db, Vault: vc, VaultAppName: "barong", SecretKeyBase: barongtest.SecretKeyBase,
-		BatchSize: 3}
+	return barongimport.Options{From: src.URL, Target: db, DigestKey: digestKey, Vault: vc, VaultAppName: "barong",
+		SecretKeyBase: barongtest.SecretKeyBase, BatchSize: 3}
 }
+
+// digestKey keys the ledger digests of the tests' imports.
+var digestKey = []byte("barongimport test ledger digest key")
 
 func run(t *testing.T, o barongimport.Options) *barongimport.Report {
 	t.Helper()
@@ -316,7 +319,7 @@ func BenchmarkImport(b *testing.B) {
 	vc, _ := vault.New(src.Vault.URL, src.Vault.Token)
 	for b.Loop() {
 		db := targetTB(b, "postgres")
-		o := barongimport.Options{From: src.URL, Target: db, Vault: vc, SecretKeyBase: barongtest.SecretKeyBase}
+		o := barongimport.Options{From: src.URL, Target: db, DigestKey: digestKey, Vault: vc, SecretKeyBase: barongtest.SecretKeyBase}
 		start := time.Now()
 		if _, err := barongimport.Run(context.Background(), o); err != nil {
 			b.Fatal(err)

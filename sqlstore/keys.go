@@ -61,7 +61,10 @@ func (db *DB) ReplaceKeyFingerprint(ctx context.Context, name, old, fp string) (
 	return ok, nil
 }
 
-// encryptedColumns are the columns the Cipher writes.
+// encryptedColumns are the columns the Cipher writes. The tables of
+// `barong import` hold no ciphertext: vault_totp_keys names keys in
+// Vault (no secret), and barong_import_rows holds digests keyed with a key
+// derived from the encryption key (nothing to decrypt, nothing to guess).
 var encryptedColumns = []struct{ table, column string }{
 	{"otp_keys", "secret_encrypted"},
 	{"apikeys", "secret_encrypted"},

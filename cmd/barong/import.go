@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/barong-go/barong/barongimport"
-	"github.com/barong-go/barong/vault"
+	"github.com/barong-go/barong/internal/server"
 )
 
 const importUsage = `usage: barong import --from URL [--dry-run] [flags]
@@ -24,11 +24,15 @@ and changed rows are copied, rows Barong deleted are removed, rows that
 cannot be copied are listed with the reason (and the exit status is 1).
 
 Secrets and personal data are read as Barong kept them and encrypted with
-BARONG_ENCRYPTION_KEY_PATH: Vault (BARONG_VAULT_ADDRESS, BARONG_VAULT_TOKEN,
+BARONG_ENCRYPTION_KEY_PATH (on an empty target a missing key file is
+generated: keep it, barong serve needs it; over existing data it must be
+the key the data was written with): Vault (BARONG_VAULT_ADDRESS, BARONG_VAULT_TOKEN,
 BARONG_VAULT_APP_NAME) for API-key secrets and vault-rails fields,
 SECRET_KEY_BASE (Barong's) for Barong 2.6+ personal data. 2FA secrets stay
 in Vault's TOTP engine: keep BARONG_VAULT_* set for barong serve until the
-users re-enrol. See docs/migrating-from-barong.md.
+users re-enrol. The import never touches the JWT key: barong serve on the
+imported database needs Barong's (JWT_PRIVATE_KEY as Barong had it, or
+JWT_PRIVATE_KEY_PATH). See docs/migrating-from-barong.md.
 
 flags:
 `
@@ -58,22 +62,16 @@ func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *from == "" {
 		return errors.New("import: --from (Barong's database URL) is required")
 	}
-	cfg, log, db, err := openMigrated(ctx, stderr)
+	cfg, err := loadConfig()
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	opts := barongimport.Options{From: *from, Target: db, VaultAppName: cfg.VaultAppName, TransitMount: *transit,
-		APIKeyKVPath: *kvPath, SecretKeyBase: cfg.SecretKeyBase, DryRun: *dryRun, BatchSize: *batch, Log: log}
-	if cfg.VaultToken != "" {
-		if opts.Vault, err = vault.New(cfg.VaultAddress, cfg.VaultToken); err != nil {
-			return fmt.Errorf("BARONG_VAULT_ADDRESS: %w", err)
-		}
-	}
+	log := server.NewLogger(cfg, stderr)
+	opts := barongimport.Options{From: *from, TransitMount: *transit, APIKeyKVPath: *kvPath, DryRun: *dryRun, BatchSize: *batch, Log: log}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		opts.OnProgress = barongimport.ProgressBar(stderr)
 	}
-	rep, err := barongimport.Run(ctx, opts)
+	rep, err := server.Import(ctx, cfg, log, opts)
 	if rep != nil {
 		rep.Print(stdout)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,7 +24,6 @@ import (
 	"github.com/barong-go/barong/internal/server"
 	"github.com/barong-go/barong/internal/testenv"
 	"github.com/barong-go/barong/token"
-	"github.com/barong-go/barong/vault"
 	"github.com/barong-go/barong/vault/vaulttest"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pquerna/otp/totp"
@@ -92,37 +92,55 @@ func TestBarongAdoption(t *testing.T) {
 				"JWT_PRIVATE_KEY_PATH":       "",
 				"BARONG_VAULT_ADDRESS":       v.URL,
 				"BARONG_VAULT_TOKEN":         v.Token,
+				"SECRET_KEY_BASE":            barongtest.SecretKeyBase,
 				"BARONG_CONFIG":              "",
 			}
 
-			// barong import, as the command runs it.
-			cfg := loadEnv(t, env)
-			db, err := server.OpenDB(ctx, cfg, slog.New(slog.DiscardHandler))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			vc, _ := vault.New(v.URL, v.Token)
-			rep, err := barongimport.Run(ctx, barongimport.Options{From: src.URL, Target: db, Vault: vc, VaultAppName: "barong",
-				SecretKeyBase: barongtest.SecretKeyBase})
-			db.Close()
+			// barong import, as the command runs it: on this empty target
+			// it generates the encryption key, never a JWT key.
+			var importLog bytes.Buffer
+			rep, err := server.Import(ctx, loadEnv(t, env), slog.New(slog.NewTextHandler(&importLog, nil)),
+				barongimport.Options{From: src.URL})
 			if err != nil || rep.Failed() != len(src.Broken) {
 				t.Fatalf("import: %v, %d failures (want %d)", err, rep.Failed(), len(src.Broken))
+			}
+			if !strings.Contains(importLog.String(), "generated a new encryption key") {
+				t.Fatalf("import log:\n%s", importLog.String())
+			}
+
+			// A start without Barong's JWT key is refused, asking for it,
+			// and writes no key.
+			noKey := maps.Clone(env)
+			noKey["JWT_PRIVATE_KEY"], noKey["JWT_PRIVATE_KEY_PATH"] = "", filepath.Join(dir, "jwt-key.pem")
+			if srv, err := server.Open(ctx, loadEnv(t, noKey), slog.New(slog.DiscardHandler)); err == nil {
+				srv.Close()
+				t.Fatal("started on an imported database without a JWT key")
+			} else if !strings.Contains(err.Error(), "bring Barong's JWT key") || !strings.Contains(err.Error(), "user(s)") {
+				t.Fatalf("start without a JWT key: %v", err)
+			}
+			if _, err := os.Stat(noKey["JWT_PRIVATE_KEY_PATH"]); !os.IsNotExist(err) {
+				t.Fatalf("a JWT key was written: %v", err)
 			}
 
 			// Without Vault, the start names the problem and 2FA users get
 			// totp.error, never a silent "invalid code".
-			noVault := map[string]string{}
-			for k, val := range env {
-				noVault[k] = val
-			}
+			noVault := maps.Clone(env)
 			noVault["BARONG_VAULT_TOKEN"] = ""
 			var logs bytes.Buffer
 			srvNV, err := server.Open(ctx, loadEnv(t, noVault), slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tok, err := srvNV.Setup(ctx, nil); err != nil || tok != "" {
+				t.Fatalf("setup token on a database with Barong's superadmin: %q %v", tok, err)
+			}
+			barongKey, err := token.ParsePrivateKeyPEM(keyPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			barongFP, _ := token.PublicKeyFingerprint(barongKey.Public())
+			if fps, err := srvNV.DB.KeyFingerprints(ctx); err != nil || fps["jwt_signing_key"] != barongFP || fps["encryption_key"] == "" {
+				t.Fatalf("fingerprints after the first start: %v %v", fps, err)
 			}
 			hsNV := httptest.NewServer(srvNV.Handler)
 			alice := src.Users["alice"]
@@ -139,6 +157,11 @@ func TestBarongAdoption(t *testing.T) {
 			}
 			if strings.Contains(logs.String(), alice.TOTPSecret) || strings.Contains(logs.String(), v.Token) {
 				t.Fatal("a secret was logged")
+			}
+			// The first start: Barong's seeds stay (no built-in seeds), its
+			// superadmin means no setup token, and Barong's key is recorded.
+			if !strings.Contains(logs.String(), "built-in seeds not applied") || strings.Contains(logs.String(), "setup_token") {
+				t.Fatalf("first start on the imported database:\n%s", logs.String())
 			}
 
 			ts := newServer(t, env)
