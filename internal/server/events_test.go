@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -112,6 +113,23 @@ func consumer(t *testing.T, keys map[string][]string) <-chan amqp091.Delivery {
 	return d
 }
 
+// own passes on the deliveries of d signed with pub, the key of the test's
+// own server: the broker is shared, and other processes' events (other
+// tests, other helpers' suites) must not count.
+func own(t *testing.T, d <-chan amqp091.Delivery, pub crypto.PublicKey) <-chan amqp091.Delivery {
+	t.Helper()
+	out := make(chan amqp091.Delivery, 64)
+	go func() {
+		defer close(out)
+		for m := range d {
+			if _, err := token.VerifyEvent(m.Body, pub, time.Now()); err == nil {
+				out <- m
+			}
+		}
+	}()
+	return out
+}
+
 // receive reads n messages or fails after timeout.
 func receive(t *testing.T, d <-chan amqp091.Delivery, n int, timeout time.Duration) []amqp091.Delivery {
 	t.Helper()
@@ -131,6 +149,7 @@ func receive(t *testing.T, d <-chan amqp091.Delivery, n int, timeout time.Durati
 func TestEventsThroughRabbitMQ(t *testing.T) {
 	d := consumer(t, map[string][]string{"model": {"user.created"}, "system": {"user.email.confirmation.token", "session.create"}})
 	ts := newServer(t, map[string]string{"EVENT_API_RABBITMQ_URL": testenv.RabbitURL})
+	d = own(t, d, ts.Keys.Signing().Public())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ts.Start(ctx)
@@ -180,6 +199,7 @@ func TestOutboxSurvivesBrokerOutage(t *testing.T) {
 	d := consumer(t, map[string][]string{"model": {"user.created"}})
 	proxy := newSwitchProxy(t, "127.0.0.1:5672")
 	ts := newServer(t, map[string]string{"EVENT_API_RABBITMQ_URL": proxy.url()})
+	d = own(t, d, ts.Keys.Signing().Public())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ts.Start(ctx)
