@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error; the HTTP layer maps each kind to one status.
@@ -28,6 +29,9 @@ type Error struct {
 	Keys   []string
 	Status int   // only for KindCustom
 	Cause  error // internal cause, logged, never shown
+	// RetryAfter tells a throttled client when to try again (429's
+	// Retry-After header); zero when not known.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

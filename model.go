@@ -2,6 +2,7 @@ package barong
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -233,6 +234,33 @@ type Session struct {
 	CSRFToken  string
 	ExpireTime int64 // unix seconds; idle expiry, slid on use
 	CreatedAt  time.Time
+	// IDHash is SessionHash(ID); set by UserSessions, whose sessions have
+	// no ID.
+	IDHash string
+}
+
+// SessionHash is the form of a session id that stores keep and APIs show:
+// hex SHA-256 of the cookie value.
+func SessionHash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// WebAuthnCredential is a registered passkey of a user. CredentialID and
+// UserHandle are base64url (no padding); Record is the relying-party
+// library's credential record (JSON: public key, flags, authenticator),
+// stored encrypted.
+type WebAuthnCredential struct {
+	ID           int64
+	UserID       int64
+	CredentialID string
+	UserHandle   string
+	Name         string
+	Record       string
+	SignCount    uint32
+	LastUsedAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // UserRecords are the records shown with a user in Barong's full user

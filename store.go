@@ -186,6 +186,10 @@ type Queries interface {
 	// each code is accepted once even across processes (atomic UPDATE ...
 	// WHERE last_step < step).
 	UseTOTPStep(ctx context.Context, userID int64, step int64) (bool, error)
+	// VaultTOTPKey names the user's key in Vault's TOTP engine, for a user
+	// imported from Barong with 2FA who has not re-enrolled (SetTOTPSecret
+	// drops it); ErrNotFound when the user has none.
+	VaultTOTPKey(ctx context.Context, userID int64) (string, error)
 
 	// Admin reads (reference §8.1). PendingDocumentUsers lists the users
 	// with the private label document = pending or replaced, oldest label
@@ -224,6 +228,16 @@ type Queries interface {
 	// UpdateDocumentMetadata replaces the metadata of document id.
 	UpdateDocumentMetadata(ctx context.Context, id int64, metadata string) error
 
+	// Setup tokens (app/setup.go): SHA-256 hex hashes of the one-time
+	// tokens that let a sign-up claim the first superadmin.
+	CreateSetupToken(ctx context.Context, hash string, expires time.Time) error
+	// SetupTokenHashes lists the hashes of the unexpired tokens.
+	SetupTokenHashes(ctx context.Context) ([]string, error)
+	// ConsumeSetupToken deletes the unexpired token with hash and, when
+	// it did, every other one; it reports whether it did (once per token,
+	// across processes).
+	ConsumeSetupToken(ctx context.Context, hash string) (bool, error)
+
 	ServiceAccountByUID(ctx context.Context, uid string) (*ServiceAccount, error)
 	ServiceAccountByEmail(ctx context.Context, email string) (*ServiceAccount, error)
 	ServiceAccountByID(ctx context.Context, id int64) (*ServiceAccount, error)
@@ -231,6 +245,29 @@ type Queries interface {
 	ServiceAccountsByOwner(ctx context.Context, ownerID int64, p Page) ([]ServiceAccount, int64, error)
 	CreateServiceAccount(ctx context.Context, s *ServiceAccount) error
 	UpdateServiceAccount(ctx context.Context, s *ServiceAccount) error
+
+	// WebAuthn credentials (passkeys), table webauthn_credentials; the
+	// record is stored encrypted with the Cipher. WebAuthnCredentialsByUser
+	// lists a user's credentials by id.
+	WebAuthnCredentialsByUser(ctx context.Context, userID int64) ([]WebAuthnCredential, error)
+	// WebAuthnCredentialByCredentialID finds a credential by its WebAuthn
+	// credential id (base64url); ErrNotFound when unknown.
+	WebAuthnCredentialByCredentialID(ctx context.Context, credentialID string) (*WebAuthnCredential, error)
+	// CreateWebAuthnCredential inserts c; a credential id already stored
+	// is a *DuplicateError.
+	CreateWebAuthnCredential(ctx context.Context, c *WebAuthnCredential) error
+	// RenameWebAuthnCredential renames credential id of userID
+	// (ErrNotFound when the user has no such credential).
+	RenameWebAuthnCredential(ctx context.Context, userID, id int64, name string) error
+	// DeleteWebAuthnCredential deletes credential id of userID
+	// (ErrNotFound when the user has no such credential).
+	DeleteWebAuthnCredential(ctx context.Context, userID, id int64) error
+	// UseWebAuthnCredential records a successful assertion: it stores
+	// signCount and the use time when signCount is above the stored counter,
+	// or both are zero (an authenticator without a counter). It reports
+	// false when the stored counter is not below signCount (a replayed or
+	// cloned authenticator's assertion; atomic across processes).
+	UseWebAuthnCredential(ctx context.Context, id int64, signCount uint32) (bool, error)
 }
 
 // Tx is one database transaction: the queries plus the outbox.
@@ -271,6 +308,13 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteUserSessions revokes every session of uid except exceptID.
 	DeleteUserSessions(ctx context.Context, uid, exceptID string) error
+	// UserSessions lists the live sessions of uid, newest first. Their ID
+	// is empty (stores keep only its hash), IDHash is SessionHash(id), and
+	// their CSRF token is left out.
+	UserSessions(ctx context.Context, uid string) ([]Session, error)
+	// DeleteUserSession revokes the session of uid whose id hashes to
+	// idHash; it reports false when uid has no such live session.
+	DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error)
 }
 
 // KV holds short-lived markers and counters: used one-time tokens, the
@@ -285,6 +329,9 @@ type KV interface {
 	// Incr adds one to a counter whose window of ttl starts at its first
 	// increment, and returns the new count.
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Decr takes one back from a live counter (never below zero, never
+	// creating one) and keeps its window.
+	Decr(ctx context.Context, key string) error
 }
 
 // Cipher encrypts secrets and personal data at rest.

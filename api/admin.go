@@ -25,6 +25,8 @@ const (
 	modelAPIKey      = "APIKey"
 	modelPermission  = "Permission"
 	modelRestriction = "Restriction"
+	// modelSession (barong-go addition) guards admin/users/sessions.
+	modelSession = "Session"
 )
 
 // keyNotPermitted is the answer to a caller whose role lacks the ability.
@@ -37,6 +39,7 @@ func (s *Server) registerAdmin() {
 	s.registerAdminAccess()
 	s.registerAdminProfiles()
 	s.registerAdminActivities()
+	s.registerAdminSessions()
 }
 
 // handleAdmin registers an admin endpoint: the caller is authenticated as

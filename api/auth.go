@@ -106,21 +106,44 @@ func (s *Server) authenticate(r *http.Request, family string, uidOnly bool) (*ca
 	return &caller{User: res.User, Session: res.Session}, nil
 }
 
-// authzPath is the gateway's path after /api/v2/auth/, without a trailing
-// format extension (as Rails' glob route strips it).
-func authzPath(urlPath string) string {
-	p := strings.TrimPrefix(urlPath, "/api/v2/auth/")
-	last := p[strings.LastIndexByte(p, '/')+1:]
-	if i := strings.LastIndexByte(last, '.'); i > 0 {
-		p = p[:len(p)-len(last)+i]
+// authzPrefix is the mount of the gateway check: /api/v2/auth/<path>.
+const authzPrefix = "/api/v2/auth"
+
+// authzTarget reports whether r is a gateway check: a request under
+// /api/v2/auth/ whose first raw segment is not an API family. Checks are
+// answered before the router, which would redirect (307) an unclean path
+// instead of refusing it.
+func authzTarget(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), authzPrefix+"/")
+	if !ok {
+		return false
 	}
-	return p
+	for _, fam := range apiFamilies {
+		if strings.HasPrefix(rest, fam+"/") {
+			return false
+		}
+	}
+	return true
 }
 
 // handleAuthz is the gateway check (interface §4): 200 with a bearer JWT,
-// 200 without one for pass-listed paths, else Barong's status and key.
+// 200 without one for pass-listed paths, else Barong's status and key. The
+// path is the request target after /api/v2/auth as the client sent it,
+// checked by authz.TargetPath (400 authz.invalid_path when unclean).
 func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
-	ar := s.authRequest(r, authzPath(r.URL.Path))
+	target := r.RequestURI
+	if !strings.HasPrefix(target, "/") { // absolute form: http://host/path
+		target = r.URL.EscapedPath()
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+	}
+	p, _, err := authz.TargetPath(strings.TrimPrefix(target, authzPrefix))
+	if err != nil {
+		s.writeAuthzError(w, r, err)
+		return
+	}
+	ar := s.authRequest(r, p)
 	ar.TokenOnly = true // only the token is answered: principal snapshots do
 	res, err := s.authz.Check(r.Context(), ar)
 	if err != nil {

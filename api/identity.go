@@ -15,6 +15,7 @@ func (s *Server) registerIdentity() {
 	s.handle("identity", "POST", "/sessions", "Start a new session", s.handleLogin)
 	s.handle("identity", "DELETE", "/sessions", "Destroy the current session", s.handleLogout)
 	s.handle("identity", "POST", "/sessions/auth0", "Start a session with an Auth0 ID token", s.handleAuth0)
+	s.registerIdentityWebAuthn()
 	s.handle("identity", "POST", "/users", "Create a user", s.handleSignUp)
 	s.handle("identity", "POST", "/users/access", "Whitelist the caller's IP with a whitelink token", s.handleAccess)
 	s.handle("identity", "GET", "/users/register_geetest", "Register a GeeTest captcha", s.handleGeetest)
@@ -57,14 +58,33 @@ func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, sess *
 		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), Expires: time.Now().Add(24 * time.Hour)})
 }
 
+// DeviceCookieName is the cookie that marks a browser which signed in to
+// an account before: the sign-in throttle lets it past the limits other
+// clients share (app/throttle.go).
+const DeviceCookieName = "_barong_device"
+
+// setDeviceCookie gives the client that just signed in (or up) as uid a
+// device cookie of uid, renewing the one it sent.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, uid string) {
+	v, ttl := s.app.DeviceCookie(uid, cookieValue(r, DeviceCookieName))
+	if v == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: DeviceCookieName, Value: v, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), MaxAge: int(ttl / time.Second)})
+}
+
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: s.cfg.SessionName, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: isTLS(r), MaxAge: -1})
 }
 
 // sessionID is the caller's session cookie value.
-func (s *Server) sessionID(r *http.Request) string {
-	c, err := r.Cookie(s.cfg.SessionName)
+func (s *Server) sessionID(r *http.Request) string { return cookieValue(r, s.cfg.SessionName) }
+
+// cookieValue is the value of r's cookie name, "" without one.
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
 	if err != nil {
 		return ""
 	}
@@ -78,6 +98,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := app.LoginInput{Email: p.RequiredPresent("email"), Password: p.RequiredPresent("password"),
 		OTPCode: p.String("otp_code"), Captcha: captchaParam(p, "identity.session.invalid_captcha_format")}
+	in.Passkey = passkeyAssertionParam(p, false) // api/resource_webauthn.go
+	in.Device = cookieValue(r, DeviceCookieName)
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -86,6 +108,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID)
 	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }
@@ -114,6 +137,7 @@ func (s *Server) handleAuth0(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID)
 	writeJSON(w, http.StatusOK, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }
@@ -124,7 +148,8 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := app.SignUpInput{Email: p.Required("email"), Password: p.Required("password"),
-		RefID: p.String("refid"), Data: p.String("data"), Captcha: captchaParam(p, "")}
+		RefID: p.String("refid"), Data: p.String("data"), Captcha: captchaParam(p, ""),
+		SetupToken: strings.TrimSpace(p.String("setup_token"))}
 	if p.Has("username") {
 		name := p.String("username")
 		in.Username = &name
@@ -137,6 +162,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID)
 	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
 	return nil
 }

@@ -111,6 +111,9 @@ func (m *management) routes() {
 
 	m.add("POST", "/api_keys", "write_apikeys", "Create an API key for a user or service account", m.createAPIKey)
 	m.add("POST", "/api_keys/update", "write_apikeys", "Update an API key", m.updateAPIKey)
+
+	m.add("POST", "/sessions/list", "read_users", "A user's live sessions", m.mgmtSessions)
+	m.add("POST", "/sessions/delete", "write_users", "Revoke a user's session id, or all his sessions without id (errors: user.doesnt_exist, management.session.doesnt_exist)", m.mgmtRevokeSessions)
 }
 
 // timestamp is POST /management/timestamp.

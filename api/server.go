@@ -127,6 +127,8 @@ func New(cfg Config, d Deps) *Server {
 	s.registerResourceApiKeys()
 	s.registerResourceDataStorage()
 	s.registerResourceServiceAccounts()
+	s.registerResourceSessions()
+	s.registerResourceWebAuthn()
 	s.registerAdmin()
 	s.registerManagement()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
@@ -142,13 +144,16 @@ func New(cfg Config, d Deps) *Server {
 		})))
 	}
 	s.mux.HandleFunc("/", s.notFound)
-	s.mux.HandleFunc("/api/v2/auth/", s.handleAuthz)
-	for _, fam := range []string{"identity", "public", "resource", "admin", "management"} {
+	for _, fam := range apiFamilies {
 		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.notFound)
 		s.mux.HandleFunc("/api/v2/"+fam+"/", s.notFound)
 	}
 	return s
 }
+
+// apiFamilies are the API families, served at /api/v2/auth/<family>/ and
+// /api/v2/<family>/; anything else under /api/v2/auth/ is the gateway check.
+var apiFamilies = []string{"identity", "public", "resource", "admin", "management"}
 
 // handle registers h for method and the family path at both mounts.
 func (s *Server) handle(family, method, path, summary string, h handlerFunc) {
@@ -212,6 +217,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if strings.HasPrefix(r.URL.Path, "/api/") && s.cors(w, r) {
+		return
+	}
+	if authzTarget(r) {
+		r.Pattern = authzPrefix + "/" // the metrics' route label
+		s.handleAuthz(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

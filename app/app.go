@@ -16,12 +16,16 @@ import (
 
 // Config holds the settings the rules need.
 type Config struct {
-	AppName                     string
-	Domain                      string
-	UIDPrefix                   string
-	SessionExpire               time.Duration
-	JWTExpire                   time.Duration
+	AppName       string
+	Domain        string
+	UIDPrefix     string
+	SessionExpire time.Duration
+	JWTExpire     time.Duration
+	// FirstRegistrationSuperadmin lets a sign-up with a setup token become
+	// the first superadmin (app/setup.go); SetupTokenTTL is how long a
+	// token stays valid (24 h when zero).
 	FirstRegistrationSuperadmin bool
+	SetupTokenTTL               time.Duration
 	Rules                       barong.LabelRules
 	// CaptchaProtected names the protected endpoints: user_create,
 	// session_create, password_reset, email_confirmation.
@@ -45,15 +49,8 @@ type Config struct {
 	// KYCAID are the settings of the KYCAID flow (app/kycaid.go), used
 	// when Deps.KYCAID is set.
 	KYCAID KYCAIDConfig
-}
-
-// ThrottleConfig limits failed logins per account and per client IP within
-// a window (barong-go addition; Barong has no lockout).
-type ThrottleConfig struct {
-	Enabled       bool
-	MaxPerAccount int
-	MaxPerIP      int
-	Window        time.Duration
+	// WebAuthn is the relying party of passkeys (app/webauthn.go).
+	WebAuthn WebAuthnConfig
 }
 
 // Auth0Config verifies Auth0 ID tokens.
@@ -99,6 +96,16 @@ type Deps struct {
 	// KYCAID is the KYCAID client (BARONG_KYC_PROVIDER=kycaid); nil: the
 	// local KYC flow.
 	KYCAID *kycaid.Client
+	// VaultTOTP checks the codes of users imported from Barong whose 2FA
+	// secret stayed in Vault's TOTP engine; nil when Vault is not
+	// configured (such users then get totp.error).
+	VaultTOTP VaultTOTP
+}
+
+// VaultTOTP validates a code with a key of Vault's TOTP engine mounted at
+// mount (vault.Client).
+type VaultTOTP interface {
+	ValidateTOTP(ctx context.Context, mount, name, code string) (bool, error)
 }
 
 // Service implements the identity rules.
@@ -116,6 +123,8 @@ type Service struct {
 	phone    phone.Provider
 	files    storage.Storage
 	kycaid   *kycaid.Client
+	throttle *Throttle
+	vault    VaultTOTP
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -133,9 +142,13 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = 12
 	}
+	if cfg.SetupTokenTTL == 0 {
+		cfg.SetupTokenTTL = 24 * time.Hour
+	}
 	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
-		phone: d.Phone, files: d.Files, kycaid: d.KYCAID}
+		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now),
+		vault: d.VaultTOTP}
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country

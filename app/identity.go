@@ -17,6 +17,8 @@ type SignUpInput struct {
 	Email, Password, RefID, Data string
 	Username                     *string
 	Captcha                      captcha.Response
+	// SetupToken, when set, claims the first superadmin (app/setup.go).
+	SetupToken string
 }
 
 // checkCaptcha verifies the response when endpoint is protected.
@@ -32,7 +34,9 @@ func (s *Service) checkCaptcha(ctx context.Context, endpoint string, resp captch
 	return err
 }
 
-// SignUp registers a user and opens his session (reference §6.2.4).
+// SignUp registers a user and opens his session (reference §6.2.4). The
+// user is a member unless in.SetupToken claims the first superadmin
+// (app/setup.go); Barong promoted whoever signed up first.
 func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "user_create", in.Captcha, c); err != nil {
 		return nil, nil, err
@@ -67,10 +71,6 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
-	mayBeFirst, err := s.claimFirstUser(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
 	orig := *u
 	err = s.inTx(ctx, func(tx *txn) error {
 		*u = orig // a retried attempt starts over
@@ -80,26 +80,25 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 		if err := s.record(ctx, tx, u.ID, c, "account", "signup", barong.ResultSucceed, ""); err != nil {
 			return err
 		}
-		n, err := tx.CountUsers(ctx)
-		if err != nil {
-			return fmt.Errorf("count users: %w", err)
+		if in.SetupToken == "" {
+			return s.emitConfirmation(ctx, tx, u)
 		}
-		if mayBeFirst && n == 1 {
-			before := *u
-			u.Role, u.State = barong.RoleSuperadmin, barong.StateActive
-			if err := s.updateUser(ctx, tx, before, u); err != nil {
-				return err
-			}
-			_, err := s.setLabel(ctx, tx, u, "email", "verified", barong.ScopePrivate, "")
+		if err := s.claimSetup(ctx, tx, in.SetupToken); err != nil {
 			return err
 		}
-		return s.emitConfirmation(ctx, tx, u)
+		before := *u
+		u.Role, u.State = barong.RoleSuperadmin, barong.StateActive
+		if err := s.updateUser(ctx, tx, before, u); err != nil {
+			return err
+		}
+		_, err := s.setLabel(ctx, tx, u, "email", "verified", barong.ScopePrivate, "")
+		return err
 	})
 	if err != nil {
-		if mayBeFirst {
-			_ = s.kv.Delete(ctx, firstUserKey)
-		}
 		return nil, nil, err
+	}
+	if in.SetupToken != "" {
+		s.log.WarnContext(ctx, "setup token used: first superadmin created", "uid", u.UID, "ip", c.IP)
 	}
 	sess, err := s.openSession(ctx, u, c)
 	if err != nil {
@@ -128,35 +127,6 @@ func (s *Service) checkTaken(ctx context.Context, v *barong.ValidationErrors, u 
 		}
 	}
 	return nil
-}
-
-const firstUserKey = "first_registration"
-
-// claimFirstUser decides whether this sign-up may become the
-// first-registration superadmin (reference §6.2.4). Barong's check races;
-// barong-go takes a one-time marker before the transaction, so at most one
-// account is ever promoted, and the transaction promotes only when the new
-// user is the only one.
-func (s *Service) claimFirstUser(ctx context.Context) (bool, error) {
-	if !s.cfg.FirstRegistrationSuperadmin {
-		return false, nil
-	}
-	n, err := s.store.CountUsers(ctx)
-	if err != nil {
-		return false, fmt.Errorf("count users: %w", err)
-	}
-	if n != 0 {
-		return false, nil
-	}
-	ok, err := s.roleExists(ctx, s.store, barong.RoleSuperadmin)
-	if err != nil || !ok {
-		return false, err
-	}
-	won, err := s.kv.SetNX(ctx, firstUserKey, "done", 0)
-	if err != nil {
-		return false, fmt.Errorf("claim first registration: %w", err)
-	}
-	return won, nil
 }
 
 func (s *Service) roleExists(ctx context.Context, q barong.Queries, role string) (bool, error) {

@@ -4,85 +4,44 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
 )
 
-// LoginInput is POST /identity/sessions.
+// LoginInput is POST /identity/sessions. With 2FA on, a passkey
+// assertion (Passkey) may stand in for the TOTP code.
 type LoginInput struct {
 	Email, Password, OTPCode string
 	Captcha                  captcha.Response
+	Passkey                  *PasskeyAssertion
+	// Device is the client's device cookie (DeviceCookie), "" for none.
+	Device string
 }
 
 // KeyLoginThrottled is barong-go's error key for a throttled login (429).
 const KeyLoginThrottled = "identity.session.too_many_attempts"
 
-func throttleAccountKey(email string) string { return "login_fail:acct:" + strings.ToLower(email) }
-func throttleIPKey(ip string) string         { return "login_fail:ip:" + ip }
-
-// throttled reports whether the account or the client IP has used up its
-// failed attempts in the current window.
-func (s *Service) throttled(ctx context.Context, email, ip string) (bool, error) {
-	t := s.cfg.Throttle
-	if !t.Enabled {
-		return false, nil
-	}
-	for _, k := range []struct {
-		key string
-		max int
-	}{{throttleAccountKey(email), t.MaxPerAccount}, {throttleIPKey(ip), t.MaxPerIP}} {
-		if k.max <= 0 {
-			continue
-		}
-		v, err := s.kv.Get(ctx, k.key)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("read throttle: %w", err)
-		}
-		var n int
-		fmt.Sscan(v, &n)
-		if n >= k.max {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// countFailure adds a failed attempt for the account and the IP.
-func (s *Service) countFailure(ctx context.Context, email, ip string) {
-	if !s.cfg.Throttle.Enabled {
-		return
-	}
-	for _, k := range []string{throttleAccountKey(email), throttleIPKey(ip)} {
-		if _, err := s.kv.Incr(ctx, k, s.cfg.Throttle.Window); err != nil {
-			s.log.ErrorContext(ctx, "count failed login", "error", err)
-		}
-	}
-}
-
 // Login checks credentials and opens a session (reference §6.2.1). Unlike
-// Barong it checks the password before revealing the account state, and it
-// throttles failed attempts per account and per client IP.
+// Barong it checks the password before revealing the account state, and
+// it throttles attempts (app/throttle.go) without ever locking an owner
+// out: per account from each IP or known device, per IP, and per account
+// from unknown devices.
 func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "session_create", in.Captcha, c); err != nil {
-		return nil, nil, err
-	}
-	throttled, err := s.throttled(ctx, in.Email, c.IP)
-	if err != nil {
 		return nil, nil, err
 	}
 	u, err := s.store.UserByEmail(ctx, in.Email)
 	if err != nil && !isNotFound(err) {
 		return nil, nil, fmt.Errorf("load user: %w", err)
 	}
-	if throttled {
-		if u != nil {
-			s.recordAlone(ctx, u.ID, c, "session", "login", barong.ResultFailed, "Too many failed login attempts")
-		}
-		return nil, nil, barong.TooMany(KeyLoginThrottled)
+	a := Attempt{Account: in.Email, IP: c.IP}
+	if u != nil {
+		a.Device = s.throttle.Device(in.Device, u.UID)
+	}
+	if err := s.checkAttempt(ctx, u, c, a, "login"); err != nil {
+		return nil, nil, err
 	}
 	var digest string
 	if u != nil {
@@ -93,38 +52,47 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 		return nil, nil, err
 	}
 	if u == nil {
-		s.countFailure(ctx, in.Email, c.IP)
+		s.failAttempt(ctx, nil, c, a, "login", "")
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")
 	}
 	if !ok {
-		s.countFailure(ctx, in.Email, c.IP)
-		s.recordAlone(ctx, u.ID, c, "session", "login", barong.ResultFailed, "Invalid Email or Password")
+		s.failAttempt(ctx, u, c, a, "login", "Invalid Email or Password")
 		return nil, nil, barong.Unauthorized("identity.session.invalid_params")
 	}
-	if err := s.stateAllowsLogin(ctx, u, c); err != nil {
-		return nil, nil, err
-	}
-	action := "login"
-	if u.OTP {
-		action = "login::2fa"
-		if strings.TrimSpace(in.OTPCode) == "" {
-			return nil, nil, barong.Unauthorized("identity.session.missing_otp")
-		}
-		ok, err := s.checkTOTP(ctx, s.store, u, in.OTPCode)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			s.countFailure(ctx, in.Email, c.IP)
-			s.recordAlone(ctx, u.ID, c, "session", action, barong.ResultFailed, "OTP code is invalid")
-			return nil, nil, barong.Forbidden("identity.session.invalid_otp")
-		}
-	}
-	if s.cfg.Throttle.Enabled {
-		_ = s.kv.Delete(ctx, throttleAccountKey(in.Email))
-	}
-	return s.completeLogin(ctx, u, c, action)
+	return s.admitLogin(ctx, u, c, a, "login", func(action string) error {
+		return s.loginSecondFactor(ctx, u, c, a, in, action)
+	})
 }
+
+// loginSecondFactor checks the TOTP code of a 2FA login, or without one
+// the passkey assertion that stands in for it.
+func (s *Service) loginSecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, in LoginInput, action string) error {
+	if strings.TrimSpace(in.OTPCode) == "" {
+		if in.Passkey != nil {
+			return s.passkeySecondFactor(ctx, u, c, a, in.Passkey, action)
+		}
+		return barong.Unauthorized("identity.session.missing_otp")
+	}
+	ok, err := s.checkTOTP(ctx, s.store, u, in.OTPCode)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.failAttempt(ctx, u, c, a, action, "OTP code is invalid")
+		return barong.Forbidden("identity.session.invalid_otp")
+	}
+	return nil
+}
+
+// DeviceCookie is the device cookie to give a client that just signed in
+// as uid, renewing current when it is one of uid's (empty when device
+// cookies are off), and its lifetime.
+func (s *Service) DeviceCookie(uid, current string) (string, time.Duration) {
+	return s.throttle.IssueDevice(uid, current)
+}
+
+// Throttle is the sign-in throttle, for other ways of signing in.
+func (s *Service) Throttle() *Throttle { return s.throttle }
 
 // stateAllowsLogin refuses banned, deleted and other non-active accounts.
 func (s *Service) stateAllowsLogin(ctx context.Context, u *barong.User, c Client) error {

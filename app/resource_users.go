@@ -146,7 +146,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, u *barong.User, keepSes
 }
 
 // ActivityTopics are the topics of GET /resource/users/activity/:topic.
-var ActivityTopics = []string{"all", "session", "otp", "password", "account"}
+var ActivityTopics = []string{"all", "session", "otp", "password", "account", "webauthn"}
 
 // ActivityQuery selects the caller's activities: Topic is one of
 // ActivityTopics, zero times are unbounded, Result "" matches any.

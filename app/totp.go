@@ -11,6 +11,17 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
+// vaultTOTPMount is where Barong's Vault TOTP engine is mounted.
+const vaultTOTPMount = "totp"
+
+// vaultTOTPTimeout bounds a code check in Vault (it may run inside a
+// transaction).
+const vaultTOTPTimeout = 5 * time.Second
+
+// KeyTOTPError is Barong's answer when its TOTP server cannot check a code
+// (reference §10.3: Vault unreachable).
+const KeyTOTPError = "totp.error"
+
 // totpOpts are RFC 6238 with Vault's defaults: SHA1, 6 digits, 30 s.
 var totpOpts = totp.ValidateOpts{Period: 30, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
@@ -21,10 +32,10 @@ func (s *Service) checkTOTP(ctx context.Context, q barong.Queries, u *barong.Use
 		return false, nil
 	}
 	secret, err := q.TOTPSecret(ctx, u.ID)
+	if isNotFound(err) {
+		return s.checkVaultTOTP(ctx, q, u, code)
+	}
 	if err != nil {
-		if isNotFound(err) {
-			return false, nil
-		}
 		return false, fmt.Errorf("load totp secret: %w", err)
 	}
 	now := s.now()
@@ -43,4 +54,35 @@ func (s *Service) checkTOTP(ctx context.Context, q barong.Queries, u *barong.Use
 		}
 	}
 	return false, nil
+}
+
+// checkVaultTOTP checks code in Vault's TOTP engine for a user imported
+// from Barong who kept the 2FA secret there (vault_totp_keys); a user with
+// neither secret has no valid code. Without Vault, or when Vault fails, the
+// problem is logged and the user gets 422 totp.error, as Barong answered
+// when its Vault was unreachable: never a silent "invalid code".
+func (s *Service) checkVaultTOTP(ctx context.Context, q barong.Queries, u *barong.User, code string) (bool, error) {
+	name, err := q.VaultTOTPKey(ctx, u.ID)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load vault totp key: %w", err)
+	}
+	if s.vault == nil {
+		s.log.ErrorContext(ctx, "2FA code of a user imported from Barong cannot be checked: the secret is in Vault's TOTP engine "+
+			"and Vault is not configured (set BARONG_VAULT_ADDRESS and BARONG_VAULT_TOKEN)", "uid", u.UID, "vault_key", name)
+		return false, barong.Invalid(KeyTOTPError)
+	}
+	vctx, cancel := context.WithTimeout(ctx, vaultTOTPTimeout)
+	defer cancel()
+	ok, err := s.vault.ValidateTOTP(vctx, vaultTOTPMount, name, code)
+	if err != nil {
+		s.log.ErrorContext(ctx, "2FA code of a user imported from Barong cannot be checked: Vault's TOTP engine failed",
+			"uid", u.UID, "vault_key", name, "error", err)
+		e := barong.Invalid(KeyTOTPError)
+		e.Cause = err
+		return false, e
+	}
+	return ok, nil
 }

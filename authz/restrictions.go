@@ -12,7 +12,8 @@ const (
 	// accessPath (the whitelink) is exempt from restrictions, so that a
 	// blocked caller can whitelist himself.
 	accessPath = "api/v2/barong/identity/users/access"
-	// sessionsPath is the only path blocklogin restrictions deny.
+	// sessionsPath is the path blocklogin restrictions deny, with the
+	// passkey sign-in under sessionsPath+"/webauthn" (barong-go addition).
 	sessionsPath = "api/v2/barong/identity/sessions"
 )
 
@@ -237,7 +238,7 @@ func (e *Engine) checkRestrictions(s *snapshot, r Request) error {
 		case "whitelist":
 			return nil
 		case "blocklogin":
-			if r.Path != sessionsPath {
+			if r.Path != sessionsPath && !strings.HasPrefix(r.Path, sessionsPath+"/webauthn") {
 				continue
 			}
 		}

@@ -51,6 +51,12 @@ func TestAliases(t *testing.T) {
 			func(c *Config) string { return c.JWTPrivateKeyPath }, "/k/a.pem"},
 		{"BARONG_JWT_PRIVATE_KEY_PATH", map[string]string{"BARONG_JWT_PRIVATE_KEY_PATH": "/k/b.pem"},
 			func(c *Config) string { return c.JWTPrivateKeyPath }, "/k/b.pem"},
+		{"JWT_PRIVATE_KEY alone: no key file", map[string]string{"JWT_PRIVATE_KEY": "LS0t"},
+			func(c *Config) string { return c.JWTPrivateKeyPath }, ""},
+		{"JWT_PRIVATE_KEY and a path", map[string]string{"JWT_PRIVATE_KEY": "LS0t", "JWT_PRIVATE_KEY_PATH": "/k/a.pem"},
+			func(c *Config) string { return c.JWTPrivateKeyPath }, "/k/a.pem"},
+		{"BARONG_JWT_PRIVATE_KEY", map[string]string{"BARONG_JWT_PRIVATE_KEY": "LS0t"},
+			func(c *Config) string { return c.JWTPrivateKey }, "LS0t"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

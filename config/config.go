@@ -86,6 +86,10 @@ type KeyConfig struct {
 	// JWTPrivateKeyPath is the PEM private key signing JWTs and events
 	// (JWT_PRIVATE_KEY_PATH or BARONG_JWT_PRIVATE_KEY_PATH).
 	JWTPrivateKeyPath string
+	// JWTPrivateKey is the same key as base64 of its PEM (JWT_PRIVATE_KEY,
+	// secret). When it is set and JWT_PRIVATE_KEY_PATH is not,
+	// JWTPrivateKeyPath is empty: no key file is read or generated.
+	JWTPrivateKey string
 	// JWTVerifyKeyPaths are extra public/private key files whose tokens are
 	// still accepted, for key rotation (BARONG_JWT_VERIFY_KEY_PATHS).
 	JWTVerifyKeyPaths []string
@@ -123,6 +127,10 @@ type GeneralConfig struct {
 	// token again for unchanged claims; 0 mints one per request, as Barong
 	// (BARONG_AUTHZ_TOKEN_CACHE_SECONDS, barong-go addition).
 	AuthzTokenCache time.Duration
+	// WebAuthnOrigins are origins, besides https://<BARONG_DOMAIN>, whose
+	// passkey ceremonies are accepted, e.g. http://localhost:3000 for a
+	// development frontend (BARONG_WEBAUTHN_ORIGINS, barong-go addition).
+	WebAuthnOrigins []string
 }
 
 // PasswordConfig is the password policy (reference §10.1).
@@ -246,10 +254,17 @@ type JWTVerifierConfig struct {
 // LoginThrottleConfig limits failed logins (a barong-go addition; Barong has
 // none, reference §10.6).
 type LoginThrottleConfig struct {
-	LoginThrottleEnabled       bool          // BARONG_LOGIN_THROTTLE_ENABLED
-	LoginThrottleMaxAttempts   int           // BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS, per account
-	LoginThrottleIPMaxAttempts int           // BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS, per client IP
-	LoginThrottleWindow        time.Duration // BARONG_LOGIN_THROTTLE_WINDOW (seconds)
+	LoginThrottleEnabled bool // BARONG_LOGIN_THROTTLE_ENABLED
+	// BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS: attempts at one account from one
+	// client (an IP, or a known device) before delays.
+	LoginThrottleMaxAttempts int
+	// BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS: failed attempts per client IP.
+	LoginThrottleIPMaxAttempts int
+	// BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS: attempts at one account
+	// from all clients without its device cookie.
+	LoginThrottleAccountMaxAttempts int
+	LoginThrottleWindow             time.Duration // BARONG_LOGIN_THROTTLE_WINDOW (seconds): counts' window, longest delay
+	LoginThrottleDelay              time.Duration // BARONG_LOGIN_THROTTLE_DELAY (seconds): first delay, doubling
 }
 
 // FilesConfig holds the paths of the YAML files that were read (relative to

@@ -118,7 +118,9 @@ func TestDefaultsAreBarongs(t *testing.T) {
 		{"LoginThrottleEnabled", c.LoginThrottleEnabled, true},
 		{"LoginThrottleMaxAttempts", c.LoginThrottleMaxAttempts, 5},
 		{"LoginThrottleIPMaxAttempts", c.LoginThrottleIPMaxAttempts, 20},
+		{"LoginThrottleAccountMaxAttempts", c.LoginThrottleAccountMaxAttempts, 10},
 		{"LoginThrottleWindow", c.LoginThrottleWindow, 15 * time.Minute},
+		{"LoginThrottleDelay", c.LoginThrottleDelay, time.Second},
 		{"MaxMindDBPath", c.MaxMindDBPath, ""},
 		{"ConfigFile (built-in)", c.ConfigFile, ""},
 	}

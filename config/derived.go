@@ -210,6 +210,15 @@ func checkOrigin(v string) error {
 	return nil
 }
 
+// checkWebAuthnOrigin accepts an origin a browser reports in WebAuthn
+// client data: http(s)://host[:port], no wildcard.
+func checkWebAuthnOrigin(v string) error {
+	if v == "*" {
+		return errors.New("is not an origin (http(s)://host[:port]; no wildcard)")
+	}
+	return checkOrigin(v)
+}
+
 // redactURL returns v with any password replaced by "xxxxx".
 func redactURL(v string) (string, bool) {
 	u, err := url.Parse(v)

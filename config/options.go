@@ -80,6 +80,11 @@ var options = []option{
 	// Keys.
 	{names: []string{"JWT_PRIVATE_KEY_PATH", "BARONG_JWT_PRIVATE_KEY_PATH"}, def: "var/jwt-key.pem",
 		field: func(c *Config) any { return &c.JWTPrivateKeyPath }},
+	// The same key as base64 of its PEM (URL-safe or standard), the form
+	// Barong's deployments hand to Peatio and the other services; with
+	// JWT_PRIVATE_KEY_PATH also set, both must hold the same key.
+	{names: []string{"JWT_PRIVATE_KEY", "BARONG_JWT_PRIVATE_KEY"}, secret: true,
+		field: func(c *Config) any { return &c.JWTPrivateKey }},
 	{names: []string{"BARONG_JWT_VERIFY_KEY_PATHS"}, field: func(c *Config) any { return &c.JWTVerifyKeyPaths }},
 	{names: []string{"BARONG_ENCRYPTION_KEY_PATH"}, def: "var/encryption.key",
 		field: func(c *Config) any { return &c.EncryptionKeyPath }},
@@ -223,6 +228,10 @@ var options = []option{
 	{names: []string{"JWT_NOT_BEFORE_LEEWAY"}, def: "0", unit: time.Second,
 		field: func(c *Config) any { return &c.JWTNotBeforeLeeway }},
 
+	// Passkeys (barong-go addition): extra origins of WebAuthn ceremonies.
+	{names: []string{"BARONG_WEBAUTHN_ORIGINS"}, check: checkWebAuthnOrigin,
+		field: func(c *Config) any { return &c.WebAuthnOrigins }},
+
 	// Login throttle (barong-go addition).
 	{names: []string{"BARONG_LOGIN_THROTTLE_ENABLED"}, def: "true",
 		field: func(c *Config) any { return &c.LoginThrottleEnabled }},
@@ -230,8 +239,12 @@ var options = []option{
 		field: func(c *Config) any { return &c.LoginThrottleMaxAttempts }},
 	{names: []string{"BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS"}, def: "20",
 		field: func(c *Config) any { return &c.LoginThrottleIPMaxAttempts }},
+	{names: []string{"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS"}, def: "10",
+		field: func(c *Config) any { return &c.LoginThrottleAccountMaxAttempts }},
 	{names: []string{"BARONG_LOGIN_THROTTLE_WINDOW"}, def: "900", unit: time.Second,
 		field: func(c *Config) any { return &c.LoginThrottleWindow }},
+	{names: []string{"BARONG_LOGIN_THROTTLE_DELAY"}, def: "1", unit: time.Second,
+		field: func(c *Config) any { return &c.LoginThrottleDelay }},
 
 	// Files.
 	{names: []string{"BARONG_MAXMINDDB_PATH"}, field: func(c *Config) any { return &c.MaxMindDBPath }},

@@ -13,6 +13,11 @@ func (l *loader) validate(c *Config) {
 			l.fail("BARONG_ADMIN_PASSWORD: required when BARONG_ADMIN_EMAIL is set")
 		}
 	}
+	if c.JWTPrivateKey != "" {
+		if _, _, set := l.lookup("JWT_PRIVATE_KEY_PATH", "BARONG_JWT_PRIVATE_KEY_PATH"); !set {
+			c.JWTPrivateKeyPath = ""
+		}
+	}
 	switch c.Captcha {
 	case "recaptcha":
 		l.require(c.RecaptchaSiteKey, "BARONG_RECAPTCHA_SITE_KEY", "BARONG_CAPTCHA=recaptcha")
@@ -42,7 +47,9 @@ func (l *loader) validate(c *Config) {
 	if c.LoginThrottleEnabled {
 		l.positive(int64(c.LoginThrottleMaxAttempts), "BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS")
 		l.positive(int64(c.LoginThrottleIPMaxAttempts), "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS")
+		l.positive(int64(c.LoginThrottleAccountMaxAttempts), "BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS")
 		l.positive(int64(c.LoginThrottleWindow), "BARONG_LOGIN_THROTTLE_WINDOW")
+		l.positive(int64(c.LoginThrottleDelay), "BARONG_LOGIN_THROTTLE_DELAY")
 	}
 }
 

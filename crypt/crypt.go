@@ -6,8 +6,11 @@ package crypt
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -44,30 +47,62 @@ func New(key []byte) (*Cipher, error) {
 	return &Cipher{aead: aead}, nil
 }
 
-// LoadOrGenerateKey reads the key file at path (32 raw bytes, or 64 hex /
-// 44 base64 characters), generating a new random key with mode 0600 when the
-// file does not exist.
-func LoadOrGenerateKey(path string) ([]byte, error) {
+// LoadKey reads the key file at path: 32 raw bytes, or 64 hex / 44 base64
+// characters. A missing file is an error wrapping fs.ErrNotExist; nothing
+// is ever generated here (see GenerateKey and WriteKeyFile).
+func LoadKey(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, KeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("generate encryption key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
-		}
-		enc := base64.StdEncoding.EncodeToString(key) + "\n"
-		if err := os.WriteFile(path, []byte(enc), 0o600); err != nil {
-			return nil, fmt.Errorf("write encryption key %s: %w", path, err)
-		}
-		return key, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read encryption key %s: %w", path, err)
 	}
-	return parseKey(b)
+	k, err := parseKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("encryption key %s: %w", path, err)
+	}
+	return k, nil
 }
+
+// GenerateKey returns a new random key.
+func GenerateKey() ([]byte, error) {
+	key := make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate encryption key: %w", err)
+	}
+	return key, nil
+}
+
+// WriteKeyFile creates path holding key (base64, mode 0600, parent
+// directories 0700). It never replaces a file: an existing path is an
+// error wrapping fs.ErrExist.
+func WriteKeyFile(path string, key []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write encryption key %s: %w", path, err)
+	}
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write encryption key %s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckValue is a keyed check value of key: it tells whether two keys are
+// the same without revealing either (HMAC-SHA256 of a fixed label).
+func CheckValue(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("barong-go encryption key check value"))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Sealed reports whether stored has the format Encrypt writes.
+func Sealed(stored string) bool { return strings.HasPrefix(stored, prefix) }
 
 func parseKey(b []byte) ([]byte, error) {
 	if len(b) == KeySize {

@@ -1,6 +1,9 @@
 package crypt
 
 import (
+	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,7 +11,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	key, err := LoadOrGenerateKey(filepath.Join(t.TempDir(), "k", "enc.key"))
+	key, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,24 +41,46 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestKeyFileReused(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "enc.key")
-	k1, err := LoadOrGenerateKey(p)
+func TestKeyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "k", "enc.key")
+	if _, err := LoadKey(p); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("LoadKey created a file")
+	}
+	k1, err := GenerateKey()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteKeyFile(p, k1); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(p)
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v", st.Mode())
 	}
-	k2, _ := LoadOrGenerateKey(p)
-	if string(k1) != string(k2) {
-		t.Fatal("key not reused")
+	k2, err := LoadKey(p)
+	if err != nil || string(k1) != string(k2) {
+		t.Fatalf("key not read back: %v", err)
+	}
+	other, _ := GenerateKey()
+	if err := WriteKeyFile(p, other); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("existing file replaced: %v", err)
+	}
+	if k3, _ := LoadKey(p); string(k3) != string(k1) {
+		t.Fatal("key file changed")
+	}
+	if CheckValue(k1) != CheckValue(k2) || CheckValue(k1) == CheckValue(other) {
+		t.Fatal("check values do not tell keys apart")
+	}
+	if strings.Contains(CheckValue(k1), hex.EncodeToString(k1)) {
+		t.Fatal("check value shows the key")
 	}
 	if err := os.WriteFile(p, []byte("short"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadOrGenerateKey(p); err == nil {
+	if _, err := LoadKey(p); err == nil {
 		t.Fatal("bad key accepted")
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path"
 	"strings"
 
 	barong "github.com/barong-go/barong"
@@ -59,12 +58,6 @@ type decision struct {
 
 func (d decision) allowed() bool { return d.Status == http.StatusOK }
 
-// errInvalidPath refuses a request target that is not a clean absolute
-// path: the HTTP endpoint never answers 200 for those either (Go's router
-// redirects them), and a gateway that normalises paths would send the
-// upstream somewhere else than where the check looked.
-var errInvalidPath = barong.BadRequest("authz.invalid_path")
-
 // decide maps the gateway's view of a request to authz and runs the check.
 // target is the request target (path and query, not decoded); peer is the
 // address of whoever connected to the gateway or to barong.
@@ -81,9 +74,9 @@ func (s *Service) decide(ctx context.Context, method, target, peer string, h htt
 
 // request builds the authz request as the HTTP endpoint does.
 func (s *Service) request(method, target, peer string, h http.Header) (authz.Request, error) {
-	p, query, ok := Path(target)
-	if !ok {
-		return authz.Request{}, errInvalidPath
+	p, query, err := authz.TargetPath(target)
+	if err != nil {
+		return authz.Request{}, err
 	}
 	// TokenOnly: a gateway check answers with the decision and the token
 	// alone, so the engine may use its principal snapshots.
@@ -110,33 +103,6 @@ func (s *Service) request(method, target, peer string, h http.Header) (authz.Req
 		return m
 	}
 	return r, nil
-}
-
-// Path turns a request target such as /api/v2/peatio/orders.json?limit=5
-// into the authz path (api/v2/peatio/orders: no leading slash, no query,
-// no format extension, as Barong's glob route gives it) and the raw query.
-// ok is false for a target that is not a clean absolute path once
-// percent-decoded (dot segments, doubled slashes, bad escapes).
-func Path(target string) (authzPath, rawQuery string, ok bool) {
-	raw, rawQuery, _ := strings.Cut(target, "?")
-	raw, _, _ = strings.Cut(raw, "#")
-	p, err := url.PathUnescape(raw)
-	if err != nil || !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\x00\\") {
-		return "", "", false
-	}
-	clean := path.Clean(p)
-	if strings.HasSuffix(p, "/") && clean != "/" {
-		clean += "/"
-	}
-	if clean != p {
-		return "", "", false
-	}
-	p = p[1:]
-	last := p[strings.LastIndexByte(p, '/')+1:]
-	if i := strings.LastIndexByte(last, '.'); i > 0 {
-		p = p[:len(p)-len(last)+i]
-	}
-	return p, rawQuery, true
 }
 
 // clientIP is reference §4.4 as the HTTP endpoint applies it: with

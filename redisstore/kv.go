@@ -97,3 +97,22 @@ func (kv *kvStore) Incr(ctx context.Context, key string, ttl time.Duration) (int
 	}
 	return n, nil
 }
+
+// decrScript takes one from a positive counter; DECR keeps its TTL.
+// KEYS: counter.
+var decrScript = newScript(`
+local v = tonumber(redis.call('GET', KEYS[1]))
+if v and v > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+`)
+
+// Decr takes one back from a live counter (never below zero, never
+// creating one), keeping its window.
+func (kv *kvStore) Decr(ctx context.Context, key string) error {
+	if err := decrScript.Run(ctx, kv.rdb, []string{kv.prefix + key}).Err(); err != nil {
+		return fmt.Errorf("redisstore: decr: %w", err)
+	}
+	return nil
+}

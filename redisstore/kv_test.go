@@ -193,3 +193,33 @@ func TestKVIncrConcurrent(t *testing.T) {
 		t.Fatalf("%d round trips for 51 increments", n)
 	}
 }
+
+func TestKVDecr(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	p := testPrefix(t, c)
+	kv := c.KV(p)
+	ctx := ctxT(t)
+	if err := kv.Decr(ctx, "n"); err != nil {
+		t.Fatal(err)
+	}
+	if c.rdb.Exists(ctx, p+"kv:n").Val() != 0 {
+		t.Fatal("Decr created the counter")
+	}
+	for range 2 {
+		if _, err := kv.Incr(ctx, "n", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		if err := kv.Decr(ctx, "n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := kv.Get(ctx, "n"); err != nil || v != "0" {
+		t.Fatalf("after 2 Incr and 3 Decr: %q, %v", v, err)
+	}
+	if ttl := c.rdb.PTTL(ctx, p+"kv:n").Val(); ttl <= 0 || ttl > time.Minute {
+		t.Fatalf("window lost: PTTL %s", ttl)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,6 +113,42 @@ if keep then
   end
 end
 return n
+`)
+
+// listUserScript prunes the expired members of a user's index and
+// returns its live members, each followed by its record; members whose
+// record is gone are removed.
+// KEYS: index. ARGV: record prefix.
+var listUserScript = newScript(nowMS + `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for _, m in ipairs(members) do
+  local v = redis.call('GET', ARGV[1] .. m)
+  if v then
+    out[#out + 1] = m
+    out[#out + 1] = v
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
+`)
+
+// deleteOwnedScript deletes a record when it belongs to the uid, and its
+// index member. It returns 1 when it deleted.
+// KEYS: record, index. ARGV: uid, member.
+var deleteOwnedScript = newScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 0
+end
+local ok, rec = pcall(cjson.decode, v)
+if not ok or type(rec) ~= 'table' or rec.uid ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
 `)
 
 // hashID is the hex SHA-256 of a session id, the only form of the id that
@@ -281,6 +318,48 @@ func (st *sessionStore) DeleteUserSessions(ctx context.Context, uid, exceptID st
 		return fmt.Errorf("redisstore: delete user sessions: %w", err)
 	}
 	return nil
+}
+
+// UserSessions lists the live sessions of uid from its index, newest
+// first, with IDHash set and ID and CSRF token empty, in one round trip.
+func (st *sessionStore) UserSessions(ctx context.Context, uid string) ([]barong.Session, error) {
+	if uid == "" {
+		return nil, errors.New("redisstore: user sessions: empty uid")
+	}
+	vals, err := listUserScript.Run(ctx, st.rdb, []string{st.indexPrefix + uid}, st.recordPrefix).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: user sessions: %w", err)
+	}
+	out := make([]barong.Session, 0, len(vals)/2)
+	for i := 0; i+1 < len(vals); i += 2 {
+		s, err := decodeRecord("", vals[i+1])
+		if err != nil || s.UID != uid {
+			continue // a corrupt record or another user's: not listed
+		}
+		s.IDHash, s.CSRFToken = vals[i], ""
+		out = append(out, *s)
+	}
+	slices.SortStableFunc(out, func(a, b barong.Session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.IDHash, b.IDHash)
+	})
+	return out, nil
+}
+
+// DeleteUserSession deletes the session whose id hashes to idHash when it
+// belongs to uid, atomically, and reports whether it did.
+func (st *sessionStore) DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error) {
+	if uid == "" || idHash == "" {
+		return false, nil
+	}
+	keys := []string{st.recordPrefix + idHash, st.indexPrefix + uid}
+	n, err := deleteOwnedScript.Run(ctx, st.rdb, keys, uid, idHash).Int()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: delete user session: %w", err)
+	}
+	return n == 1, nil
 }
 
 // DeleteAllSessions deletes every session of every user and their indexes

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/internal/sessiontest"
 )
 
 // newSession returns a session of uid with a random id.
@@ -392,4 +393,10 @@ func BenchmarkTouchSession(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestUserSessions(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	sessiontest.Listing(t, c.Sessions(testPrefix(t, c)), time.Now)
 }

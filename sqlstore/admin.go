@@ -110,14 +110,17 @@ func (q queries) PendingDocumentUsers(ctx context.Context, f barong.UserFilter) 
 }
 
 // chunks splits ids into IN-list sized pieces.
-func chunks[T any](ids []T) [][]T {
+func chunks[T any](ids []T) [][]T { return chunksOf(ids, chunkSize) }
+
+// chunksOf splits s into pieces of at most n.
+func chunksOf[T any](s []T, n int) [][]T {
 	var out [][]T
-	for len(ids) > chunkSize {
-		out = append(out, ids[:chunkSize])
-		ids = ids[chunkSize:]
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
 	}
-	if len(ids) > 0 {
-		out = append(out, ids)
+	if len(s) > 0 {
+		out = append(out, s)
 	}
 	return out
 }

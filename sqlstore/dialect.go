@@ -187,6 +187,16 @@ func (d *dialect) kvIncrSQL() string {
 			ELSE kv.expires_at END`
 }
 
+// kvDecrSQL takes one from a live, positive counter. Arguments: key, now.
+func (d *dialect) kvDecrSQL() string {
+	num, text := "BIGINT", "TEXT"
+	if d.name == DialectMySQL {
+		num, text = "SIGNED", "CHAR"
+	}
+	return `UPDATE kv SET value = CAST(CAST(value AS ` + num + `) - 1 AS ` + text + `)
+		WHERE "key" = ? AND (expires_at IS NULL OR expires_at > ?) AND CAST(value AS ` + num + `) > 0`
+}
+
 // lockSQL returns the statements that take and release the migration lock
 // on one connection; SQLite needs none (one writer, busy timeout).
 func (d *dialect) lockSQL() (lock, unlock string) {

@@ -74,3 +74,12 @@ func (db *DB) Incr(ctx context.Context, key string, ttl time.Duration) (int64, e
 	}
 	return n, nil
 }
+
+// Decr takes one back from a live counter; a missing, expired or zero
+// counter is left alone.
+func (db *DB) Decr(ctx context.Context, key string) error {
+	if _, err := db.w.exec(ctx, db.d.kvDecrSQL(), key, db.clock()); err != nil {
+		return fmt.Errorf("kv decr: %w", err)
+	}
+	return nil
+}

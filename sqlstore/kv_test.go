@@ -2,10 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	barong "github.com/barong-go/barong"
 )
 
 // TestKV runs alone: PurgeExpired with its fake clock would remove other
@@ -129,6 +132,45 @@ func TestKVIncr(t *testing.T) {
 		wg.Wait()
 		if n, err := db.Incr(ctx, conc, time.Hour); err != nil || n != 21 {
 			t.Fatalf("after 20 concurrent increments Incr = %d, %v", n, err)
+		}
+	})
+}
+
+func TestKVDecr(t *testing.T) {
+	t.Parallel()
+	forEachDBClock(t, func(t *testing.T, db *DB, clock *fakeClock) {
+		ctx := context.Background()
+		key := unique("throttle:")
+		// A missing counter is not created.
+		if err := db.Decr(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Get(ctx, key); !errors.Is(err, barong.ErrNotFound) {
+			t.Fatalf("Decr created the counter: %v", err)
+		}
+		for range 2 {
+			if _, err := db.Incr(ctx, key, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 3 { // never below zero
+			if err := db.Decr(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if v, err := db.Get(ctx, key); err != nil || v != "0" {
+			t.Fatalf("after 2 Incr and 3 Decr: %q, %v", v, err)
+		}
+		// The window is kept: the counter still ends a minute after its start.
+		if n, err := db.Incr(ctx, key, time.Minute); err != nil || n != 1 {
+			t.Fatalf("Incr = %d, %v", n, err)
+		}
+		clock.Advance(61 * time.Second)
+		if err := db.Decr(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.Incr(ctx, key, time.Minute); err != nil || n != 1 {
+			t.Fatalf("Incr after the window = %d, %v", n, err)
 		}
 	})
 }

@@ -194,3 +194,38 @@ func redactURL(rawURL string) string {
 	}
 	return u.String()
 }
+
+// OpenSQL opens a plain database/sql pool on url, for reading a database
+// that is not barong-go's: `barong import` reads Barong's with it. It takes
+// the forms Open takes plus Rails' mysql2:// (whose Rails-only options are
+// dropped). With readOnly, PostgreSQL sessions refuse every write
+// (default_transaction_read_only); on MySQL the caller reads in a READ ONLY
+// transaction.
+func OpenSQL(ctx context.Context, rawURL string, readOnly bool) (dialect string, db *sql.DB, err error) {
+	if rest, ok := strings.CutPrefix(rawURL, "mysql2://"); ok {
+		rest, _, _ = strings.Cut(rest, "?")
+		rawURL = "mysql://" + rest
+	}
+	if readOnly && (strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://")) {
+		u, err := url.Parse(rawURL)
+		if err != nil {
+			return "", nil, fmt.Errorf("parse postgres url: %w", err)
+		}
+		q := u.Query()
+		q.Set("default_transaction_read_only", "on")
+		u.RawQuery = q.Encode()
+		rawURL = u.String()
+	}
+	if strings.HasPrefix(rawURL, "sqlite:") {
+		return "", nil, errors.New("database url must start with postgres://, postgresql://, mysql:// or mysql2://")
+	}
+	name, read, _, err := openPools(ctx, rawURL, Options{MaxOpenConns: 2})
+	if err != nil {
+		return "", nil, err
+	}
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		return "", nil, fmt.Errorf("connect to %s: %w", redactURL(rawURL), err)
+	}
+	return name, read, nil
+}

@@ -165,5 +165,34 @@ func (db *DB) PurgeExpired(ctx context.Context) error {
 	if _, err := db.w.exec(ctx, "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", now); err != nil {
 		return fmt.Errorf("purge expired keys: %w", err)
 	}
+	if _, err := db.w.exec(ctx, "DELETE FROM setup_tokens WHERE expires_at <= ?", now); err != nil {
+		return fmt.Errorf("purge expired setup tokens: %w", err)
+	}
 	return nil
+}
+
+// UserSessions lists the live sessions of uid, newest first, with IDHash
+// set and ID (and the CSRF token, which listings never need) empty.
+func (db *DB) UserSessions(ctx context.Context, uid string) ([]barong.Session, error) {
+	ss, err := list(ctx, db.r, func(s scanner) (barong.Session, error) {
+		x := barong.Session{UID: uid}
+		err := s.Scan(&x.IDHash, &x.UserIP, &x.UserAgent, &x.ExpireTime, timestamp{&x.CreatedAt})
+		return x, err
+	}, `SELECT id_hash, user_ip, user_agent, expire_time, created_at FROM sessions
+		WHERE uid = ? AND expires_at > ? ORDER BY created_at DESC, id_hash`, uid, db.clock())
+	if err != nil {
+		return nil, fmt.Errorf("sessions of %s: %w", uid, err)
+	}
+	return ss, nil
+}
+
+// DeleteUserSession deletes the live session of uid whose id hashes to
+// idHash and reports whether there was one.
+func (db *DB) DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error) {
+	ok, err := affected(db.w.exec(ctx, "DELETE FROM sessions WHERE id_hash = ? AND uid = ? AND expires_at > ?",
+		idHash, uid, db.clock()))
+	if err != nil {
+		return false, fmt.Errorf("delete session of %s: %w", uid, err)
+	}
+	return ok, nil
 }

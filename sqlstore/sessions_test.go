@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/barong-go/barong"
+	"github.com/barong-go/barong/internal/sessiontest"
 )
 
 // TestSessions runs alone: PurgeExpired with its fake clock would remove other
@@ -165,5 +166,11 @@ func TestSessionWithUser(t *testing.T) {
 		if _, err := db.Session(ctx, orphan.ID); err != nil {
 			t.Fatalf("orphan session itself: %v", err)
 		}
+	})
+}
+
+func TestUserSessions(t *testing.T) {
+	forEachDBClock(t, func(t *testing.T, db *DB, clock *fakeClock) {
+		sessiontest.Listing(t, db, clock.Now)
 	})
 }

@@ -17,8 +17,8 @@
 // "alg":"none" and HMAC-with-the-public-key confusion.
 //
 // Keys are PEM files: PKCS#1 "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY" (RSA
-// or Ed25519). LoadOrGenerateKey creates an RSA-2048 key with mode 0600 when
-// the file is missing, so a fresh install works without setup. A Keyring
+// or Ed25519). LoadKey reads one and never generates; CreateKeyFile writes a
+// new one without ever replacing a file. A Keyring
 // pairs the signing key with extra verification-only public keys for key
 // rotation and publishes them all as a JSON Web Key Set.
 package token

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -172,7 +173,7 @@ func TestThumbprintRFCVectors(t *testing.T) {
 	}
 }
 
-func TestLoadOrGenerateKey(t *testing.T) {
+func TestCreateKeyFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "var", "keys", "jwt-key.pem")
@@ -180,12 +181,15 @@ func TestLoadOrGenerateKey(t *testing.T) {
 	if _, err := LoadKey(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("LoadKey(missing) = %v, want fs.ErrNotExist", err)
 	}
-	k1, err := LoadOrGenerateKey(path)
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("LoadKey created the file")
+	}
+	k1, err := GenerateRSA(DefaultKeyBits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k1.Algorithm() != AlgRS256 || k1.Public().(*rsa.PublicKey).N.BitLen() != 2048 {
-		t.Fatalf("generated %s key of unexpected size", k1.Algorithm())
+	if err := CreateKeyFile(path, k1); err != nil {
+		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
 	if err != nil {
@@ -201,28 +205,26 @@ func TestLoadOrGenerateKey(t *testing.T) {
 	if dst.Mode().Perm() != 0o700 {
 		t.Fatalf("key dir mode = %v, want 0700", dst.Mode().Perm())
 	}
-	k2, err := LoadOrGenerateKey(path)
+	k2, err := LoadKey(path)
+	if err != nil || k2.KID() != k1.KID() {
+		t.Fatalf("key not read back: %v", err)
+	}
+	other, err := GenerateEd25519()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k2.KID() != k1.KID() {
-		t.Fatal("second call generated a new key instead of reusing the file")
+	if err := CreateKeyFile(path, other); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("existing key replaced: %v", err)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Fatalf("leftover files in key dir: %v", entries)
 	}
-
-	// An unreadable/invalid file is an error, never silently replaced.
-	badPath := filepath.Join(dir, "bad.pem")
-	if err := os.WriteFile(badPath, []byte("junk"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadOrGenerateKey(badPath); err == nil {
-		t.Fatal("invalid key file accepted")
-	}
-	if b, _ := os.ReadFile(badPath); string(b) != "junk" {
-		t.Fatal("invalid key file was overwritten")
+	f1, _ := PublicKeyFingerprint(k1.Public())
+	f2, _ := PublicKeyFingerprint(k2.Public())
+	f3, _ := PublicKeyFingerprint(other.Public())
+	if f1 != f2 || f1 == f3 || !strings.HasPrefix(f1, "sha256:") || len(f1) != 7+64 {
+		t.Fatalf("fingerprints %s %s %s", f1, f2, f3)
 	}
 }
 

@@ -1,14 +1,20 @@
 package token
 
 import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
-// DefaultKeyBits is the RSA size LoadOrGenerateKey generates.
+// DefaultKeyBits is the RSA size barong generates.
 const DefaultKeyBits = 2048
 
 // LoadKey reads a PEM private key file (see ParsePrivateKeyPEM).
@@ -24,28 +30,46 @@ func LoadKey(path string) (*Key, error) {
 	return k, nil
 }
 
-// LoadOrGenerateKey reads the PEM private key at path. When the file does not
-// exist it generates an RSA-2048 key, writes it as PKCS#1 PEM with mode 0600
-// (creating missing parent directories with mode 0700) and returns it. The
-// file appears atomically: it is written under a temporary name and then
-// linked into place, so a concurrent starter either wins or reads the
-// complete key written by the winner.
-func LoadOrGenerateKey(path string) (*Key, error) {
-	k, err := LoadKey(path)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
+// ParsePrivateKeyBase64 parses a private key given in an environment
+// variable as Barong's deployments pass it (JWT_PRIVATE_KEY): base64 of the
+// PEM, URL-safe or standard, padded or not. A PEM itself is accepted too.
+// Errors never quote the value.
+func ParsePrivateKeyBase64(s string) (*Key, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-----BEGIN") {
+		return ParsePrivateKeyPEM([]byte(strings.ReplaceAll(s, `\n`, "\n")))
 	}
-	k, err = GenerateRSA(DefaultKeyBits)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeNewFile(path, k.PrivatePEM()); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return LoadKey(path) // someone else created it meanwhile
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
+			return -1
 		}
-		return nil, err
+		return r
+	}, s)
+	for _, enc := range []*base64.Encoding{base64.URLEncoding, base64.RawURLEncoding, base64.StdEncoding, base64.RawStdEncoding} {
+		if pem, err := enc.DecodeString(s); err == nil {
+			return ParsePrivateKeyPEM(pem)
+		}
 	}
-	return k, nil
+	return nil, errors.New("parse private key: not base64 of a PEM private key")
+}
+
+// CreateKeyFile writes k's private PEM to path with mode 0600 (creating
+// missing parent directories with mode 0700). The file appears atomically
+// and is never replaced: an existing path is an error wrapping
+// fs.ErrExist, so a concurrent starter either wins or learns of the
+// winner's key. Keys are only generated where the caller decided it is
+// safe (internal/server: a database holding nothing written with a key).
+func CreateKeyFile(path string, k *Key) error { return writeNewFile(path, k.PrivatePEM()) }
+
+// PublicKeyFingerprint is "sha256:" and the hex SHA-256 of the PKIX DER
+// of pub: it names a key pair without revealing anything secret.
+func PublicKeyFingerprint(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("marshal public key: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // writeNewFile creates path with mode 0600 holding data, failing with an

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -9,10 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/barong-go/barong/internal/testenv"
 )
 
 // TestMain lets the test binary stand in for the barong binary: run with
@@ -138,4 +142,89 @@ func TestBinary(t *testing.T) {
 			t.Fatalf("log:\n%s", log.String())
 		}
 	})
+}
+
+// TestBinaryKeysFromAnotherDirectory is issue 10's scenario with the real
+// binary and the default relative key paths: started once in one
+// directory (keys generated into its var/, data written), then from
+// another directory against the same database, barong refuses to start
+// with one line naming the missing key and writes no key; `barong pubkey`
+// there refuses too instead of printing a key that matches nothing.
+func TestBinaryKeysFromAnotherDirectory(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(dialect, func(t *testing.T) {
+			url := "sqlite:" + filepath.Join(t.TempDir(), "barong.db")
+			if dialect != "sqlite" {
+				url = testenv.Database(t, dialect)
+			}
+			env := []string{"PATH=" + os.Getenv("PATH"), "BARONG_DATABASE_URL=" + url,
+				"BARONG_HTTP_ADDR=127.0.0.1:0", "BARONG_LOG_FORMAT=json"}
+			first := t.TempDir()
+			cmd := barongCommand(t, first, append(env, "HOME="+first), "serve")
+			log := &syncBuffer{}
+			cmd.Stderr = log
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			addr := waitAddr(t, log, "barong serving")
+			for _, want := range []string{"generated a new JWT key", filepath.Join(first, "var", "jwt-key.pem"),
+				"generated a new encryption key", filepath.Join(first, "var", "encryption.key")} {
+				if !strings.Contains(log.String(), want) {
+					t.Fatalf("log does not say %q:\n%s", want, log.String())
+				}
+			}
+			// A plain sign-up is a member; the setup token of the log makes
+			// the superadmin.
+			tok := regexp.MustCompile(`"setup_token":"([A-Za-z0-9_-]{43})"`).FindStringSubmatch(log.String())
+			if tok == nil {
+				t.Fatalf("no setup token in the log:\n%s", log.String())
+			}
+			for _, su := range []struct{ body, role string }{
+				{`{"email":"keys@example.com","password":"Tr0ub4dor&3-Horse"}`, "member"},
+				{`{"email":"root@example.com","password":"Tr0ub4dor&3-Horse","setup_token":"` + tok[1] + `"}`, "superadmin"},
+			} {
+				resp, err := http.Post("http://"+addr+"/api/v2/identity/users", "application/json", strings.NewReader(su.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var info struct{ Role string }
+				err = json.NewDecoder(resp.Body).Decode(&info)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated || err != nil || info.Role != su.role {
+					t.Fatalf("sign-up answered %d %+v (%v), want 201 %s", resp.StatusCode, info, err, su.role)
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("first start: %v\n%s", err, log.String())
+			}
+
+			second := t.TempDir()
+			for _, args := range [][]string{{"serve"}, {"pubkey"}} {
+				cmd := barongCommand(t, second, append(env, "HOME="+second), args...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				var exit *exec.ExitError
+				lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+				last := lines[len(lines)-1]
+				if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.HasPrefix(last, "barong: ") {
+					t.Fatalf("%s from another directory: %v, stderr %q", args[0], err, stderr.String())
+				}
+				want := "barong: BARONG_ENCRYPTION_KEY_PATH: var/encryption.key (" + filepath.Join(second, "var", "encryption.key") + ") does not exist"
+				if args[0] == "pubkey" {
+					want = "barong: JWT_PRIVATE_KEY_PATH: var/jwt-key.pem does not exist; barong pubkey never generates a key"
+				}
+				if !strings.HasPrefix(last, want) {
+					t.Fatalf("%s: %q, want %q", args[0], last, want)
+				}
+				if entries, _ := os.ReadDir(filepath.Join(second, "var")); len(entries) != 0 {
+					t.Fatalf("%s wrote %v", args[0], entries)
+				}
+			}
+		})
+	}
 }

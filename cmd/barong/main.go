@@ -5,9 +5,11 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
+	"github.com/barong-go/barong/sqlstore"
 	"github.com/barong-go/barong/token"
 )
 
@@ -38,6 +41,9 @@ commands:
   keygen [--type rsa|ed25519]  write a new private key PEM to stdout
   pubkey [--base64] [--raw]    print the public key of the JWT key (PKIX PEM;
                                --raw: Ed25519's raw form for openware/pkg/jwt)
+  import --from URL [--dry-run]
+                               copy a Barong 2.x database into this one
+                               (see barong import --help)
   version                      print the version
 `
 
@@ -58,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keygen(args, stdout)
 	case "pubkey":
 		return pubkey(args, stdout)
+	case "import":
+		return importBarong(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, server.Version)
 		return nil
@@ -94,6 +102,13 @@ func serve(ctx context.Context, stderr io.Writer) error {
 			ln.Close()
 			return fmt.Errorf("BARONG_GRPC_ADDR %s: %w", cfg.GRPCAddr, err)
 		}
+	}
+	if _, err := srv.Setup(ctx, ln.Addr()); err != nil {
+		ln.Close()
+		if grpcLn != nil {
+			grpcLn.Close()
+		}
+		return fmt.Errorf("setup token: %w", err)
 	}
 	srv.Start(ctx)
 	log.Info("barong serving", "addr", ln.Addr().String(), "version", server.Version, "database", srv.DB.Dialect(),
@@ -136,21 +151,32 @@ func serveAll(ctx context.Context, srv *server.Server, ln, grpcLn net.Listener, 
 }
 
 func migrate(ctx context.Context, stderr io.Writer) error {
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	log := server.NewLogger(cfg, stderr)
-	db, err := server.OpenDB(ctx, cfg, log)
+	_, log, db, err := openMigrated(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	log.Info("migrations applied", "database", db.Dialect())
 	return nil
+}
+
+// openMigrated loads the configuration and opens the database with its
+// migrations applied.
+func openMigrated(ctx context.Context, stderr io.Writer) (*config.Config, *slog.Logger, *sqlstore.DB, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := server.NewLogger(cfg, stderr)
+	db, err := server.OpenDB(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return cfg, log, db, nil
 }
 
 func seed(ctx context.Context, args []string, stderr io.Writer) error {
@@ -171,7 +197,12 @@ func seed(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv.Close()
+	defer srv.Close()
+	// Explicitly, also on a database imported from Barong (where serve
+	// leaves seeds alone).
+	if err := srv.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
+		return fmt.Errorf("seeds: %w", err)
+	}
 	log.Info("seeds applied")
 	return nil
 }
@@ -210,9 +241,15 @@ func pubkey(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
+	// Never generated here: a new key would match nothing that verifies.
+	k, err := server.LoadSigningKey(cfg)
+	if errors.Is(err, iofs.ErrNotExist) && cfg.JWTPrivateKey == "" {
+		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %s does not exist; barong pubkey never generates a key: "+
+			"point JWT_PRIVATE_KEY_PATH at the key barong serve uses (barong serve writes one on its first start), "+
+			"or set JWT_PRIVATE_KEY as Barong had it", cfg.JWTPrivateKeyPath)
+	}
 	if err != nil {
-		return fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		return err
 	}
 	pem := k.PublicPEM()
 	if *raw {

@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -149,14 +151,15 @@ func TestPubkey(t *testing.T) {
 			t.Fatalf("pubkey --raw --base64 printed %q (%v)", raw64, err)
 		}
 	}
-	// Without a key file, pubkey generates the key once and keeps printing it.
-	t.Setenv("JWT_PRIVATE_KEY_PATH", filepath.Join(dir, "var", "new.pem"))
-	first, _, err := runCmd(t, "pubkey")
-	if err != nil {
-		t.Fatal(err)
+	// Without a key file, pubkey refuses and writes nothing.
+	missing := filepath.Join(dir, "var", "new.pem")
+	t.Setenv("JWT_PRIVATE_KEY_PATH", missing)
+	if out, _, err := runCmd(t, "pubkey"); err == nil || out != "" || !strings.HasPrefix(err.Error(), "JWT_PRIVATE_KEY_PATH") ||
+		!strings.Contains(err.Error(), "never generates") {
+		t.Fatalf("pubkey without a key: %q %v", out, err)
 	}
-	if again, _, _ := runCmd(t, "pubkey"); again != first {
-		t.Fatal("pubkey changed the generated key")
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("pubkey wrote %s: %v", missing, err)
 	}
 	t.Setenv("JWT_PRIVATE_KEY_PATH", filepath.Join(dir, "barong.db")) // not a key
 	os.WriteFile(filepath.Join(dir, "barong.db"), []byte("not a key"), 0o600)
@@ -367,4 +370,77 @@ func TestServeInProcess(t *testing.T) {
 	if !strings.Contains(log.String(), `"msg":"barong stopped"`) {
 		t.Fatalf("log:\n%s", log.String())
 	}
+}
+
+// TestPubkeyBarongKey: Barong's own key, in both forms its deployments
+// give it (the PEM file at JWT_PRIVATE_KEY_PATH and URL-safe base64 of the
+// PEM in JWT_PRIVATE_KEY), makes pubkey print exactly what Barong wrote as
+// its public key. testdata/barong-rsa-key* were made by Ruby's OpenSSL as
+// Barong makes them (OpenSSL::PKey::RSA.generate(2048), #to_pem,
+// #public_key.to_pem, Base64.urlsafe_encode64); a test key only.
+func TestPubkeyBarongKey(t *testing.T) {
+	dir := testEnv(t)
+	keyPath := testdataPath(t, "barong-rsa-key")
+	want, err := os.ReadFile(testdataPath(t, "barong-rsa-key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64, err := os.ReadFile(testdataPath(t, "barong-jwt-private-key.b64"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string) {
+		t.Helper()
+		out, _, err := runCmd(t, "pubkey")
+		if err != nil || out != string(want) {
+			t.Fatalf("%s: pubkey printed %q (%v), Barong's public key is %q", name, out, err, want)
+		}
+		out64, _, err := runCmd(t, "pubkey", "--base64")
+		if err != nil || strings.TrimSpace(out64) != base64.StdEncoding.EncodeToString(want) {
+			t.Fatalf("%s: pubkey --base64 printed %q (%v)", name, out64, err)
+		}
+	}
+	t.Setenv("JWT_PRIVATE_KEY_PATH", keyPath)
+	check("JWT_PRIVATE_KEY_PATH")
+
+	// JWT_PRIVATE_KEY alone: no key file is read or written.
+	os.Unsetenv("JWT_PRIVATE_KEY_PATH")
+	t.Setenv("JWT_PRIVATE_KEY", string(b64))
+	check("JWT_PRIVATE_KEY (URL-safe base64)")
+	pemBytes, _ := os.ReadFile(keyPath)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+		t.Setenv("JWT_PRIVATE_KEY", enc.EncodeToString(pemBytes))
+		check("JWT_PRIVATE_KEY (other base64)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var", "jwt-key.pem")); !os.IsNotExist(err) {
+		t.Fatalf("a key file was generated although JWT_PRIVATE_KEY is set: %v", err)
+	}
+
+	// Both: the same key is fine, different keys are refused.
+	t.Setenv("JWT_PRIVATE_KEY", string(b64))
+	t.Setenv("JWT_PRIVATE_KEY_PATH", keyPath)
+	check("both")
+	other := filepath.Join(dir, "other.pem")
+	priv, _, _ := runCmd(t, "keygen")
+	os.WriteFile(other, []byte(priv), 0o600)
+	t.Setenv("JWT_PRIVATE_KEY_PATH", other)
+	if _, _, err := runCmd(t, "pubkey"); err == nil || !strings.Contains(err.Error(), "different keys") {
+		t.Fatalf("different keys: %v", err)
+	}
+	os.Unsetenv("JWT_PRIVATE_KEY_PATH")
+	t.Setenv("JWT_PRIVATE_KEY", "bm90IGEga2V5")
+	if _, _, err := runCmd(t, "pubkey"); err == nil || !strings.HasPrefix(err.Error(), "JWT_PRIVATE_KEY:") ||
+		strings.Contains(err.Error(), "bm90IGEga2V5") {
+		t.Fatalf("bad JWT_PRIVATE_KEY: %v", err)
+	}
+}
+
+// pkgDir is this package's directory, the working directory tests start in.
+var pkgDir, _ = os.Getwd()
+
+// testdataPath is the absolute path of a file of this package's testdata
+// (tests may change the working directory).
+func testdataPath(t *testing.T, name string) string {
+	t.Helper()
+	return filepath.Join(pkgDir, "testdata", name)
 }

@@ -121,9 +121,10 @@ func TestAdminAbilitiesEndpoint(t *testing.T) {
 	t.Parallel()
 	e := admServer(t, nil)
 	for role, want := range map[string]string{
-		"superadmin": `{"manage":["Ability","User","Level","Label","Profile","Activity","APIKey","Permission","Restriction","Document"]}`,
-		"admin":      `{"read":["Activity","Permission"],"manage":["Ability","User","Level","Label","Profile","APIKey","Restriction","Document"]}`,
-		"accountant": `{"read":["Ability","User","Level","Label","Profile","Activity"]}`,
+		// Barong's, plus Session (admin/users/sessions) granted as User is.
+		"superadmin": `{"manage":["Ability","User","Level","Label","Profile","Activity","APIKey","Permission","Restriction","Document","Session"]}`,
+		"admin":      `{"read":["Activity","Permission"],"manage":["Ability","User","Level","Label","Profile","APIKey","Restriction","Document","Session"]}`,
+		"accountant": `{"read":["Ability","User","Level","Label","Profile","Activity","Session"]}`,
 	} {
 		r := e.as[role].do(t, "GET", adm+"/abilities", nil)
 		expect(t, r, 200)

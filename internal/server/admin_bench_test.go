@@ -76,7 +76,7 @@ func BenchmarkAdminUserSearch(b *testing.B) {
 	dbURL := testenv.Database(b, "postgres")
 	ts := newServerTB(b, map[string]string{"BARONG_DATABASE_URL": dbURL})
 	c := ts.client()
-	r := c.doTB(b, "POST", id+"/users", map[string]string{"email": "root@example.com", "password": strongPassword})
+	r := c.doTB(b, "POST", id+"/users", ts.signUpBody("root@example.com"))
 	if r.Status != 201 {
 		b.Fatalf("sign-up %d %s", r.Status, r.Body)
 	}

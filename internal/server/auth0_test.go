@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/barong-go/barong/api"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -83,5 +84,10 @@ func TestAuth0Login(t *testing.T) {
 	expect(t, r, 200)
 	if r.json(t)["role"] != "superadmin" {
 		t.Fatalf("existing user %s", r.Body)
+	}
+	// As every sign-in, it marks the browser as a known device of the
+	// account (the sign-in throttle's device cookie).
+	if cookieValue(r, api.DeviceCookieName) == "" {
+		t.Fatalf("no device cookie: %v", r.Header.Values("Set-Cookie"))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	barong "github.com/barong-go/barong"
@@ -25,6 +26,9 @@ type testServer struct {
 	*server.Server
 	URL string
 	t   testing.TB
+	// setup is a setup token issued at start; the first signUp sends it
+	// and so becomes the superadmin, as an operator's first sign-up does.
+	setup atomic.Pointer[string]
 }
 
 // newServer starts barong-go with env on top of test defaults. The relay is
@@ -41,6 +45,16 @@ func init() { server.BcryptCost = 4 }
 // newServerTB is newServer for tests and benchmarks, at the current
 // server.BcryptCost.
 func newServerTB(t testing.TB, env map[string]string) *testServer {
+	t.Helper()
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = &testWriter{t}
+	}
+	return newServerLogTo(t, env, w)
+}
+
+// newServerLogTo is newServerTB logging to w at debug level.
+func newServerLogTo(t testing.TB, env map[string]string, w io.Writer) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	base := map[string]string{
@@ -62,17 +76,24 @@ func newServerTB(t testing.TB, env map[string]string) *testServer {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.Open(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &testServer{Server: srv, URL: hs.URL, t: t}
+	ts := &testServer{Server: srv, URL: hs.URL, t: t}
+	if pending, err := srv.App.SetupPending(context.Background()); err != nil {
+		t.Fatal(err)
+	} else if pending {
+		tok, err := srv.App.IssueSetupToken(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.setup.Store(&tok)
+	}
+	return ts
 }
 
 type testWriter struct{ t testing.TB }
@@ -234,11 +255,21 @@ const strongPassword = "Tr0ub4dor&3-Horse"
 func (ts *testServer) signUp(t *testing.T, email string) (*client, map[string]any) {
 	t.Helper()
 	c := ts.client()
-	r := c.do(t, "POST", "/api/v2/auth/identity/users", map[string]string{"email": email, "password": strongPassword})
+	r := c.do(t, "POST", "/api/v2/auth/identity/users", ts.signUpBody(email))
 	expect(t, r, 201)
 	m := r.json(t)
 	c.csrf, _ = m["csrf_token"].(string)
 	return c, m
+}
+
+// signUpBody is the sign-up of email with the harness's password; the
+// first one carries the setup token.
+func (ts *testServer) signUpBody(email string) map[string]string {
+	body := map[string]string{"email": email, "password": strongPassword}
+	if tok := ts.setup.Swap(nil); tok != nil {
+		body["setup_token"] = *tok
+	}
+	return body
 }
 
 // activate makes the user active with level 1, as a confirmed e-mail does,

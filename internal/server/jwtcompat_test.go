@@ -2,11 +2,8 @@ package server_test
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,62 +11,31 @@ import (
 	"time"
 
 	"github.com/barong-go/barong/token"
-	jwtv3 "github.com/golang-jwt/jwt"
 	jwtv5 "github.com/golang-jwt/jwt/v5"
+	owjwt "github.com/openware/pkg/jwt"
 )
 
-// openwareAuth has the shape of github.com/openware/pkg/jwt's Auth, the
-// claims type of the platform's Go services (that module is not served by
-// the Go module proxy here, so its shape is restated on the library it
-// wraps: its go.mod requires github.com/golang-jwt/jwt v3.2.2+incompatible,
-// the version used here).
-type openwareAuth struct {
-	UID        string      `json:"uid"`
-	State      string      `json:"state"`
-	Email      string      `json:"email"`
-	Username   string      `json:"username"`
-	Role       string      `json:"role"`
-	ReferralID json.Number `json:"referral_id"`
-	Level      json.Number `json:"level"`
-	Audience   []string    `json:"aud,omitempty"`
-
-	jwtv3.StandardClaims
+// openwareParse verifies a token the way the platform's Go services do,
+// with the real library github.com/openware/pkg/jwt (v0.1.7): the RSA public
+// key loaded from JWT_PUBLIC_KEY (base64 of the PEM, as `barong pubkey
+// --base64` prints) by its KeyStore, then ParseAndValidate.
+func openwareParse(tok, publicKeyBase64 string) (owjwt.Auth, error) {
+	var ks owjwt.KeyStore
+	if err := ks.LoadPublicKeyFromString(publicKeyBase64); err != nil {
+		return owjwt.Auth{}, err
+	}
+	return owjwt.ParseAndValidate(tok, ks.PublicKey)
 }
 
-// openwareParse is what openware/pkg/jwt's ParseAndValidate does: parse
-// with the claims above and the RSA public key that JWT_PUBLIC_KEY (base64
-// of the PEM, as `barong pubkey --base64` prints) holds.
-func openwareParse(tok, publicKeyBase64 string) (openwareAuth, error) {
-	var a openwareAuth
-	pemBytes, err := base64.StdEncoding.DecodeString(publicKeyBase64)
-	if err != nil {
-		return a, err
+// openwareParseEdDSA is the library's EdDSA path: KeyStoreEdDSA reads
+// base64 of a PEM "PUBLIC KEY" block whose bytes are the raw Ed25519 key
+// (what `barong pubkey --raw --base64` prints), then ParseAndValidateEdDSA.
+func openwareParseEdDSA(tok, publicKeyBase64 string) (owjwt.Auth, error) {
+	var ks owjwt.KeyStoreEdDSA
+	if err := ks.LoadPublicKeyFromString(publicKeyBase64); err != nil {
+		return owjwt.Auth{}, err
 	}
-	key, err := jwtv3.ParseRSAPublicKeyFromPEM(pemBytes)
-	if err != nil {
-		return a, err
-	}
-	_, err = jwtv3.ParseWithClaims(tok, &a, func(*jwtv3.Token) (interface{}, error) { return key, nil })
-	return a, err
-}
-
-// openwareParseEdDSA is openware/pkg/jwt's ParseAndValidateEdDSA with the
-// key loaded as its KeyStoreEdDSA.LoadPublicKeyFromString loads one:
-// base64 of a PEM "PUBLIC KEY" block whose bytes are taken as the raw
-// Ed25519 key (what `barong pubkey --raw --base64` prints).
-func openwareParseEdDSA(tok, publicKeyBase64 string) (openwareAuth, error) {
-	var a openwareAuth
-	pemBytes, err := base64.StdEncoding.DecodeString(publicKeyBase64)
-	if err != nil {
-		return a, err
-	}
-	block, _ := pem.Decode(pemBytes)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return a, errors.New("invalid public key format")
-	}
-	key := ed25519.PublicKey(block.Bytes)
-	_, err = jwtv3.ParseWithClaims(tok, &a, func(*jwtv3.Token) (interface{}, error) { return key, nil })
-	return a, err
+	return owjwt.ParseAndValidateEdDSA(tok, ks.PublicKey)
 }
 
 // peatioParse applies the rules Peatio applies to the bearer token

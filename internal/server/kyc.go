@@ -8,24 +8,17 @@ import (
 
 	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/config"
-	"github.com/barong-go/barong/crypt"
 	"github.com/barong-go/barong/phone"
 	"github.com/barong-go/barong/storage"
 )
 
 // openKYC builds the phone verification provider and the document storage
 // of cfg (BARONG_PHONE_VERIFICATION, BARONG_TWILIO_*, BARONG_STORAGE_*).
-func openKYC(cfg *config.Config, log *slog.Logger) (phone.Provider, storage.Storage, error) {
+func openKYC(cfg *config.Config, encKey []byte, log *slog.Logger) (phone.Provider, storage.Storage, error) {
 	// Links to local uploads are signed with a key derived from the
 	// encryption key (no new secret to manage; rotating that key voids the
 	// links, which live a minute anyway).
-	encKey, err := crypt.LoadOrGenerateKey(cfg.EncryptionKeyPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
-	}
-	m := hmac.New(sha256.New, encKey)
-	m.Write([]byte("barong-go local upload links"))
-	urlSecret := m.Sum(nil)
+	urlSecret := deriveKey(encKey, "barong-go local upload links")
 	ph, err := phone.New(phone.Config{Mode: cfg.PhoneVerification, AccountSID: cfg.TwilioAccountSID,
 		AuthToken: cfg.TwilioAuthToken, ServiceSID: cfg.TwilioServiceSID, From: cfg.TwilioPhoneNumber,
 		Template: cfg.SMSContentTemplate, AppName: cfg.AppName},
@@ -42,6 +35,13 @@ func openKYC(cfg *config.Config, log *slog.Logger) (phone.Provider, storage.Stor
 		return nil, nil, fmt.Errorf("BARONG_STORAGE_PROVIDER: %w", err)
 	}
 	return ph, st, nil
+}
+
+// deriveKey is a key for one purpose derived from the encryption key.
+func deriveKey(encKey []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, encKey)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // documentRules are the document upload rules of cfg. The size range is

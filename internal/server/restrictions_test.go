@@ -78,7 +78,7 @@ func restrictAdd(t *testing.T, ts *testServer, category, scope, value string, co
 func restrictSignUp(t *testing.T, ts *testServer, ip, email string) *client {
 	t.Helper()
 	c := ts.restrictClient(ip)
-	r := c.do(t, "POST", id+"/users", map[string]string{"email": email, "password": strongPassword})
+	r := c.do(t, "POST", id+"/users", ts.signUpBody(email))
 	expect(t, r, 201)
 	c.csrf, _ = r.json(t)["csrf_token"].(string)
 	return c
@@ -153,6 +153,10 @@ func TestRestrictionBlocklogin(t *testing.T) {
 	expect(t, us.do(t, "POST", "/api/v2/identity/sessions", login), 423, "authz.restrict.blocklogin")
 	expect(t, us.do(t, "DELETE", id+"/sessions", nil), 423, "authz.restrict.blocklogin")
 	expect(t, us.do(t, "POST", gw+"barong/identity/sessions", nil), 423, "authz.restrict.blocklogin")
+	// Passkey sign-in (barong-go addition) is a login too.
+	expect(t, us.do(t, "POST", id+"/sessions/webauthn/options", nil), 423, "authz.restrict.blocklogin")
+	expect(t, us.do(t, "POST", id+"/sessions/webauthn", map[string]any{"credential": map[string]any{}}), 423, "authz.restrict.blocklogin")
+	expect(t, us.do(t, "POST", gw+"barong/identity/sessions/webauthn", nil), 423, "authz.restrict.blocklogin")
 	// Only the sessions path: the rest of identity and the resource API
 	// stay open (the session opened before the restriction still works).
 	expect(t, us.do(t, "GET", id+"/ping", nil), 200)

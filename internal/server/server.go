@@ -5,14 +5,13 @@ package server
 
 import (
 	"context"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +33,7 @@ import (
 	"github.com/barong-go/barong/sqlstore"
 	"github.com/barong-go/barong/storage"
 	"github.com/barong-go/barong/token"
+	"github.com/barong-go/barong/vault"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -75,64 +75,40 @@ type Server struct {
 
 	publisher *amqp.Publisher
 	relay     *app.Relay
-	uploads   http.Handler // signed links of the local storage, or nil
+	vault     *vault.Client // nil unless BARONG_VAULT_TOKEN is set
+	uploads   http.Handler  // signed links of the local storage, or nil
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 }
 
-// OpenDB opens the database of cfg.
+// OpenDB opens the database of cfg for tools (migrate, scripts): with the
+// encryption key when its file exists, else without one (encrypted
+// columns then fail). It never generates a key; Open settles the keys.
 func OpenDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlstore.DB, error) {
-	key, err := crypt.LoadOrGenerateKey(cfg.EncryptionKeyPath)
+	key, err := crypt.LoadKey(cfg.EncryptionKeyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return openDB(ctx, cfg, nil, log)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
 	}
-	cipher, err := crypt.New(key)
-	if err != nil {
-		return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+	return openDB(ctx, cfg, key, log)
+}
+
+func openDB(ctx context.Context, cfg *config.Config, key []byte, log *slog.Logger) (*sqlstore.DB, error) {
+	opts := sqlstore.Options{CRC32Salt: cfg.CRC32Salt, Logger: log}
+	if key != nil {
+		cipher, err := crypt.New(key)
+		if err != nil {
+			return nil, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
+		}
+		opts.Cipher = cipher
 	}
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Cipher: cipher, CRC32Salt: cfg.CRC32Salt, Logger: log})
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return db, nil
-}
-
-// LoadKeys loads (or on first start generates) the JWT key and the
-// verification-only keys of a rotation.
-func LoadKeys(cfg *config.Config) (*token.Keyring, error) {
-	k, err := token.LoadOrGenerateKey(cfg.JWTPrivateKeyPath)
-	if err != nil {
-		return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
-	}
-	var extra []crypto.PublicKey
-	for _, p := range cfg.JWTVerifyKeyPaths {
-		pub, err := loadPublicKey(p)
-		if err != nil {
-			return nil, fmt.Errorf("BARONG_JWT_VERIFY_KEY_PATHS %s: %w", p, err)
-		}
-		extra = append(extra, pub)
-	}
-	ring, err := token.NewKeyring(k, extra...)
-	if err != nil {
-		return nil, fmt.Errorf("JWT keys: %w", err)
-	}
-	return ring, nil
-}
-
-// loadPublicKey reads a PEM public key, or the public half of a private key.
-func loadPublicKey(path string) (crypto.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
-	}
-	if pub, err := token.ParsePublicKeyPEM(b); err == nil {
-		return pub, nil
-	}
-	k, err := token.ParsePrivateKeyPEM(b)
-	if err != nil {
-		return nil, fmt.Errorf("parse key: %w", err)
-	}
-	return k.Public(), nil
 }
 
 // Open builds the server from cfg: opens the database (migrating and seeding
@@ -145,17 +121,23 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 			s.Close()
 		}
 	}()
-	var err error
-	if s.Keys, err = LoadKeys(cfg); err != nil {
+	keys, err := ReadKeys(cfg)
+	if err != nil {
 		return nil, err
 	}
-	if s.DB, err = OpenDB(ctx, cfg, log); err != nil {
+	if s.Keys, err = keys.Keyring(); err != nil {
+		return nil, err
+	}
+	if s.DB, err = openDB(ctx, cfg, keys.Encryption, log); err != nil {
 		return nil, err
 	}
 	if cfg.AutoMigrate {
 		if err := s.DB.Migrate(ctx); err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
+	}
+	if err := SettleKeys(ctx, s.DB, cfg, keys, log); err != nil {
+		return nil, err
 	}
 	var sessions barong.SessionStore = s.DB
 	var kv barong.KV = s.DB
@@ -188,7 +170,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
 	}
-	phones, files, err := openKYC(cfg, log)
+	phones, files, err := openKYC(cfg, keys.Encryption, log)
 	if err != nil {
 		return nil, err
 	}
@@ -202,11 +184,22 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		}
 	}
 	s.KYCAIDInterval = 5 * time.Second
-	s.App = app.New(appConfig(cfg), app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
-		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc})
+	if s.vault, err = openVault(ctx, cfg, s.DB, log); err != nil {
+		return nil, err
+	}
+	var vaultTOTP app.VaultTOTP
+	if s.vault != nil {
+		vaultTOTP = s.vault
+	}
+	acfg := appConfig(cfg)
+	// Device cookies of the sign-in throttle are signed with a key derived
+	// from the encryption key, as the upload links are (kyc.go).
+	acfg.Throttle.DeviceKey = deriveKey(keys.Encryption, "barong-go login device cookies")
+	s.App = app.New(acfg, app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
+		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc, VaultTOTP: vaultTOTP})
 	if cfg.AutoMigrate {
-		if err := s.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
-			return nil, fmt.Errorf("seeds: %w", err)
+		if err := s.applySeeds(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
@@ -261,13 +254,15 @@ func appConfig(cfg *config.Config) app.Config {
 		FirstRegistrationSuperadmin: cfg.FirstRegistrationSuperadmin,
 		Rules:                       rules, CaptchaProtected: protected, UserStorageTitles: cfg.App.UserStorageTitles,
 		Throttle: app.ThrottleConfig{Enabled: cfg.LoginThrottleEnabled, MaxPerAccount: cfg.LoginThrottleMaxAttempts,
-			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, Window: cfg.LoginThrottleWindow},
+			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, MaxUnknownDevices: cfg.LoginThrottleAccountMaxAttempts,
+			Window: cfg.LoginThrottleWindow, Delay: cfg.LoginThrottleDelay},
 		Auth0:        app.Auth0Config{Domain: cfg.Auth0Domain, ClientID: cfg.Auth0ClientID, JWKSURL: cfg.Auth0JWKSURL},
 		MaskEventPII: cfg.EventAPIMaskPII,
 		Documents:    documentRules(cfg),
 		KYCAID: app.KYCAIDConfig{FormID: cfg.KYCAIDFormID,
 			CallbackURL: strings.TrimRight(cfg.Domain, "/") + "/api/v2/barong/public/kyc"},
 		BcryptCost: BcryptCost,
+		WebAuthn:   app.NewWebAuthnConfig(cfg.Domain, cfg.AppName, cfg.WebAuthnOrigins),
 	}
 }
 
@@ -370,13 +365,18 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 	return h
 }
 
-// Start runs the background work: the outbox relay, session purging and,
-// with BARONG_KYC_PROVIDER=kycaid, the KYCAID reconciler.
+// Start runs the background work: the outbox relay, session purging,
+// with BARONG_KYC_PROVIDER=kycaid the KYCAID reconciler, and with Vault the
+// renewal of its token (as Barong renewed it).
 func (s *Server) Start(ctx context.Context) {
 	ctx, s.cancel = context.WithCancel(ctx)
 	if s.App.KYCAIDEnabled() {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.App.RunKYCAID(ctx, s.KYCAIDInterval) }()
+	}
+	if s.vault != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.vault.KeepRenewed(ctx, s.Log) }()
 	}
 	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.relay.Run(ctx) }()

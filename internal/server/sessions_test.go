@@ -69,7 +69,7 @@ func cookieValue(r *response, name string) string {
 }
 
 func TestLoginErrors(t *testing.T) {
-	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "3"})
+	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "3", "BARONG_LOGIN_THROTTLE_DELAY": "60"})
 	ts.signUp(t, "first@example.com")
 	ts.signUp(t, "banned@example.com")
 	ctx := context.Background()
@@ -93,14 +93,19 @@ func TestLoginErrors(t *testing.T) {
 	_ = ts.DB.UpdateUser(ctx, u)
 	expect(t, c.do(t, "POST", id+"/sessions", map[string]string{"email": "banned@example.com", "password": strongPassword}), 401, "identity.session.not_active")
 
-	// Throttle: 3 failures for the account, then even the right password is refused.
+	// Throttle: 3 attempts at the account from this client, then it waits
+	// (even with the right password), told for how long.
 	for i := 0; i < 3; i++ {
 		expect(t, c.do(t, "POST", id+"/sessions", map[string]string{"email": "first@example.com", "password": "wrong"}), 401, "identity.session.invalid_params")
 	}
-	expect(t, c.do(t, "POST", id+"/sessions", map[string]string{"email": "first@example.com", "password": strongPassword}), 429, "identity.session.too_many_attempts")
+	r := c.do(t, "POST", id+"/sessions", map[string]string{"email": "first@example.com", "password": strongPassword})
+	if expect(t, r, 429, "identity.session.too_many_attempts"); r.Header.Get("Retry-After") != "60" && r.Header.Get("Retry-After") != "59" {
+		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+	}
 	first, _ := ts.DB.UserByEmail(ctx, "first@example.com")
 	acts, _, _ := ts.DB.ListActivities(ctx, barong.ActivityFilter{UserID: first.ID, Topic: "session", Page: barong.Page{Page: 1, Limit: 10}})
-	if len(acts) != 4 || !strings.Contains(acts[0].Data, "Too many") || !strings.Contains(acts[1].Data, "Invalid Email or Password") {
+	if len(acts) != 5 || !strings.Contains(acts[0].Data, "Too many login attempts (account_ip): refused, retry in") ||
+		!strings.Contains(acts[1].Data, "Invalid Email or Password") || !strings.Contains(acts[2].Data, "(account_ip): next attempt in 60 s") {
 		t.Fatalf("activities %+v", acts)
 	}
 	// Another account from the same IP still works (per-IP limit is 20).
@@ -108,7 +113,7 @@ func TestLoginErrors(t *testing.T) {
 }
 
 func TestLoginThrottlePerIP(t *testing.T) {
-	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "2"})
+	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS": "2", "BARONG_LOGIN_THROTTLE_DELAY": "60"})
 	ts.signUp(t, "first@example.com")
 	c := ts.client()
 	expect(t, c.do(t, "POST", id+"/sessions", map[string]string{"email": "a@example.com", "password": "x"}), 401)

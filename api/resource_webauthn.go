@@ -1,0 +1,227 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/app"
+)
+
+// Passkeys (barong-go addition, docs/sessions-and-passkeys.md):
+// resource/webauthn/credentials registers and manages the current user's
+// passkeys; identity/sessions/webauthn signs in with one. Each ceremony
+// starts with an .../options call whose answer is the publicKey options
+// of navigator.credentials.create or .get, and ends with the
+// PublicKeyCredential the browser returned, sent as the credential
+// parameter (a JSON object, or a string holding one).
+
+// registerResourceWebAuthn adds resource/webauthn/credentials.
+func (s *Server) registerResourceWebAuthn() {
+	s.handleAuth("resource", "POST", "/webauthn/credentials/options", "Start registering a passkey: creation options; otp_code when 2FA is on (errors: resource.webauthn.missing_otp_code, invalid_otp, limit_reached)", s.handlePasskeyRegistrationOptions)
+	s.handleAuth("resource", "POST", "/webauthn/credentials", "Register a passkey: credential (the PublicKeyCredential) and name (errors: resource.webauthn.missing_credential, invalid_credential_format, challenge_expired, invalid_credential, already_registered, limit_reached, name_too_long)", s.handleRegisterPasskey)
+	s.handleAuth("resource", "GET", "/webauthn/credentials", "List the current user's passkeys", s.handlePasskeys)
+	s.handleAuth("resource", "PATCH", "/webauthn/credentials/{id}", "Rename a passkey (errors: resource.webauthn.not_found, missing_name, name_too_long)", s.handleRenamePasskey)
+	s.handleAuth("resource", "DELETE", "/webauthn/credentials/{id}", "Delete a passkey (errors: resource.webauthn.not_found)", s.handleDeletePasskey)
+}
+
+// registerIdentityWebAuthn adds identity/sessions/webauthn.
+func (s *Server) registerIdentityWebAuthn() {
+	s.handle("identity", "POST", "/sessions/webauthn/options", "Start a passkey sign-in: request options for a discoverable credential (errors: identity.session.too_many_attempts)", s.handlePasskeyLoginOptions)
+	s.handle("identity", "POST", "/sessions/webauthn", "Sign in with a passkey alone: credential (errors: identity.session.missing_credential, invalid_passkey_format, invalid_passkey, passkey_challenge_expired, passkey_cloned, banned, deleted, not_active, too_many_attempts)", s.handlePasskeyLogin)
+}
+
+// credentialParam reads the PublicKeyCredential JSON in name: an object,
+// or a string holding one. A missing or blank one adds the missing_/empty_
+// keys when required; any other type adds formatKey (422).
+func credentialParam(p *params, name, formatKey string, required bool) []byte {
+	v, ok := p.raw(name)
+	if !ok {
+		if required {
+			p.missing = append(p.missing, p.key("missing", name), p.key("empty", name))
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		b, err := json.Marshal(x)
+		if err != nil {
+			p.Invalid(formatKey)
+			return nil
+		}
+		return b
+	case string:
+		if strings.TrimSpace(x) == "" {
+			p.missing = append(p.missing, p.key("empty", name))
+			return nil
+		}
+		return []byte(x)
+	}
+	p.Invalid(formatKey)
+	return nil
+}
+
+// passkeyAssertionParam reads and parses the sign-in credential
+// (identity.session.invalid_passkey_format when it does not parse).
+func passkeyAssertionParam(p *params, required bool) *app.PasskeyAssertion {
+	raw := credentialParam(p, "credential", app.KeyPasskeyFormat, required)
+	if raw == nil {
+		return nil
+	}
+	a, err := app.ParsePasskeyAssertion(raw)
+	if err != nil {
+		p.Invalid(app.KeyPasskeyFormat)
+		return nil
+	}
+	return a
+}
+
+// writeOptions answers WebAuthn ceremony options as they are.
+func writeOptions(w http.ResponseWriter, opts json.RawMessage) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(opts)
+}
+
+func (s *Server) handlePasskeyRegistrationOptions(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.webauthn")
+	if err != nil {
+		return err
+	}
+	code := p.String("otp_code")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	opts, err := s.app.PasskeyRegistrationOptions(r.Context(), c.User, code, s.client(r))
+	if err != nil {
+		return err
+	}
+	writeOptions(w, opts)
+	return nil
+}
+
+// passkeyEntity is a registered passkey: id (for rename and delete), name,
+// the WebAuthn credential id (base64url), the authenticator's AAGUID,
+// transports, backup eligibility and state, creation and last use.
+func passkeyEntity(v *app.PasskeyView) object {
+	var used any
+	if v.LastUsedAt != nil {
+		used = iso(*v.LastUsedAt)
+	}
+	return object{{"id", v.ID}, {"name", v.Name}, {"credential_id", v.CredentialID}, {"aaguid", null(v.AAGUID)},
+		{"transports", v.Transports}, {"backup_eligible", v.BackupEligible}, {"backed_up", v.BackedUp},
+		{"created_at", iso(v.CreatedAt)}, {"last_used_at", used}}
+}
+
+// writePasskey answers the passkey id of u.
+func (s *Server) writePasskey(w http.ResponseWriter, r *http.Request, u *barong.User, id int64, status int) error {
+	vs, err := s.app.Passkeys(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	for i := range vs {
+		if vs[i].ID == id {
+			writeJSON(w, status, passkeyEntity(&vs[i]))
+			return nil
+		}
+	}
+	return barong.NotFound(app.KeyWebAuthnNotFound)
+}
+
+func (s *Server) handleRegisterPasskey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	p, err := s.parse(w, r, "resource.webauthn")
+	if err != nil {
+		return err
+	}
+	raw := credentialParam(p, "credential", app.KeyWebAuthnFormat, true)
+	name := p.String("name")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	row, err := s.app.RegisterPasskey(r.Context(), c.User, raw, name, s.client(r))
+	if err != nil {
+		return err
+	}
+	return s.writePasskey(w, r, c.User, row.ID, http.StatusCreated)
+}
+
+func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, c *caller) error {
+	vs, err := s.app.Passkeys(r.Context(), c.User)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, entities(vs, passkeyEntity))
+	return nil
+}
+
+// passkeyID is the {id} of a passkey path; anything but a positive
+// integer is a passkey that does not exist.
+func passkeyID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, barong.NotFound(app.KeyWebAuthnNotFound)
+	}
+	return id, nil
+}
+
+func (s *Server) handleRenamePasskey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := passkeyID(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.parse(w, r, "resource.webauthn")
+	if err != nil {
+		return err
+	}
+	name := p.Required("name")
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if err := s.app.RenamePasskey(r.Context(), c.User, id, name, s.client(r)); err != nil {
+		return err
+	}
+	return s.writePasskey(w, r, c.User, id, http.StatusOK)
+}
+
+func (s *Server) handleDeletePasskey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := passkeyID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.app.DeletePasskey(r.Context(), c.User, id, s.client(r)); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handlePasskeyLoginOptions(w http.ResponseWriter, r *http.Request) error {
+	opts, err := s.app.PasskeyLoginOptions(r.Context(), s.client(r))
+	if err != nil {
+		return err
+	}
+	writeOptions(w, opts)
+	return nil
+}
+
+func (s *Server) handlePasskeyLogin(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.parse(w, r, "identity.session")
+	if err != nil {
+		return err
+	}
+	a := passkeyAssertionParam(p, true)
+	if err := p.Err(); err != nil {
+		return err
+	}
+	info, sess, err := s.app.PasskeyLogin(r.Context(), a, cookieValue(r, DeviceCookieName), s.client(r))
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, sess)
+	s.setDeviceCookie(w, r, sess.UID)
+	writeJSON(w, http.StatusCreated, s.fullInfoEntity(info, sess.CSRFToken))
+	return nil
+}

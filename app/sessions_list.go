@@ -1,0 +1,214 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	barong "github.com/barong-go/barong"
+)
+
+// Session management (barong-go addition, docs/sessions-and-passkeys.md):
+// a user lists and revokes his live sessions, an admin or a management
+// client those of any user. Sessions are named by the hash of their id
+// (barong.SessionHash), never by the id, which is the cookie.
+
+// Error keys of session management.
+const (
+	KeySessionNotFound      = "resource.session.not_found"
+	KeyAdminSessionNotFound = "admin.session.not_found"
+	MsgMgmtSessionNotFound  = "management.session.doesnt_exist"
+)
+
+// Who revoked a session: the revoked_by of activities and events.
+const (
+	RevokedByUser       = "user"
+	RevokedByAdmin      = "admin"
+	RevokedByManagement = "management"
+)
+
+// Activity actions of session revocation (topic session).
+const (
+	actionRevokeSession  = "revoke session"
+	actionRevokeSessions = "revoke sessions"
+)
+
+// SessionView is a live session as listed.
+type SessionView struct {
+	barong.Session
+	// LastSeen is when the session was last used: its idle expiry, slid on
+	// every use, less the idle timeout (never before its creation).
+	LastSeen time.Time
+	// Current tells the caller's own session.
+	Current bool
+}
+
+// Revocation is who revokes sessions and how: the acting client, and for
+// an admin his user.
+type Revocation struct {
+	By     string // RevokedByUser, RevokedByAdmin or RevokedByManagement
+	Admin  *barong.User
+	Client Client
+}
+
+// Sessions lists the live sessions of u, newest first; currentID is the
+// caller's session id ("" when he has none), whose entry is marked.
+func (s *Service) Sessions(ctx context.Context, u *barong.User, currentID string) ([]SessionView, error) {
+	ss, err := s.sessions.UserSessions(ctx, u.UID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	cur := ""
+	if currentID != "" {
+		cur = barong.SessionHash(currentID)
+	}
+	out := make([]SessionView, len(ss))
+	for i, x := range ss {
+		seen := time.Unix(x.ExpireTime, 0).Add(-s.cfg.SessionExpire).UTC()
+		if seen.Before(x.CreatedAt) {
+			seen = x.CreatedAt
+		}
+		out[i] = SessionView{Session: x, LastSeen: seen, Current: x.IDHash == cur}
+	}
+	return out, nil
+}
+
+// RevokeSession revokes u's session idHash (his own current one included).
+// Errors: 404 resource.session.not_found (recorded as a failed activity).
+func (s *Service) RevokeSession(ctx context.Context, u *barong.User, idHash string, c Client) error {
+	_, err := s.revoke(ctx, u, idHash, "", Revocation{By: RevokedByUser, Client: c})
+	if isNotFound(err) {
+		s.recordAlone(ctx, u.ID, c, "session", actionRevokeSession, barong.ResultFailed, "Session not found")
+		return barong.NotFound(KeySessionNotFound)
+	}
+	return err
+}
+
+// RevokeOtherSessions revokes every session of u but currentID (the
+// caller's, "" for none) and returns the revoked ones.
+func (s *Service) RevokeOtherSessions(ctx context.Context, u *barong.User, currentID string, c Client) ([]SessionView, error) {
+	return s.revoke(ctx, u, "", currentID, Revocation{By: RevokedByUser, Client: c})
+}
+
+// AdminSessions lists the live sessions of the user uid. Errors: 404
+// admin.user.doesnt_exist.
+func (s *Service) AdminSessions(ctx context.Context, uid, currentID string) ([]SessionView, error) {
+	u, err := s.findTarget(ctx, s.store, uid)
+	if err != nil {
+		return nil, err
+	}
+	return s.Sessions(ctx, u, currentID)
+}
+
+// AdminRevokeSessions revokes the session idHash of the user uid, or all
+// his sessions when idHash is "". Errors: 404 admin.user.doesnt_exist,
+// admin.session.not_found; 422 admin.user.superadmin_change.
+func (s *Service) AdminRevokeSessions(ctx context.Context, admin *barong.User, uid, idHash string, c Client) ([]SessionView, error) {
+	u, err := s.modifiableTarget(ctx, s.store, admin, uid, KeyAdminSuperadminChange)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.revoke(ctx, u, idHash, "", Revocation{By: RevokedByAdmin, Admin: admin, Client: c})
+	if isNotFound(err) {
+		return nil, barong.NotFound(KeyAdminSessionNotFound)
+	}
+	return v, err
+}
+
+// ManagementSessions lists the live sessions of the user uid. Errors: 422
+// user.doesnt_exist.
+func (s *Service) ManagementSessions(ctx context.Context, uid string) ([]SessionView, error) {
+	u, err := mgmtUserOr(ctx, s.store, uid, mgmtUserMissing())
+	if err != nil {
+		return nil, err
+	}
+	return s.Sessions(ctx, u, "")
+}
+
+// ManagementRevokeSessions revokes the session idHash of the user uid, or
+// all his sessions when idHash is "". Errors: 422 user.doesnt_exist; 404
+// management.session.doesnt_exist.
+func (s *Service) ManagementRevokeSessions(ctx context.Context, uid, idHash string, c Client) ([]SessionView, error) {
+	u, err := mgmtUserOr(ctx, s.store, uid, mgmtUserMissing())
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.revoke(ctx, u, idHash, "", Revocation{By: RevokedByManagement, Client: c})
+	if isNotFound(err) {
+		return nil, barong.NotFound(MsgMgmtSessionNotFound)
+	}
+	return v, err
+}
+
+// revoke revokes u's session idHash, or when idHash is "" all his
+// sessions but exceptID, through the session store's deletion methods (in
+// force at every process's next check), then records one activity on u
+// (topic session) and emits system.session.revoked for each revoked
+// session. The sessions go first: a failure afterwards leaves them revoked
+// rather than alive. A session of u opened between the listing and the
+// revocation of "all" is revoked without its event. An unknown idHash is
+// barong.ErrNotFound.
+func (s *Service) revoke(ctx context.Context, u *barong.User, idHash, exceptID string, r Revocation) ([]SessionView, error) {
+	live, err := s.Sessions(ctx, u, exceptID)
+	if err != nil {
+		return nil, err
+	}
+	var revoked []SessionView
+	if idHash != "" {
+		i := slices.IndexFunc(live, func(v SessionView) bool { return v.IDHash == idHash })
+		if i < 0 {
+			return nil, fmt.Errorf("session of %s: %w", u.UID, barong.ErrNotFound)
+		}
+		ok, err := s.sessions.DeleteUserSession(ctx, u.UID, idHash)
+		if err != nil {
+			return nil, fmt.Errorf("revoke session: %w", err)
+		}
+		if !ok { // revoked or expired meanwhile
+			return nil, fmt.Errorf("session of %s: %w", u.UID, barong.ErrNotFound)
+		}
+		revoked = live[i : i+1]
+	} else {
+		if err := s.sessions.DeleteUserSessions(ctx, u.UID, exceptID); err != nil {
+			return nil, fmt.Errorf("revoke sessions: %w", err)
+		}
+		revoked = slices.DeleteFunc(live, func(v SessionView) bool { return v.Current })
+	}
+	action := actionRevokeSession
+	if idHash == "" {
+		action = actionRevokeSessions
+	}
+	ids := make([]string, len(revoked))
+	for i, v := range revoked {
+		ids[i] = v.IDHash
+	}
+	data := obj{{"sessions", ids}, {"revoked_by", r.By}}
+	if r.Admin != nil {
+		data = append(data, member{"admin_uid", r.Admin.UID})
+	}
+	err = s.store.InTx(ctx, func(tx barong.Tx) error {
+		a := &barong.Activity{UserID: u.ID, Category: barong.CategoryUser, UserIP: r.Client.IP,
+			UserIPCountry: r.Client.Country, UserAgent: r.Client.UserAgent, Topic: "session", Action: action,
+			Result: barong.ResultSucceed, Data: jsonString(data)}
+		if err := tx.CreateActivity(ctx, a); err != nil {
+			return fmt.Errorf("record activity session/%s: %w", action, err)
+		}
+		rec, err := s.userRecord(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		for _, v := range revoked {
+			ev := barong.Event{Name: "system.session.revoked", Payload: obj{{"record", obj{{"user", rec},
+				{"session_id", v.IDHash}, {"user_ip", v.UserIP}, {"user_agent", v.UserAgent},
+				{"created_at", isoTime(v.CreatedAt)}, {"revoked_by", r.By}}}}}
+			if err := tx.Emit(ctx, ev); err != nil {
+				return fmt.Errorf("emit session revoked: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
