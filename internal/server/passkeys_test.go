@@ -170,7 +170,7 @@ func testPasskeys(t *testing.T, ts *testServer) {
 		t.Fatalf("session activities %v", got)
 	}
 	ev := find(t, ts.events(t), "system.session.create")
-	if ev.Body["user"].(map[string]any)["uid"] != u.UID {
+	if ev.record()["user"].(map[string]any)["uid"] != u.UID {
 		t.Fatalf("session event %s", ev.Raw)
 	}
 	if used := jsonList(t, c.do(t, "GET", wa, nil))[0]["last_used_at"]; used == nil {
