@@ -44,14 +44,19 @@ func newHashPool(n int) *hashPool {
 	return p
 }
 
+// work runs jobs until the pool is closed. The thread is never unlocked:
+// it keeps its lower priority for good and ends with the goroutine.
 func (p *hashPool) work() {
-	runtime.LockOSThread() // never unlocked: the thread keeps its priority for good
+	runtime.LockOSThread()
 	lowerThreadPriority()
 	for j := range p.jobs {
 		j.fn()
 		close(j.done)
 	}
 }
+
+// close stops the workers (tests; the process's pool is never closed).
+func (p *hashPool) close() { close(p.jobs) }
 
 // hashes is the process's pool, started on first use.
 var hashes = sync.OnceValue(func() *hashPool { return newHashPool(0) })

@@ -13,6 +13,7 @@ import (
 func TestHashPoolBound(t *testing.T) {
 	t.Parallel()
 	p := newHashPool(2)
+	t.Cleanup(p.close)
 	var running, peak, done atomic.Int32
 	var wg sync.WaitGroup
 	for range 12 {
@@ -44,6 +45,7 @@ func TestHashPoolBound(t *testing.T) {
 func TestHashPoolCancelledWhileWaiting(t *testing.T) {
 	t.Parallel()
 	p := newHashPool(1)
+	t.Cleanup(p.close)
 	release, started := make(chan struct{}), make(chan struct{})
 	go func() { _ = p.run(context.Background(), func() { close(started); <-release }) }()
 	<-started

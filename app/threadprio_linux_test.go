@@ -30,7 +30,9 @@ func threadNice(t *testing.T) int {
 func TestHashPoolThreadPriority(t *testing.T) {
 	t.Parallel()
 	var nice int
-	if err := newHashPool(1).run(context.Background(), func() { nice = threadNice(t) }); err != nil {
+	p := newHashPool(1)
+	t.Cleanup(p.close)
+	if err := p.run(context.Background(), func() { nice = threadNice(t) }); err != nil {
 		t.Fatal(err)
 	}
 	own := threadNice(t)
