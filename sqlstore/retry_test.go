@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/barong-go/barong"
 	"github.com/go-sql-driver/mysql"
@@ -130,4 +131,72 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// LockUser reads the user and holds his row until the transaction ends: a
+// second locker of the same user waits, another user's does not (on
+// SQLite the single writer serialises every transaction anyway). An
+// unknown user is ErrNotFound.
+func TestLockUser(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a, b := mustUser(t, db), mustUser(t, db)
+		err := db.InTx(ctx, func(tx barong.Tx) error {
+			_, err := tx.LockUser(ctx, 1<<40)
+			return err
+		})
+		wantNotFound(t, err)
+
+		holding, release := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- db.InTx(ctx, func(tx barong.Tx) error {
+				u, err := tx.LockUser(ctx, a.ID)
+				if err != nil {
+					return err
+				}
+				if u.UID != a.UID || u.Email != a.Email || u.PasswordDigest != a.PasswordDigest {
+					return fmt.Errorf("locked user %+v, want %+v", u, a)
+				}
+				close(holding)
+				<-release
+				return nil
+			})
+		}()
+		<-holding
+		if db.Dialect() != DialectSQLite {
+			err := db.InTx(ctx, func(tx barong.Tx) error {
+				_, err := tx.LockUser(ctx, b.ID)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("another user's lock: %v", err)
+			}
+		}
+		second := make(chan error, 1)
+		go func() {
+			second <- db.InTx(ctx, func(tx barong.Tx) error {
+				_, err := tx.LockUser(ctx, a.ID)
+				return err
+			})
+		}()
+		select {
+		case err := <-second:
+			t.Fatalf("second lock of the same user returned (%v) while the first was held", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		close(release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-second:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("second lock still waiting after the first committed")
+		}
+	})
 }
