@@ -81,8 +81,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.Login(r.Context(), in, s.client(r))
+	c := s.client(r)
+	info, sess, err := s.app.Login(r.Context(), in, c)
 	if err != nil {
+		s.logLoginFailure(r, "password", in.Email, c, err)
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
@@ -109,8 +111,10 @@ func (s *Server) handleAuth0(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.Auth0Login(r.Context(), tok, otp, s.client(r))
+	c := s.client(r)
+	info, sess, err := s.app.Auth0Login(r.Context(), tok, otp, c)
 	if err != nil {
+		s.logLoginFailure(r, "auth0", "", c, err)
 		return err
 	}
 	s.setSessionCookie(w, r, sess)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/seclog"
 	"github.com/barong-go/barong/token"
 )
 
@@ -225,8 +226,8 @@ func (m *management) verifySignatures(r *http.Request, scope string, body []byte
 	}
 	for _, id := range sc.MandatorySigners {
 		if !slices.Contains(signers, id) {
-			m.s.log.InfoContext(r.Context(), "management request refused", slog.String("scope", scope),
-				slog.String("reason", "mandatory signer missing"), slog.String("signer", id))
+			seclog.Log(r.Context(), m.s.log, seclog.ManagementRefused, slog.String("path", r.URL.Path),
+				slog.String("scope", scope), slog.String("reason", "mandatory signer missing"), slog.String("signer", id))
 			return nil, mgmtFail(http.StatusUnauthorized, msgMgmtSignatures)
 		}
 	}
@@ -236,11 +237,11 @@ func (m *management) verifySignatures(r *http.Request, scope string, body []byte
 // refuse logs why a management request failed verification (never the
 // token) and returns Barong's 401.
 func (m *management) refuse(r *http.Request, scope, reason string, err error) error {
-	attrs := []any{slog.String("scope", scope), slog.String("reason", reason)}
+	attrs := []slog.Attr{slog.String("path", r.URL.Path), slog.String("scope", scope), slog.String("reason", reason)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	m.s.log.InfoContext(r.Context(), "management request refused", attrs...)
+	seclog.Log(r.Context(), m.s.log, seclog.ManagementRefused, attrs...)
 	return mgmtFail(http.StatusUnauthorized, msgMgmtVerify)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/barong-go/barong/authz"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/password"
+	"github.com/barong-go/barong/seclog"
 	"github.com/barong-go/barong/token"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,6 +30,8 @@ type Config struct {
 	CORSOrigins     []string
 	CORSMaxAge      int
 	CORSCredentials bool
+	// AccessLog writes one log line per request (BARONG_ACCESS_LOG).
+	AccessLog bool
 	// Public configuration shown by /configs.
 	Configs PublicConfigs
 	Version VersionInfo
@@ -81,6 +84,7 @@ type Server struct {
 	metrics  http.Handler
 	httpm    *httpMetrics
 	log      *slog.Logger
+	ready    *readiness
 	mux      *http.ServeMux
 	routes   []route
 }
@@ -102,6 +106,8 @@ type Deps struct {
 	// Registerer receives the HTTP metrics (nil: not collected).
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
+	// Health are the readiness checks of GET /readyz (api/health.go).
+	Health []HealthCheck
 }
 
 // route is one registered endpoint, listed in the OpenAPI document.
@@ -115,7 +121,8 @@ func New(cfg Config, d Deps) *Server {
 		cfg.MaxUploadBytes = 10 << 20
 	}
 	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, geo: d.Geo, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
-		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer)}
+		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer),
+		ready: &readiness{checks: d.Health, log: d.Logger}}
 	s.registerIdentity()
 	s.registerPublic()
 	s.registerResourceUsers()
@@ -130,6 +137,8 @@ func New(cfg Config, d Deps) *Server {
 	s.registerAdmin()
 	s.registerManagement()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	}
@@ -196,19 +205,32 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// ServeHTTP runs the middleware chain: metrics, panic recovery, CORS, routing.
+// ServeHTTP runs the middleware chain: request id, metrics and access log,
+// panic recovery, CORS, routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	id := seclog.AcceptRequestID(r.Header.Get(RequestIDHeader))
+	w.Header().Set(RequestIDHeader, id)
+	r = r.WithContext(seclog.WithRequestID(r.Context(), id))
 	sw := &statusWriter{ResponseWriter: w}
 	w = sw
-	defer func() { s.httpm.observe(r, sw.code, start) }()
+	defer func() {
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		s.httpm.observe(r, code, start)
+		if s.cfg.AccessLog {
+			s.accessLog(r, code, start)
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
 			s.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			writeJSON(w, http.StatusInternalServerError, map[string][]string{"errors": {"server.internal_error"}})
+			writeJSON(w, http.StatusInternalServerError, errorBody{Errors: []string{"server.internal_error"}, RequestID: id})
 		}
 	}()
 	if strings.HasPrefix(r.URL.Path, "/api/") && s.cors(w, r) {

@@ -50,11 +50,18 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Client, err
 		opts.Protocol = 2
 	}
 
-	c := &Client{rdb: redis.NewClient(opts), log: logger}
-	if err := c.Ping(ctx); err != nil {
-		_ = c.rdb.Close()
+	// A lone connection checks the server first: the pool keeps
+	// MinIdleConns connections open from the start, and each of them
+	// would report a refused dial on its own before Open could fail.
+	probe := *opts
+	probe.PoolSize, probe.MinIdleConns, probe.MaxRetries = 1, 0, -1
+	pc := &Client{rdb: redis.NewClient(&probe), log: logger}
+	err = pc.Ping(ctx)
+	_ = pc.rdb.Close()
+	if err != nil {
 		return nil, fmt.Errorf("redisstore: connect to %s: %w", opts.Addr, err)
 	}
+	c := &Client{rdb: redis.NewClient(opts), log: logger}
 	if err := c.loadScripts(ctx); err != nil {
 		_ = c.rdb.Close()
 		return nil, err

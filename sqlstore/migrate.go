@@ -42,17 +42,9 @@ func Migrations(dialect string) (fs.FS, error) {
 // nothing. On Postgres and MySQL it holds a database lock while it runs, so
 // processes starting together migrate one after the other.
 func (db *DB) Migrate(ctx context.Context) error {
-	fsys, err := Migrations(db.d.name)
+	p, err := db.migrations(true)
 	if err != nil {
 		return err
-	}
-	opts := []goose.ProviderOption{goose.WithTableName(migrationTable)}
-	if lock, unlock := db.d.lockSQL(); lock != "" {
-		opts = append(opts, goose.WithSessionLocker(sessionLocker{lock: lock, unlock: unlock}))
-	}
-	p, err := goose.NewProvider(gooseDialects[db.d.name], db.write, fsys, opts...)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
@@ -98,4 +90,38 @@ func (l sessionLocker) SessionUnlock(ctx context.Context, c *sql.Conn) error {
 		return fmt.Errorf("release migration lock: %w", err)
 	}
 	return nil
+}
+
+// migrations returns the goose provider of the embedded migrations; locked
+// adds the database lock that Migrate holds. goose logs through the
+// store's logger.
+func (db *DB) migrations(locked bool) (*goose.Provider, error) {
+	fsys, err := Migrations(db.d.name)
+	if err != nil {
+		return nil, err
+	}
+	opts := []goose.ProviderOption{goose.WithTableName(migrationTable), goose.WithSlog(db.log)}
+	if lock, unlock := db.d.lockSQL(); lock != "" && locked {
+		opts = append(opts, goose.WithSessionLocker(sessionLocker{lock: lock, unlock: unlock}))
+	}
+	p, err := goose.NewProvider(gooseDialects[db.d.name], db.write, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return p, nil
+}
+
+// Pending reports whether some embedded migration is not applied yet
+// (readiness: a process that started with BARONG_AUTO_MIGRATE=false
+// before `barong migrate` ran is not ready).
+func (db *DB) Pending(ctx context.Context) (bool, error) {
+	p, err := db.migrations(false)
+	if err != nil {
+		return false, err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check migrations: %w", err)
+	}
+	return pending, nil
 }

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,12 +14,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
 	"github.com/barong-go/barong/internal/testenv"
+	"github.com/barong-go/barong/seclog"
 )
 
 // testServer is a full barong-go over httptest with its own SQLite database.
@@ -25,6 +29,8 @@ type testServer struct {
 	*server.Server
 	URL string
 	t   testing.TB
+	// logs holds every log line of the server (JSON, level INFO and up).
+	logs *logBuffer
 }
 
 // newServer starts barong-go with env on top of test defaults. The relay is
@@ -62,17 +68,60 @@ func newServerTB(t testing.TB, env map[string]string) *testServer {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	var w io.Writer = logs
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		w = io.MultiWriter(logs, &testWriter{t})
 	}
+	log := slog.New(seclog.Handler(slog.NewJSONHandler(w, nil)))
 	srv, err := server.Open(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &testServer{Server: srv, URL: hs.URL, t: t}
+	return &testServer{Server: srv, URL: hs.URL, t: t, logs: logs}
+}
+
+// logBuffer collects log lines safely across goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines returns the decoded log lines whose msg is msg and whose
+// attributes include every pair of match.
+func (b *logBuffer) lines(msg string, match map[string]any) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(l, &m) != nil || m["msg"] != msg {
+			continue
+		}
+		ok := true
+		for k, v := range match {
+			ok = ok && fmt.Sprint(m[k]) == fmt.Sprint(v)
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// text returns everything logged so far.
+func (b *logBuffer) text() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type testWriter struct{ t testing.TB }

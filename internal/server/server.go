@@ -331,8 +331,8 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		SessionName: cfg.SessionName, SessionExpire: cfg.SessionExpireTime, Gateway: cfg.Gateway,
 		TrustedProxies: cfg.TrustedProxies, MaxUploadBytes: int64(cfg.UploadSizeMaxRange) << 20,
 		Masking: cfg.APIDataMaskingEnabled, CORSOrigins: cfg.CORSOrigins, CORSMaxAge: cfg.CORSMaxAge,
-		CORSCredentials: cfg.CORSAllowCredentials,
-		Management:      api.ManagementConfig{API: cfg.ManagementAPI, APIKeysUser: cfg.MgnAPIKeysUser, APIKeysSA: cfg.MgnAPIKeysSA},
+		CORSCredentials: cfg.CORSAllowCredentials, AccessLog: cfg.AccessLog,
+		Management: api.ManagementConfig{API: cfg.ManagementAPI, APIKeysUser: cfg.MgnAPIKeysUser, APIKeysSA: cfg.MgnAPIKeysSA},
 		Configs: api.PublicConfigs{SessionExpireTime: int(cfg.SessionExpireTime / time.Second), CaptchaType: cfg.Captcha,
 			CaptchaID: cfg.RecaptchaSiteKey, PhoneVerificationType: cfg.PhoneVerification,
 			PasswordMinEntropy: cfg.PasswordMinEntropy, PasswordRegexp: policy.RubyString(),
@@ -340,7 +340,8 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		Version:   api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
 		Abilities: cfg.Abilities,
 	}, api.Deps{App: s.App, Authz: s.Authz, Geo: s.Geo, Keys: s.Keys, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Uploads: s.uploads, Registerer: reg, Logger: s.Log})
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Uploads: s.uploads, Registerer: reg, Logger: s.Log,
+		Health: s.healthChecks()})
 	return h
 }
 
@@ -409,13 +410,4 @@ func (s *Server) Close() {
 	if s.DB != nil {
 		_ = s.DB.Close()
 	}
-}
-
-// NewLogger builds the structured logger of cfg on stderr-like w.
-func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
-	if strings.EqualFold(cfg.LogFormat, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
