@@ -89,7 +89,7 @@ func optString(p *params, name string) *string {
 }
 
 // idParam reads the required integer id (missing → missing_id + empty_id,
-// blank → empty_id, 400; not an integer → the bare key invalid, 422).
+// blank → empty_id, 400; not an integer → <prefix>.non_integer_id, 422).
 func idParam(p *params) int64 {
 	s := p.Required("id")
 	if s == "" {
@@ -97,7 +97,7 @@ func idParam(p *params) int64 {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		p.Invalid("invalid")
+		p.Invalid(p.key("non_integer", "id"))
 	}
 	return n
 }

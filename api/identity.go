@@ -38,13 +38,13 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, prefix string) (*
 }
 
 // captchaParam reads captcha_response; badFormatKey is the key for a
-// value of the wrong type ("" to use the bare "invalid").
+// value of the wrong type ("" for <prefix>.invalid_captcha_response).
 func captchaParam(p *params, badFormatKey string) captcha.Response {
 	v := p.Any("captcha_response")
 	resp, err := captcha.ParseResponse(v)
 	if err != nil {
 		if badFormatKey == "" {
-			badFormatKey = "invalid"
+			badFormatKey = p.key("invalid", "captcha_response")
 		}
 		p.Invalid(badFormatKey)
 	}

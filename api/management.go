@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/barong-go/barong/config"
@@ -133,13 +134,18 @@ func (m *management) add(method, path, scope, summary string, h mgmtHandler) {
 // scope and runs its handler.
 func (m *management) dispatch(routes []mgmtRoute) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost && r.Method != http.MethodPut {
-			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, msgMgmtMethod))
-			return
-		}
 		i := slices.IndexFunc(routes, func(rt mgmtRoute) bool { return rt.method == r.Method })
 		if i < 0 {
-			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, "405 Not Allowed"))
+			var allow []string
+			for _, rt := range routes {
+				allow = append(allow, rt.method)
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			msg := msgMgmtMethod
+			if r.Method == http.MethodPost || r.Method == http.MethodPut {
+				msg = "405 Not Allowed"
+			}
+			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, msg))
 			return
 		}
 		data, err := m.verify(w, r, routes[i].scope)

@@ -150,11 +150,11 @@ func New(cfg Config, d Deps) *Server {
 			return nil
 		})))
 	}
-	s.mux.HandleFunc("/", s.notFound)
+	s.mux.HandleFunc("/", s.unmatched)
 	s.mux.HandleFunc("/api/v2/auth/", s.handleAuthz)
 	for _, fam := range []string{"identity", "public", "resource", "admin", "management"} {
-		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.notFound)
-		s.mux.HandleFunc("/api/v2/"+fam+"/", s.notFound)
+		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.unmatched)
+		s.mux.HandleFunc("/api/v2/"+fam+"/", s.unmatched)
 	}
 	return s
 }
@@ -192,6 +192,41 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Route is not found"})
+}
+
+// errMethodNotAllowed answers a path served for other methods.
+var errMethodNotAllowed = barong.WithStatus(http.StatusMethodNotAllowed, "request.method_not_allowed")
+
+// unmatched answers a request no route took: 405 with Allow when the
+// path is served for other methods (204 with Allow for OPTIONS), else
+// Barong's 404 "Route is not found".
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	allow := s.allowed(r)
+	if len(allow) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.writeError(w, r, errMethodNotAllowed)
+}
+
+// allowed lists the methods whose routes serve r's path.
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); strings.HasPrefix(pattern, m+" ") || m == http.MethodHead && strings.HasPrefix(pattern, "GET ") {
+			out = append(out, m)
+		}
+	}
+	if len(out) > 0 {
+		out = append(out, http.MethodOptions)
+	}
+	return out
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
