@@ -69,6 +69,16 @@ func LoadOrGenerateKey(path string) ([]byte, error) {
 	return parseKey(b)
 }
 
+// LoadKey reads the key file at path as LoadOrGenerateKey does, without
+// generating one: a missing file is an fs.ErrNotExist error.
+func LoadKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read encryption key: %w", err)
+	}
+	return parseKey(b)
+}
+
 func parseKey(b []byte) ([]byte, error) {
 	if len(b) == KeySize {
 		return b, nil

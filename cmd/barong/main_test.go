@@ -40,7 +40,7 @@ func testEnv(t *testing.T) string {
 		"JWT_PRIVATE_KEY_PATH":       filepath.Join(dir, "jwt.pem"),
 		"BARONG_ENCRYPTION_KEY_PATH": filepath.Join(dir, "enc.key"),
 		"BARONG_HTTP_ADDR":           "127.0.0.1:0",
-		"BARONG_LOG_LEVEL":           "info",
+		"LOG_LEVEL":                  "info",
 	} {
 		t.Setenv(k, v)
 	}
@@ -166,12 +166,14 @@ func TestPubkey(t *testing.T) {
 }
 
 func TestVersionAndUsage(t *testing.T) {
-	out, _, err := runCmd(t, "version")
-	if err != nil || out != server.Version+"\n" {
-		t.Fatalf("version: %q %v", out, err)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, err := runCmd(t, args...)
+		if err != nil || out != server.VersionLine()+"\n" || !strings.HasPrefix(out, "barong "+server.Version+" (tag ") {
+			t.Fatalf("%v: %q %v", args, out, err)
+		}
 	}
-	out, _, err = runCmd(t, "help")
-	if err != nil || !strings.Contains(out, "keygen [--type rsa|ed25519]") {
+	out, _, err := runCmd(t, "help")
+	if err != nil || !strings.Contains(out, "keygen    write a new private key PEM") || !strings.Contains(out, "check     validate") {
 		t.Fatalf("help: %q %v", out, err)
 	}
 	_, errOut, err := runCmd(t, "frobnicate")

@@ -38,14 +38,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Version information, set at build time with -ldflags.
-var (
-	Version   = "2.7.0"
-	GitTag    = "2.7.0"
-	GitSHA    = "unknown"
-	BuildDate = "unknown"
-)
-
 // BcryptCost is the cost of new password hashes: 12, as Barong in
 // production. Tests lower it.
 var BcryptCost = 12
@@ -170,15 +162,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_PASSWORD_REGEXP: %w", err)
 	}
-	ccfg := captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
-		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey,
-		SiteverifyURL: cfg.RecaptchaVerifyURL}
-	if base := strings.TrimRight(cfg.GeetestAPIURL, "/"); base != "" {
-		ccfg.GeetestValidateURL, ccfg.GeetestRegisterURL = base+"/validate.php", base+"/register.php"
-	}
-	verifier, err := captcha.New(ccfg, nil, log)
+	verifier, err := captchaVerifier(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
+		return nil, err
 	}
 	phones, files, err := openKYC(cfg, log)
 	if err != nil {
@@ -232,6 +218,21 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	s.Handler = s.Gateway.Mount(s.Handler)
 	ok = true
 	return s, nil
+}
+
+// captchaVerifier is the captcha provider of cfg.
+func captchaVerifier(cfg *config.Config, log *slog.Logger) (captcha.Verifier, error) {
+	ccfg := captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
+		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey,
+		SiteverifyURL: cfg.RecaptchaVerifyURL}
+	if base := strings.TrimRight(cfg.GeetestAPIURL, "/"); base != "" {
+		ccfg.GeetestValidateURL, ccfg.GeetestRegisterURL = base+"/validate.php", base+"/register.php"
+	}
+	v, err := captcha.New(ccfg, nil, log)
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
+	}
+	return v, nil
 }
 
 func appConfig(cfg *config.Config) app.Config {
