@@ -50,7 +50,7 @@ func TestHelpHasNoSideEffects(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	dir := testEnv(t)
-	t.Setenv("BARONG_LOG_LEVEL", "debug")            // Barong reads LOG_LEVEL
+	t.Setenv("BARONG_LOG_LEVEL", "debug")              // Barong reads LOG_LEVEL
 	t.Setenv("BARONG_KYCAID_AUTHORIZATION_TOKEN", "x") // KYC provider is local
 
 	out, _, err := runCmd(t, "check")
