@@ -115,6 +115,22 @@ type route struct {
 	family, method, path, summary string
 }
 
+// Route is one endpoint of a family: Path is below /api/v2/auth/<Family>
+// (and /api/v2/<Family>), with Go pattern wildcards ({uid}).
+type Route struct {
+	Family, Method, Path, Summary string
+}
+
+// Routes lists the endpoints of every family in registration order (the
+// OpenAPI document's generator and its test read it).
+func (s *Server) Routes() []Route {
+	out := make([]Route, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = Route{r.family, r.method, r.path, r.summary}
+	}
+	return out
+}
+
 // New builds the server and its routes.
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxUploadBytes == 0 {
