@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
@@ -49,6 +54,44 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if errs > 0 {
 		return fmt.Errorf("check: %d errors", errs)
+	}
+	return nil
+}
+
+// healthcheck is `barong healthcheck [URL]`.
+func healthcheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 1 {
+		return fmt.Errorf("healthcheck: one URL at most")
+	}
+	target := ""
+	if len(args) == 1 {
+		target = args[0]
+	} else {
+		addr := os.Getenv("BARONG_HTTP_ADDR")
+		if addr == "" {
+			addr = ":" + cmp.Or(os.Getenv("PORT"), "8000")
+		}
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("healthcheck: BARONG_HTTP_ADDR %q: %w", addr, err)
+		}
+		target = "http://127.0.0.1:" + port + "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	fmt.Fprintf(stdout, "%d %s\n", resp.StatusCode, bytes.TrimSpace(body))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %d", target, resp.StatusCode)
 	}
 	return nil
 }

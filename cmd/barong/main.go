@@ -100,6 +100,12 @@ reads (typos) and variables that are set but have no effect.
              pending), Redis, RabbitMQ and the SMTP server
 Exits 1 when there is an error; warnings alone exit 0.
 `, check},
+	{"healthcheck", "exit 0 when the local server is ready (for container health checks)", `usage: barong healthcheck [URL]
+
+Asks URL (default http://127.0.0.1:<port of BARONG_HTTP_ADDR>/readyz) and
+exits 0 on 200, 1 otherwise: a container health check for images without
+a shell or curl (the distroless image of the Dockerfile).
+`, healthcheck},
 	{"version", "print the version", `usage: barong version
 
 Prints the version, the git tag and commit, the build time and the Go

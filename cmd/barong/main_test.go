@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -347,6 +348,15 @@ func TestServeInProcess(t *testing.T) {
 	resp.Body.Close()
 	if len(set.Keys) != 1 || set.Keys[0]["kty"] != "OKP" || set.Keys[0]["alg"] != "EdDSA" || set.Keys[0]["crv"] != "Ed25519" {
 		t.Fatalf("jwks %v", set)
+	}
+	// barong healthcheck: 0 against the ready server, an error elsewhere.
+	_, port, _ := net.SplitHostPort(httpAddr)
+	t.Setenv("BARONG_HTTP_ADDR", ":"+port)
+	if out, _, err := runCmd(t, "healthcheck"); err != nil || !strings.HasPrefix(out, `200 {"status":"ok"`) {
+		t.Fatalf("healthcheck: %q %v", out, err)
+	}
+	if _, _, err := runCmd(t, "healthcheck", "http://"+httpAddr+"/nope"); err == nil {
+		t.Fatal("healthcheck of a 404 succeeded")
 	}
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
