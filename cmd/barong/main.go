@@ -124,7 +124,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("usage: barong [command] [--help]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.synopsis)
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.synopsis)
 	}
 	b.WriteString("\nbarong COMMAND --help describes a command; barong --version prints the version.\n")
 	return b.String()

@@ -174,7 +174,7 @@ func TestVersionAndUsage(t *testing.T) {
 		}
 	}
 	out, _, err := runCmd(t, "help")
-	if err != nil || !strings.Contains(out, "keygen    write a new private key PEM") || !strings.Contains(out, "check     validate") {
+	if err != nil || !strings.Contains(out, "\n  keygen       write a new private key PEM") || !strings.Contains(out, "\n  check        validate") {
 		t.Fatalf("help: %q %v", out, err)
 	}
 	_, errOut, err := runCmd(t, "frobnicate")
