@@ -116,12 +116,12 @@ func Generate(in Input) ([]byte, error) {
 			schemas[schemaName(name)] = entity(convertSchema(v))
 		}
 	}
-	refKeys := referenceKeys(string(in.Reference))
+	g := &generator{byKeys: map[string]string{}, responses: obj{}, keyStatus: map[string]int{}}
+	refKeys := g.referenceKeys(string(in.Reference))
 	for name, s := range fixedSchemas() {
 		schemas[name] = s
 	}
 
-	shared = &errorResponses{byKeys: map[string]string{}, all: obj{}}
 	paths := obj{}
 	ids := map[string]bool{}
 	for _, r := range in.Routes {
@@ -131,7 +131,7 @@ func Generate(in Input) ([]byte, error) {
 			item = obj{}
 			paths[p] = item
 		}
-		op := operation(r, ops[r.Method+" "+r.Family+" "+shape(r.Path)], refKeys[r.Method+" "+r.Family+" "+shape(r.Path)], schemas)
+		op := g.operation(r, ops[r.Method+" "+r.Family+" "+shape(r.Path)], refKeys[r.Method+" "+r.Family+" "+shape(r.Path)], schemas)
 		id := op["operationId"].(string)
 		for ids[id] {
 			id += "_"
@@ -161,7 +161,7 @@ func Generate(in Input) ([]byte, error) {
 		},
 		"paths": paths,
 		"components": obj{
-			"responses":       shared.all,
+			"responses":       g.responses,
 			"schemas":         schemas,
 			"securitySchemes": securitySchemes(),
 		},
@@ -340,7 +340,7 @@ func keyPrefix(r Route) string {
 }
 
 // operation is the OpenAPI operation of r.
-func operation(r Route, sw swaggerOp, refKeys []string, schemas obj) obj {
+func (g *generator) operation(r Route, sw swaggerOp, refKeys []string, schemas obj) obj {
 	op := obj{"summary": r.Summary, "tags": []any{r.Family}, "operationId": operationID(r),
 		"security": security(r.Family, r.Method)}
 	var params []any
@@ -393,7 +393,7 @@ func operation(r Route, sw swaggerOp, refKeys []string, schemas obj) obj {
 		op["requestBody"] = obj{"required": required != nil, "content": obj{"application/json": ref,
 			"application/x-www-form-urlencoded": ref, "multipart/form-data": ref}}
 	}
-	op["responses"] = responses(r, sw, refKeys, keys, bodyOp)
+	op["responses"] = g.operationResponses(r, sw, refKeys, keys, bodyOp)
 	return op
 }
 
@@ -410,7 +410,7 @@ func paramSchema(p swaggerParam) obj {
 
 // responses lists the success answer (Barong's code and entity) and the
 // errors by status with their keys.
-func responses(r Route, sw swaggerOp, refKeys []string, keys map[string]int, bodyOp bool) obj {
+func (g *generator) operationResponses(r Route, sw swaggerOp, refKeys []string, keys map[string]int, bodyOp bool) obj {
 	out := obj{}
 	success := ""
 	for code := range sw.Responses {
@@ -487,7 +487,7 @@ func responses(r Route, sw swaggerOp, refKeys []string, keys map[string]int, bod
 	// A key may come with several statuses (a derived missing_ key at 400
 	// and the reference's own at 401).
 	for _, k := range append(refKeys, ownKeys[r.Method+" "+r.Family+r.Path]...) {
-		if st := statusOf(k); !slices.Contains(byStatus[st], k) {
+		if st := g.statusOf(k); !slices.Contains(byStatus[st], k) {
 			byStatus[st] = append(byStatus[st], k)
 		}
 	}
@@ -499,26 +499,28 @@ func responses(r Route, sw swaggerOp, refKeys []string, keys map[string]int, bod
 	for _, st := range statuses {
 		ks := byStatus[st]
 		sort.Strings(ks)
-		out[strconv.Itoa(st)] = shared.response(ks)
+		out[strconv.Itoa(st)] = g.response(ks)
 	}
 	return out
 }
 
-// errorResponses collects the error responses of the operations as
-// components/responses, one per distinct list of keys.
-type errorResponses struct {
-	byKeys map[string]string // joined keys → component name
-	all    obj
+// generator holds what one Generate call collects: the error responses
+// shared as components/responses (one per distinct list of keys) and the
+// status the reference gives each key.
+type generator struct {
+	byKeys    map[string]string // joined keys → component name
+	responses obj
+	keyStatus map[string]int
 }
 
 // response returns a reference to the component answering keys.
-func (s *errorResponses) response(keys []string) obj {
+func (g *generator) response(keys []string) obj {
 	sig := strings.Join(keys, ",")
-	name, ok := s.byKeys[sig]
+	name, ok := g.byKeys[sig]
 	if !ok {
-		name = fmt.Sprintf("Errors%d", len(s.byKeys)+1)
-		s.byKeys[sig] = name
-		s.all[name] = obj{
+		name = fmt.Sprintf("Errors%d", len(g.byKeys)+1)
+		g.byKeys[sig] = name
+		g.responses[name] = obj{
 			"description":         "Error keys: " + strings.Join(keys, ", ") + ".",
 			"x-barong-error-keys": keys,
 			"content":             obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Errors"}}},
@@ -569,13 +571,10 @@ var knownBodies = map[string]obj{
 	"management/timestamp": {"type": "object", "required": []any{"timestamp"}, "properties": obj{"timestamp": obj{"type": "integer"}}},
 }
 
-// shared are the error responses of the document being generated.
-var shared *errorResponses
-
 // statusOf is the status Barong answers a key with, by its form.
-func statusOf(k string) int {
+func (g *generator) statusOf(k string) int {
 	param := strings.Contains(k, ".missing_") || strings.Contains(k, ".empty_")
-	if st, ok := keyStatus[k]; ok && !(param && st == 422) {
+	if st, ok := g.keyStatus[k]; ok && !(param && st == 422) {
 		return st // Barong's 422 for a missing parameter is 400 here (interface.md)
 	}
 	switch {
@@ -620,13 +619,10 @@ var (
 // ("**401** `identity.session.banned`").
 var statusBefore = regexp.MustCompile(`\b([1-5]\d\d)[*\s]*$`)
 
-// keyStatus is the status the reference gives each key, when it does.
-var keyStatus = map[string]int{}
-
 // referenceKeys maps "METHOD family shape" to the error keys the
 // reference names for that endpoint: the backquoted keys between its
 // mention (`POST /resource/api_keys`) and the next endpoint or heading.
-func referenceKeys(ref string) map[string][]string {
+func (g *generator) referenceKeys(ref string) map[string][]string {
 	out := map[string][]string{}
 	locs := endpointRef.FindAllStringSubmatchIndex(ref, -1)
 	for i, loc := range locs {
@@ -650,7 +646,7 @@ func referenceKeys(ref string) map[string][]string {
 			out[k] = append(out[k], key)
 			if st := statusBefore.FindStringSubmatch(text[max(0, m[0]-24):m[0]]); st != nil {
 				n, _ := strconv.Atoi(st[1])
-				keyStatus[key] = n
+				g.keyStatus[key] = n
 			}
 		}
 	}
