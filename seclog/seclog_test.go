@@ -65,3 +65,18 @@ func FuzzAcceptRequestID(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkAcceptRequestID(b *testing.B) {
+	b.Run("incoming", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = AcceptRequestID("3f2a9c1e7b4d4e8a9c2f1a2b3c4d5e6f")
+		}
+	})
+	b.Run("generated", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = AcceptRequestID("")
+		}
+	})
+}
