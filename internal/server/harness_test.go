@@ -204,6 +204,13 @@ func (c *client) doTB(t testing.TB, method, path string, body any) *response {
 	default:
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.roundTrip(t, req)
+}
+
+// roundTrip sends req as the client (user agent, CSRF header when set,
+// cookies) and reads the answer.
+func (c *client) roundTrip(t testing.TB, req *http.Request) *response {
+	t.Helper()
 	req.Header.Set("User-Agent", c.ua)
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)

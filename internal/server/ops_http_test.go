@@ -16,16 +16,7 @@ func (c *client) send(t *testing.T, method, path, ct, body string) *response {
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	req.Header.Set("User-Agent", c.ua)
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: readAll(resp)}
+	return c.roundTrip(t, req)
 }
 
 func TestMethodNotAllowed(t *testing.T) {

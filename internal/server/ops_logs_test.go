@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// get sends a GET with extra headers and returns the answer.
+// getWith sends a GET to url with extra headers, as a fresh client.
 func getWith(t *testing.T, url string, h map[string]string) *response {
 	t.Helper()
 	req, err := http.NewRequest("GET", url, nil)
@@ -24,12 +24,7 @@ func getWith(t *testing.T, url string, h map[string]string) *response {
 	for k, v := range h {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	return &response{Status: resp.StatusCode, Header: resp.Header, Body: readAll(resp)}
+	return (&client{Client: http.DefaultClient, ua: "Go-http-client/1.1"}).roundTrip(t, req)
 }
 
 func TestRequestID(t *testing.T) {
