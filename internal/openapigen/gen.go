@@ -117,6 +117,11 @@ func Generate(in Input) ([]byte, error) {
 		}
 	}
 	g := &generator{byKeys: map[string]string{}, responses: obj{}, keyStatus: map[string]int{}}
+	for k, op := range ownOps {
+		if _, ok := ops[k]; !ok {
+			ops[k] = op
+		}
+	}
 	refKeys := g.referenceKeys(string(in.Reference))
 	for name, s := range fixedSchemas() {
 		schemas[name] = s
@@ -543,6 +548,24 @@ func list(r Route, sw swaggerOp) bool {
 	}
 	last := r.Path[strings.LastIndexByte(r.Path, '/')+1:]
 	return strings.HasSuffix(last, "s") && !strings.HasPrefix(last, "{") && last != "abilities" && last != "metrics"
+}
+
+// ownOps describe, as Barong's swagger would, the endpoints its swagger
+// files lack.
+var ownOps = map[string]swaggerOp{
+	"POST identity /sessions/auth0": {Parameters: []swaggerParam{{In: "formData", Name: "id_token", Type: "string", Required: true},
+		{In: "formData", Name: "otp_code", Type: "string"}},
+		Responses: map[string]swaggerResponse{"200": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_UserWithFullInfo"}`)}}},
+	"POST management /api_keys": {Parameters: []swaggerParam{{In: "formData", Name: "uid", Type: "string", Required: true},
+		{In: "formData", Name: "algorithm", Type: "string", Required: true}, {In: "formData", Name: "scopes", Type: "string"}},
+		Responses: map[string]swaggerResponse{"201": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_APIKey"}`)}}},
+	"POST management /api_keys/update": {Parameters: []swaggerParam{{In: "formData", Name: "uid", Type: "string", Required: true},
+		{In: "formData", Name: "kid", Type: "string", Required: true}, {In: "formData", Name: "scopes", Type: "string"},
+		{In: "formData", Name: "state", Type: "string"}},
+		Responses: map[string]swaggerResponse{"201": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_APIKey"}`)}}},
+	"POST management /service_accounts/update": {Parameters: []swaggerParam{{In: "formData", Name: "uid", Type: "string", Required: true},
+		{In: "formData", Name: "owner_uid", Type: "string"}},
+		Responses: map[string]swaggerResponse{"201": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_ServiceAccounts"}`)}}},
 }
 
 // ownKeys are keys of barong-go's own decisions (interface.md, README's
