@@ -417,9 +417,9 @@ func paramSchema(p swaggerParam) obj {
 // errors by status with their keys.
 func (g *generator) operationResponses(r Route, sw swaggerOp, refKeys []string, keys map[string]int, bodyOp bool) obj {
 	out := obj{}
-	success := ""
+	success := ownSuccess[r.Method+" "+r.Family+r.Path]
 	for code := range sw.Responses {
-		if strings.HasPrefix(code, "2") && (success == "" || code < success) {
+		if strings.HasPrefix(code, "2") && (success == "" || code < success) && ownSuccess[r.Method+" "+r.Family+r.Path] == "" {
 			success = code
 		}
 	}
@@ -464,6 +464,9 @@ func (g *generator) operationResponses(r Route, sw swaggerOp, refKeys []string, 
 	}
 
 	keys["server.internal_error"] = 500
+	if strings.Contains(r.Path, "{") {
+		keys["record.not_found"] = 404
+	}
 	if bodyOp {
 		keys["request.invalid_body"] = 400
 		keys["request.body_too_large"] = 413
@@ -538,6 +541,9 @@ func (g *generator) response(keys []string) obj {
 // grape-swagger did not record: it takes page and limit, or its path ends
 // in a plural noun.
 func list(r Route, sw swaggerOp) bool {
+	if r.Family == "management" {
+		return strings.HasSuffix(r.Path, "/list") || r.Path == "/labels/filter/users" || r.Path == "/phones/get"
+	}
 	if r.Method != "GET" {
 		return false
 	}
@@ -568,6 +574,19 @@ var ownOps = map[string]swaggerOp{
 		Responses: map[string]swaggerResponse{"201": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_ServiceAccounts"}`)}}},
 }
 
+// ownSuccess are success statuses that differ from the swagger's.
+var ownSuccess = map[string]string{
+	"POST management/timestamp":               "200",
+	"POST management/users/list":              "200",
+	"POST management/labels/filter/users":     "200",
+	"POST management/service_accounts/get":    "200",
+	"POST management/service_accounts/list":   "200",
+	"POST management/service_accounts/delete": "200",
+	"PUT management/labels":                   "200",
+	"POST management/labels/delete":           "204",
+	"POST admin/restrictions/whitelink":       "201",
+}
+
 // ownKeys are keys of barong-go's own decisions (interface.md, README's
 // differences) that the reference does not list for the endpoint.
 var ownKeys = map[string][]string{
@@ -576,6 +595,7 @@ var ownKeys = map[string][]string{
 	"POST resource/profiles":     {"state.exists"},
 	"POST resource/otp/verify":   {"resource.otp.not_enabled"},
 	"POST identity/users/access": {"identity.user.utilized_token"},
+	"POST public/kyc":            {"public.kyc.disabled"},
 }
 
 // knownBodies are success bodies the swagger files do not describe.

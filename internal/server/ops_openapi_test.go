@@ -56,10 +56,9 @@ func TestOpenAPIPathsServed(t *testing.T) {
 	}
 }
 
-// TestOpenAPIResponses checks real answers against the document with
-// libopenapi-validator: entities, lists, errors and health.
-func TestOpenAPIResponses(t *testing.T) {
-	t.Parallel()
+// openAPIValidator is the document's response validator.
+func openAPIValidator(t *testing.T) validator.Validator {
+	t.Helper()
 	doc, err := libopenapi.NewDocument(api.OpenAPI())
 	if err != nil {
 		t.Fatal(err)
@@ -68,59 +67,129 @@ func TestOpenAPIResponses(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	ts := newServer(t, nil)
-	c, _ := ts.signUp(t, "openapi@example.com")
-	check := func(method, path string, body any) {
-		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			rd = strings.NewReader(body.(string))
-		}
-		req, _ := http.NewRequest(method, ts.URL+path, rd)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("User-Agent", c.ua)
-		req.Header.Set("X-CSRF-Token", c.csrf)
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(b))
-		vreq, _ := http.NewRequest(method, "http://localhost"+path, nil)
-		if ok, verrs := v.ValidateHttpResponse(vreq, resp); !ok {
-			for _, e := range verrs {
-				t.Errorf("%s %s (%d %s): %s: %s", method, path, resp.StatusCode, b, e.Message, e.Reason)
-				for _, se := range e.SchemaValidationErrors {
-					t.Errorf("  %s at %s", se.Reason, se.FieldPath)
-				}
+	return v
+}
+
+// validate checks r, the answer to method path, against the document.
+func validate(t *testing.T, v validator.Validator, method, path string, r *response) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://localhost"+path, nil)
+	resp := &http.Response{StatusCode: r.Status, Header: r.Header, Body: io.NopCloser(bytes.NewReader(r.Body)), Request: req}
+	if ok, verrs := v.ValidateHttpResponse(req, resp); !ok {
+		for _, e := range verrs {
+			t.Errorf("%s %s (%d %s): %s: %s", method, path, r.Status, r.Body, e.Message, e.Reason)
+			for _, se := range e.SchemaValidationErrors {
+				t.Errorf("  %s at %s", se.Reason, se.FieldPath)
 			}
 		}
 	}
-	check("GET", "/api/v2/auth/identity/ping", nil)
-	check("GET", "/api/v2/auth/identity/time", nil)
-	check("GET", "/api/v2/auth/public/configs", nil)
-	check("GET", "/api/v2/auth/resource/users/me", nil)
-	check("GET", "/api/v2/auth/resource/api_keys", nil)
-	check("GET", "/api/v2/auth/resource/labels", nil)
+}
+
+// TestOpenAPIResponses checks real answers against the document with
+// libopenapi-validator: entities, lists, errors and health.
+func TestOpenAPIResponses(t *testing.T) {
+	t.Parallel()
+	v := openAPIValidator(t)
+	ts := newServer(t, nil)
+	c, _ := ts.signUp(t, "openapi@example.com")
+	check := func(method, path string, body string) {
+		t.Helper()
+		ct := ""
+		if body != "" {
+			ct = "application/json"
+		}
+		validate(t, v, method, path, c.send(t, method, path, ct, body))
+	}
+	for _, p := range []string{"/api/v2/auth/identity/ping", "/api/v2/auth/identity/time", "/api/v2/auth/public/configs",
+		"/api/v2/auth/identity/version", "/api/v2/auth/resource/users/me", "/api/v2/auth/resource/api_keys",
+		"/api/v2/auth/resource/labels", "/api/v2/auth/resource/users/activity/all", "/api/v2/auth/resource/phones",
+		"/api/v2/auth/resource/documents", "/api/v2/auth/resource/profiles/me", "/api/v2/auth/resource/service_accounts",
+		"/api/v2/auth/admin/users", "/api/v2/auth/admin/permissions", "/api/v2/auth/admin/levels",
+		"/api/v2/auth/admin/abilities", "/api/v2/auth/admin/restrictions", "/api/v2/auth/admin/activities",
+		"/healthz", "/readyz", "/.well-known/jwks.json"} {
+		check("GET", p, "")
+	}
 	check("POST", "/api/v2/auth/resource/labels", `{"key":"color","value":"green"}`)
-	check("GET", "/api/v2/auth/resource/users/activity/all", nil)
 	check("POST", "/api/v2/auth/identity/sessions", `{"email":"openapi@example.com"}`)
 	check("POST", "/api/v2/auth/identity/sessions", `{"email":{"a":1},"password":"x"}`)
-	check("GET", "/api/v2/auth/resource/phones", nil)
-	check("GET", "/api/v2/auth/resource/documents", nil)
-	check("GET", "/api/v2/auth/resource/profiles/me", nil)
-	check("GET", "/api/v2/auth/resource/service_accounts", nil)
-	check("GET", "/api/v2/auth/admin/users", nil)
-	check("GET", "/api/v2/auth/admin/permissions", nil)
-	check("GET", "/api/v2/auth/admin/levels", nil)
-	check("GET", "/api/v2/auth/admin/abilities", nil)
-	check("GET", "/api/v2/auth/admin/restrictions", nil)
-	check("GET", "/api/v2/auth/admin/activities", nil)
-	check("GET", "/api/v2/auth/identity/version", nil)
-	check("GET", "/healthz", nil)
-	check("GET", "/readyz", nil)
-	check("GET", "/.well-known/jwks.json", nil)
+}
+
+// TestOpenAPIManagementResponses: signed management calls and a refusal
+// against the document.
+func TestOpenAPIManagementResponses(t *testing.T) {
+	t.Parallel()
+	v := openAPIValidator(t)
+	m := newMgmtServer(t, "{}", mgmtScopesYAML, nil)
+	u := mgmtUser(t, m.testServer, "mgmt-openapi@example.com")
+	validate(t, v, "POST", "/api/v2/auth/management/timestamp", m.call(t, "/timestamp", nil))
+	validate(t, v, "POST", "/api/v2/auth/management/users/get", m.call(t, "/users/get", map[string]string{"uid": u.UID}))
+	validate(t, v, "POST", "/api/v2/auth/management/labels/list", m.call(t, "/labels/list", map[string]string{"user_uid": u.UID}))
+	validate(t, v, "POST", "/api/v2/auth/management/users/get", m.call(t, "/users/get", map[string]string{"uid": "IDNOPE000000"}))
+	validate(t, v, "POST", "/api/v2/auth/management/users/list", m.call(t, "/users/list", nil))
+	validate(t, v, "POST", "/api/v2/auth/management/phones/get", m.call(t, "/phones/get", map[string]string{"uid": u.UID}))
+	validate(t, v, "POST", "/api/v2/auth/management/service_accounts/list", m.call(t, "/service_accounts/list", nil))
+	validate(t, v, "POST", "/api/v2/auth/management/labels/filter/users", m.call(t, "/labels/filter/users", map[string]string{"key": "email", "value": "verified"}))
+	validate(t, v, "POST", "/api/v2/auth/management/timestamp", m.send(t, "POST", "/timestamp", "application/json", []byte(`{}`)))
+}
+
+// TestOpenAPIEveryGET asks every documented GET of the user and admin
+// families as a signed-in superadmin (path parameters "x") and validates
+// each answer, success or error, against the document.
+func TestOpenAPIEveryGET(t *testing.T) {
+	t.Parallel()
+	v := openAPIValidator(t)
+	ts := newServer(t, nil)
+	c, _ := ts.signUp(t, "every-get@example.com")
+	doc, _ := libopenapi.NewDocument(api.OpenAPI())
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, item := range model.Model.Paths.PathItems.FromOldest() {
+		if item.Get == nil || !strings.HasPrefix(p, "/api/v2/auth/") || p == "/api/v2/auth/{path}" || strings.HasSuffix(p, "/swagger") {
+			continue
+		}
+		target := pathParam.ReplaceAllString(p, "x")
+		validate(t, v, "GET", target, c.send(t, "GET", target, "", ""))
+		n++
+	}
+	if n < 30 {
+		t.Fatalf("only %d GET operations", n)
+	}
+}
+
+// TestOpenAPIEveryChange sends every documented POST, PUT, PATCH and
+// DELETE of the user and admin families an empty JSON object as a
+// signed-in superadmin and validates each answer (mostly the 400s of
+// missing parameters) against the document. Signing out comes last.
+func TestOpenAPIEveryChange(t *testing.T) {
+	t.Parallel()
+	v := openAPIValidator(t)
+	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_ENABLED": "false"})
+	c, _ := ts.signUp(t, "every-change@example.com")
+	doc, _ := libopenapi.NewDocument(api.OpenAPI())
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last [2]string
+	for p, item := range model.Model.Paths.PathItems.FromOldest() {
+		if !strings.HasPrefix(p, "/api/v2/auth/") || p == "/api/v2/auth/{path}" || strings.HasPrefix(p, "/api/v2/auth/management/") {
+			continue
+		}
+		for m := range item.GetOperations().FromOldest() {
+			method := strings.ToUpper(m)
+			if method == "GET" {
+				continue
+			}
+			target := pathParam.ReplaceAllString(p, "x")
+			if method == "DELETE" && target == "/api/v2/auth/identity/sessions" {
+				last = [2]string{method, target}
+				continue
+			}
+			validate(t, v, method, target, c.send(t, method, target, "application/json", "{}"))
+		}
+	}
+	validate(t, v, last[0], last[1], c.send(t, last[0], last[1], "", ""))
 }
