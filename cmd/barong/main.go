@@ -106,15 +106,16 @@ Asks URL (default http://127.0.0.1:<port of BARONG_HTTP_ADDR>/readyz) and
 exits 0 on 200, 1 otherwise: a container health check for images without
 a shell or curl (the distroless image of the Dockerfile).
 `, healthcheck},
-	{"version", "print the version", `usage: barong version
+	{"version", "print the version (--version: with tag, commit, build time)", `usage: barong version
 
-Prints the version, the git tag and commit, the build time and the Go
-version (also: barong --version).
+Prints the version alone, as Barong's and scripts expect (interface §1).
+barong --version prints it with the git tag and commit, the build time and
+the Go version.
 `, func(_ context.Context, args []string, stdout, _ io.Writer) error {
 		if err := noArgs("version", args); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintln(stdout, server.VersionLine())
+		_, err := fmt.Fprintln(stdout, server.Version)
 		return err
 	}},
 }
