@@ -1,12 +1,14 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/seclog"
 )
 
 // Ability actions and models of abilities.yml (reference §2.8).
@@ -48,6 +50,9 @@ func (s *Server) registerAdmin() {
 func (s *Server) handleAdmin(method, path, summary, action, model string, h callerHandler) {
 	s.handleAuth("admin", method, path, summary, func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		if !s.cfg.Abilities.Can(c.User.Role, action, model) {
+			seclog.Log(r.Context(), s.log, seclog.AuthzRefused, slog.String("path", r.URL.Path), slog.String("method", r.Method),
+				slog.String("uid", c.User.UID), slog.String("role", c.User.Role), slog.String("ability", action+" "+model),
+				slog.Any("errors", []string{keyNotPermitted}))
 			return barong.Unauthorized(keyNotPermitted)
 		}
 		return h(w, r, c)
