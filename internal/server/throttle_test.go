@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -44,9 +43,7 @@ func login(t *testing.T, c *client, email, password string) *response {
 // and a log line without the e-mail.
 func TestThrottleNoLockout(t *testing.T) {
 	throttleStores(t, func(t *testing.T, env map[string]string) {
-		var log bytes.Buffer
-		var mu sync.Mutex
-		ts := newServerLogTo(t, env, lockedWriter{&mu, &log})
+		ts := newServerTB(t, env)
 		const owner = "owner@example.com"
 		ts.signUp(t, owner)
 		laptop := ts.restrictClient("203.0.113.10")
@@ -102,11 +99,9 @@ func TestThrottleNoLockout(t *testing.T) {
 		if delays == 0 || refusals < refused || succeeded != 3 {
 			t.Fatalf("activities: %d delays, %d refusals (%d refused), %d sign-ins", delays, refusals, refused, succeeded)
 		}
-		mu.Lock()
-		out := log.String()
-		mu.Unlock()
-		if !strings.Contains(out, "sign-in attempt refused") || !strings.Contains(out, "scope=account_unknown") ||
-			!strings.Contains(out, "retry_after_s=") {
+		out := ts.logs.text()
+		if !strings.Contains(out, "sign-in attempt refused") || !strings.Contains(out, `"scope":"account_unknown"`) ||
+			!strings.Contains(out, `"retry_after_s":`) {
 			t.Fatalf("log:\n%s", out)
 		}
 		for _, line := range strings.Split(out, "\n") {
