@@ -148,6 +148,9 @@ func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _, err := authz.TargetPath(strings.TrimPrefix(target, authzPrefix))
 	if err != nil {
+		// The path as sent, without its query (which may carry tokens).
+		raw, _, _ := strings.Cut(strings.TrimPrefix(target, authzPrefix+"/"), "?")
+		s.logAuthzRefusal(r, s.authRequest(r, raw), err)
 		s.writeAuthzError(w, r, err)
 		return
 	}

@@ -66,18 +66,16 @@ func (s *Server) logAuthzRefusal(r *http.Request, ar authz.Request, err error) {
 	seclog.Log(r.Context(), s.log, seclog.AuthzRefused, attrs...)
 }
 
-// logLoginFailure writes the security line of a refused sign-in: a
-// throttle decision (seclog.LoginThrottled) or any other refusal
-// (seclog.LoginFailed), with the e-mail that was tried.
+// logLoginFailure writes the security line of a refused sign-in
+// (seclog.LoginFailed) with the e-mail that was tried ("" when none is
+// named, as in a passkey sign-in). A throttle refusal is not written
+// here: the throttle wrote its decision (seclog.LoginThrottled, app/
+// throttle.go), one line per decision.
 func (s *Server) logLoginFailure(r *http.Request, method, email string, c app.Client, err error) {
 	keys, ok := refusal(err)
-	if !ok {
+	if !ok || len(keys) == 1 && keys[0] == app.KeyLoginThrottled {
 		return
 	}
-	event := seclog.LoginFailed
-	if len(keys) == 1 && keys[0] == app.KeyLoginThrottled {
-		event = seclog.LoginThrottled
-	}
-	seclog.Log(r.Context(), s.log, event, slog.String("method", method), slog.String("email", email),
+	seclog.Log(r.Context(), s.log, seclog.LoginFailed, slog.String("method", method), slog.String("email", email),
 		slog.String("ip", c.IP), slog.String("user_agent", c.UserAgent), slog.Any("errors", keys))
 }

@@ -73,7 +73,10 @@ func (s *Service) decide(ctx context.Context, method, target, peer string, h htt
 		ctx = seclog.WithRequestID(ctx, id)
 	}
 	r, err := s.request(method, target, peer, h)
-	if err == nil {
+	if err != nil { // refused by the path check: log the path as sent, without its query
+		r.Path, _, _ = strings.Cut(strings.TrimPrefix(target, "/"), "?")
+		r.IP = s.clientIP(peer, h)
+	} else {
 		var res *authz.Result
 		if res, err = s.checker.Check(ctx, r); err == nil {
 			return decision{Status: http.StatusOK, Token: res.Token, RequestID: id}

@@ -21,13 +21,16 @@ import (
 // Security events.
 const (
 	// LoginFailed is a refused sign-in (wrong credentials, 2FA code,
-	// account state, captcha).
+	// passkey, account state, captcha) by password, passkey or Auth0.
 	LoginFailed = "login_failed"
-	// LoginThrottled is a throttle decision: a sign-in refused because
-	// the account or the client IP used up its failed attempts.
+	// LoginThrottled is a decision of the sign-in throttle (app/
+	// throttle.go): an attempt that brought a scope to its limit
+	// (decision delayed) or one refused while its scope waits (decision
+	// refused, 429); one line per decision.
 	LoginThrottled = "login_throttled"
 	// AuthzRefused is a refused gateway check or direct resource/admin
-	// call (session, CSRF, API key, permission, restriction).
+	// call (unclean path, session, CSRF, API key, permission,
+	// restriction).
 	AuthzRefused = "authz_refused"
 	// ManagementRefused is a management API request whose JWS multisig
 	// failed verification.

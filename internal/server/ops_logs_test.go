@@ -96,7 +96,7 @@ func TestAccessLog(t *testing.T) {
 
 func TestSecurityLog(t *testing.T) {
 	t.Parallel()
-	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "2"})
+	ts := newServer(t, map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "2", "BARONG_LOGIN_THROTTLE_DELAY": "60"})
 	ts.signUp(t, "sec@example.com")
 	c := ts.client()
 	const wrong = "Wrong-Passw0rd-Value"
@@ -111,8 +111,18 @@ func TestSecurityLog(t *testing.T) {
 		failed[0]["request_id"] == nil || fmtErrs(failed[0]) != "identity.session.invalid_params" {
 		t.Fatalf("login_failed lines %v", failed)
 	}
-	if l := ts.logs.lines("security", map[string]any{"event": "login_throttled", "email": "sec@example.com"}); len(l) != 1 {
-		t.Fatalf("login_throttled lines %v", l)
+	// The throttle's two decisions, one line each: the second failure
+	// reached the limit (delayed), the third attempt waited (refused).
+	// They name the account by a hash, never the e-mail, and the refused
+	// sign-in writes no login_failed line besides.
+	throttled := ts.logs.lines("security", map[string]any{"event": "login_throttled", "scope": "account_ip"})
+	if len(throttled) != 2 || throttled[0]["decision"] != "delayed" || throttled[1]["decision"] != "refused" ||
+		throttled[1]["retry_after_s"] != float64(60) || throttled[1]["account"] == "" || throttled[1]["request_id"] == nil ||
+		throttled[1]["email"] != nil {
+		t.Fatalf("login_throttled lines %v", throttled)
+	}
+	if l := ts.logs.lines("security", map[string]any{"event": "login_failed"}); len(l) != 2 {
+		t.Fatalf("login_failed lines %v", l)
 	}
 
 	// A direct resource call refused by the permission table or CSRF.
