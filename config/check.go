@@ -31,14 +31,11 @@ func Variables() []string {
 }
 
 // ignored are settings barong-go reads for compatibility but never uses,
-// with what to do instead.
+// with what to do instead. (BARONG_VAULT_* and SECRET_KEY_BASE are used:
+// by barong import, and Vault by the 2FA of users imported from Barong.)
 var ignored = map[string]string{
-	"BARONG_VAULT_ADDRESS":  "barong-go does not use Vault: secrets are encrypted with BARONG_ENCRYPTION_KEY_PATH",
-	"BARONG_VAULT_TOKEN":    "barong-go does not use Vault: secrets are encrypted with BARONG_ENCRYPTION_KEY_PATH",
-	"BARONG_VAULT_APP_NAME": "barong-go does not use Vault: secrets are encrypted with BARONG_ENCRYPTION_KEY_PATH",
 	"BARONG_REDIS_CLUSTER":  "Redis cluster mode is not supported; BARONG_REDIS_URL names one server",
 	"BARONG_REDIS_PASSWORD": "put the password in BARONG_REDIS_URL (redis://:password@host:6379/0)",
-	"SECRET_KEY_BASE":       "barong-go has no Rails secret; secrets are encrypted with BARONG_ENCRYPTION_KEY_PATH",
 	"JWT_ISSUER":            "bearer tokens are verified with barong's own key and claims",
 	"JWT_AUDIENCE":          "bearer tokens are verified with barong's own key and claims",
 	"JWT_DEFAULT_LEEWAY":    "bearer tokens are verified with barong's own key and claims",
@@ -67,8 +64,10 @@ var inert = []struct {
 	{[]string{"BARONG_REDIS_PREFIX"}, func(c *Config) bool { return c.RedisURL == "" }, "BARONG_REDIS_URL is not set"},
 	{[]string{"BARONG_AUTH0_CLIENT_ID", "BARONG_AUTH0_JWKS_URL"}, func(c *Config) bool { return c.Auth0Domain == "" },
 		"BARONG_AUTH0_DOMAIN is not set"},
-	{[]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS", "BARONG_LOGIN_THROTTLE_WINDOW"},
+	{[]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS", "BARONG_LOGIN_THROTTLE_IP_MAX_ATTEMPTS", "BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS",
+		"BARONG_LOGIN_THROTTLE_WINDOW", "BARONG_LOGIN_THROTTLE_DELAY"},
 		func(c *Config) bool { return !c.LoginThrottleEnabled }, "BARONG_LOGIN_THROTTLE_ENABLED is false"},
+	{[]string{"BARONG_VAULT_ADDRESS"}, func(c *Config) bool { return c.VaultToken == "" }, "BARONG_VAULT_TOKEN is not set"},
 }
 
 // Check loads the configuration from environ (os.Environ's KEY=value

@@ -21,7 +21,11 @@ func TestCheckWarnings(t *testing.T) {
 		"BARONG_DATABSE_URL=postgres://x@db/barong",
 		"JWT_PRIVATE_KEY_PATH=/k.pem", "BARONG_JWT_PRIVATE_KEY_PATH=/other.pem",
 		"BARONG_DATABASE_URL=sqlite:" + filepath.Join(dir, "b.db"), "DATABASE_HOST=db",
-		"BARONG_VAULT_TOKEN=s.x",
+		// Read since issues 10, 11 and 15: none is unknown or unused.
+		"BARONG_VAULT_TOKEN=s.x", "BARONG_VAULT_ADDRESS=http://vault:8200", "BARONG_VAULT_APP_NAME=opendax",
+		"SECRET_KEY_BASE=abc", "JWT_PRIVATE_KEY=LS0t",
+		"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS=12", "BARONG_LOGIN_THROTTLE_DELAY=2",
+		"BARONG_WEBAUTHN_ORIGINS=http://localhost:3000",
 		"BARONG_KYCAID_FORM_ID=form",
 		"BARONG_TEST_REDIS_URL=redis://x", // the tests' own
 		"BARONG_EMPTY_TYPO=",              // empty: ignored
@@ -35,11 +39,22 @@ func TestCheckWarnings(t *testing.T) {
 		"BARONG_JWT_PRIVATE_KEY_PATH: set but unused: JWT_PRIVATE_KEY_PATH is set and wins",
 		"BARONG_KYCAID_FORM_ID: set but unused: BARONG_KYC_PROVIDER is not kycaid",
 		"BARONG_LOG_LEVEL: unknown variable, not read by barong (did you mean LOG_LEVEL?)",
-		"BARONG_VAULT_TOKEN: set but unused: barong-go does not use Vault: secrets are encrypted with BARONG_ENCRYPTION_KEY_PATH",
 		"DATABASE_HOST: set but unused: BARONG_DATABASE_URL is set and wins",
 	}
 	if strings.Join(warnings, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Settings that have no effect under the rest of the configuration.
+	_, warnings, err = Check([]string{"BARONG_LOGIN_THROTTLE_ENABLED=false", "BARONG_LOGIN_THROTTLE_DELAY=2",
+		"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS=3", "BARONG_VAULT_ADDRESS=http://vault:8200", "BARONG_VAULT_APP_NAME=opendax"})
+	want = []string{
+		"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS: set but unused: BARONG_LOGIN_THROTTLE_ENABLED is false",
+		"BARONG_LOGIN_THROTTLE_DELAY: set but unused: BARONG_LOGIN_THROTTLE_ENABLED is false",
+		"BARONG_VAULT_ADDRESS: set but unused: BARONG_VAULT_TOKEN is not set",
+	}
+	if err != nil || strings.Join(warnings, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("%v; warnings:\n%s\nwant:\n%s", err, strings.Join(warnings, "\n"), strings.Join(want, "\n"))
 	}
 
 	// A configuration that does not load is an error, warnings still come.

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/barong-go/barong/internal/testenv"
+	"github.com/barong-go/barong/vault/vaulttest"
 )
 
 // TestHelpHasNoSideEffects: --help and -h on every command print its usage
@@ -61,9 +63,10 @@ func TestCheck(t *testing.T) {
 		"warning  environment: BARONG_LOG_LEVEL: unknown variable, not read by barong (did you mean LOG_LEVEL?)",
 		"warning  environment: BARONG_KYCAID_AUTHORIZATION_TOKEN: set but unused: BARONG_KYC_PROVIDER is not kycaid",
 		"ok       configuration: every variable and YAML file parsed",
-		"warning  JWT_PRIVATE_KEY_PATH " + filepath.Join(dir, "jwt.pem") + ": missing: a new RSA key is generated at the first start",
+		"warning  JWT_PRIVATE_KEY_PATH " + filepath.Join(dir, "jwt.pem") + ": missing: a start generates it only on a database that holds nothing yet",
+		"warning  BARONG_ENCRYPTION_KEY_PATH " + filepath.Join(dir, "enc.key") + ": missing: a start generates it only on a database that holds nothing yet",
 	} {
-		if !strings.Contains(out, want+"\n") {
+		if !strings.Contains(out, want) {
 			t.Fatalf("missing %q in\n%s", want, out)
 		}
 	}
@@ -82,16 +85,60 @@ func TestCheck(t *testing.T) {
 	}
 	out, _, err = runCmd(t, "check", "--connect")
 	if err != nil || !strings.Contains(out, "ok       BARONG_DATABASE_URL: sqlite reachable, migrations applied\n") ||
-		!strings.Contains(out, "ok       BARONG_ENCRYPTION_KEY_PATH") {
+		!strings.Contains(out, "ok       keys: the database holds nothing yet: the first start generates the missing key files\n") {
 		t.Fatalf("check --connect after migrate: %v\n%s", err, out)
 	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 { // barong.db
+		t.Fatalf("check --connect wrote files: %v", entries)
+	}
+
+	// The keys as a start settles them (issue 10): once a start wrote and
+	// recorded them, check accepts them; a missing or other key over that
+	// database is an error, as the start would refuse it, and check
+	// never writes a key.
+	if _, _, err := runCmd(t, "seed"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = runCmd(t, "check", "--connect")
+	if err != nil || !strings.Contains(out, "ok       keys: a start accepts them on this database\n") ||
+		!strings.Contains(out, "ok       BARONG_ENCRYPTION_KEY_PATH "+filepath.Join(dir, "enc.key")+": 32-byte key\n") {
+		t.Fatalf("check --connect with the keys: %v\n%s", err, out)
+	}
+	encKey := filepath.Join(dir, "enc.key")
+	saved, _ := os.ReadFile(encKey)
+	os.Remove(encKey)
+	out, _, err = runCmd(t, "check", "--connect")
+	if err == nil || !strings.Contains(out, "error    keys: BARONG_ENCRYPTION_KEY_PATH: "+encKey) || !strings.Contains(out, "barong-go never generates a key over existing data") {
+		t.Fatalf("check --connect without the encryption key: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(encKey); err == nil {
+		t.Fatal("check generated an encryption key")
+	}
+	other, _, err := runCmd(t, "keygen") // a valid key, another one
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(encKey, saved, 0o600)
+	t.Setenv("JWT_PRIVATE_KEY", base64.StdEncoding.EncodeToString([]byte(other)))
+	t.Setenv("JWT_PRIVATE_KEY_PATH", "")
+	out, _, err = runCmd(t, "check", "--connect")
+	if err == nil || !strings.Contains(out, "ok       JWT_PRIVATE_KEY: RS256 key\n") ||
+		!strings.Contains(out, "error    keys: JWT_PRIVATE_KEY: the key in JWT_PRIVATE_KEY") {
+		t.Fatalf("check --connect with another JWT_PRIVATE_KEY: %v\n%s", err, out)
+	}
+	t.Setenv("JWT_PRIVATE_KEY", "")
+	t.Setenv("JWT_PRIVATE_KEY_PATH", filepath.Join(dir, "jwt.pem"))
 
 	// The real services, and one that does not answer.
 	t.Setenv("BARONG_DATABASE_URL", testenv.Database(t, "postgres"))
 	t.Setenv("BARONG_REDIS_URL", testenv.Redis(t))
 	t.Setenv("EVENT_API_RABBITMQ_URL", testenv.RabbitMQ(t))
+	v := vaulttest.New(t)
+	t.Setenv("BARONG_VAULT_ADDRESS", v.URL)
+	t.Setenv("BARONG_VAULT_TOKEN", v.Token)
 	out, _, err = runCmd(t, "check", "--connect")
 	if err != nil || !strings.Contains(out, "ok       BARONG_DATABASE_URL: postgres reachable; pending migrations are applied at the next start\n") ||
+		!strings.Contains(out, "ok       BARONG_VAULT_ADDRESS: reachable, BARONG_VAULT_TOKEN accepted\n") ||
 		!strings.Contains(out, "ok       BARONG_REDIS_URL: reachable\n") || !strings.Contains(out, "ok       EVENT_API_RABBITMQ_URL: reachable\n") {
 		t.Fatalf("check --connect on services: %v\n%s", err, out)
 	}

@@ -98,11 +98,12 @@ JWT_PRIVATE_KEY_PATH) as a PKIX PEM; never generates a key.
 	{"check", "validate the configuration (--connect: reach the services)", `usage: barong check [--connect]
 
 Validates the whole configuration without changing anything: every
-variable and YAML file, the key files (missing ones are reported, not
-generated), the providers; warns about BARONG_* variables that nothing
+variable and YAML file, the keys (JWT_PRIVATE_KEY or its file, the
+encryption key: missing ones are reported, never generated), the providers; warns about BARONG_* variables that nothing
 reads (typos) and variables that are set but have no effect.
   --connect  also reach the database (and tell whether migrations are
-             pending), Redis, RabbitMQ and the SMTP server
+             pending and whether a start accepts the keys on it), Redis,
+             RabbitMQ, Vault (with BARONG_VAULT_TOKEN) and the SMTP server
 Exits 1 when there is an error; warnings alone exit 0.
 `, check},
 	{"healthcheck", "exit 0 when the local server is ready (for container health checks)", `usage: barong healthcheck [URL]

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,13 +14,11 @@ import (
 
 	"github.com/barong-go/barong/amqp"
 	"github.com/barong-go/barong/config"
-	"github.com/barong-go/barong/crypt"
 	"github.com/barong-go/barong/geoip"
 	"github.com/barong-go/barong/kycaid"
 	"github.com/barong-go/barong/password"
 	"github.com/barong-go/barong/redisstore"
-	"github.com/barong-go/barong/sqlstore"
-	"github.com/barong-go/barong/token"
+	"github.com/barong-go/barong/vault"
 )
 
 // Finding is one result of Check: Level "ok", "warning" or "error", and
@@ -33,12 +30,14 @@ type Finding struct {
 // checkTimeout bounds each reachability check.
 const checkTimeout = 5 * time.Second
 
-// Check validates what config.Load cannot: key files, the password
-// policy, the captcha, phone, storage and KYC providers, the GeoIP
-// database; with connect it also reaches the database (and tells whether
-// migrations are pending), Redis, RabbitMQ and the SMTP server. It changes
-// nothing: missing keys are reported, not generated, and a missing SQLite
-// file is not created.
+// Check validates what config.Load cannot: the keys (JWT_PRIVATE_KEY or
+// its file, verification keys, the encryption key), the password policy,
+// the captcha, phone, storage and KYC providers, the GeoIP database; with
+// connect it also reaches the database (and tells whether migrations are
+// pending and whether a start would accept the keys on it), Redis,
+// RabbitMQ, Vault and the SMTP server. It changes nothing: missing keys
+// are reported, never generated nor recorded, and a missing SQLite file is
+// not created.
 func Check(ctx context.Context, cfg *config.Config, connect bool) []Finding {
 	var out []Finding
 	add := func(level, subject, format string, args ...any) {
@@ -53,28 +52,46 @@ func Check(ctx context.Context, cfg *config.Config, connect bool) []Finding {
 	}
 	quiet := slog.New(slog.DiscardHandler)
 
-	if k, err := token.LoadKey(cfg.JWTPrivateKeyPath); errors.Is(err, fs.ErrNotExist) {
-		add("warning", "JWT_PRIVATE_KEY_PATH "+cfg.JWTPrivateKeyPath, "missing: a new RSA key is generated at the first start")
-	} else if err != nil {
-		add("error", "JWT_PRIVATE_KEY_PATH "+cfg.JWTPrivateKeyPath, "%v", err)
-	} else {
-		add("ok", "JWT_PRIVATE_KEY_PATH "+cfg.JWTPrivateKeyPath, "%s key", k.Algorithm())
-		permissions(add, "JWT_PRIVATE_KEY_PATH "+cfg.JWTPrivateKeyPath, cfg.JWTPrivateKeyPath)
+	// The keys, read as a start reads them (ReadKeys) but never generated:
+	// whether a missing one may be generated depends on the database
+	// (checked with --connect, as SettleKeys would decide).
+	k := newKeys(cfg)
+	keysRead := true
+	jwtSubject := k.jwtVar
+	if cfg.JWTPrivateKeyPath != "" {
+		jwtSubject += " " + cfg.JWTPrivateKeyPath
+	}
+	var err error
+	switch k.JWT, k.jwtNew, err = readJWTKey(cfg); {
+	case err != nil:
+		keysRead = false
+		add("error", jwtSubject, "%s", strings.TrimPrefix(err.Error(), k.jwtVar+": "))
+	case k.jwtNew:
+		add("warning", jwtSubject, "missing: %s", missingKey)
+	default:
+		add("ok", jwtSubject, "%s key", k.JWT.Algorithm())
+		if cfg.JWTPrivateKeyPath != "" {
+			permissions(add, jwtSubject, cfg.JWTPrivateKeyPath)
+		}
 	}
 	for _, p := range cfg.JWTVerifyKeyPaths {
-		_, err := loadPublicKey(p)
+		pub, err := loadPublicKey(p)
 		check("BARONG_JWT_VERIFY_KEY_PATHS "+p, err, "verification key")
+		if err != nil {
+			keysRead = false
+		}
+		k.Verify = append(k.Verify, pub)
 	}
-	encKey, err := crypt.LoadKey(cfg.EncryptionKeyPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		add("warning", "BARONG_ENCRYPTION_KEY_PATH "+cfg.EncryptionKeyPath,
-			"missing: a new key is generated at the first start (data encrypted with another key cannot be read)")
+	encSubject := "BARONG_ENCRYPTION_KEY_PATH " + cfg.EncryptionKeyPath
+	switch k.Encryption, k.encNew, err = loadEncryptionKey(cfg); {
 	case err != nil:
-		add("error", "BARONG_ENCRYPTION_KEY_PATH "+cfg.EncryptionKeyPath, "%v", err)
+		keysRead = false
+		add("error", encSubject, "%v", err)
+	case k.encNew:
+		add("warning", encSubject, "missing: %s", missingKey)
 	default:
-		add("ok", "BARONG_ENCRYPTION_KEY_PATH "+cfg.EncryptionKeyPath, "32-byte key")
-		permissions(add, "BARONG_ENCRYPTION_KEY_PATH "+cfg.EncryptionKeyPath, cfg.EncryptionKeyPath)
+		add("ok", encSubject, "32-byte key")
+		permissions(add, encSubject, cfg.EncryptionKeyPath)
 	}
 	_, err = password.NewPolicy(cfg.PasswordRegexp, cfg.PasswordMinEntropy, cfg.PasswordUseDictionary)
 	check("BARONG_PASSWORD_REGEXP", err, "")
@@ -96,7 +113,7 @@ func Check(ctx context.Context, cfg *config.Config, connect bool) []Finding {
 		return out
 	}
 
-	out = append(out, checkDatabase(ctx, cfg, encKey, quiet)...)
+	out = append(out, checkDatabase(ctx, cfg, k, keysRead, quiet)...)
 	if cfg.RedisURL != "" {
 		c, err := redisstore.Open(ctx, cfg.RedisURL, quiet)
 		if err == nil {
@@ -112,6 +129,21 @@ func Check(ctx context.Context, cfg *config.Config, connect bool) []Finding {
 		_ = p.Close()
 		check("EVENT_API_RABBITMQ_URL", err, "reachable")
 	}
+	if cfg.VaultToken != "" {
+		c, err := vault.New(cfg.VaultAddress, cfg.VaultToken)
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+			err = c.LookupSelf(cctx)
+			cancel()
+		}
+		// Not an error: a start goes on without Vault (only the 2FA of
+		// users imported from Barong needs it, and barong import).
+		if err != nil {
+			add("warning", "BARONG_VAULT_ADDRESS", "%v", err)
+		} else {
+			add("ok", "BARONG_VAULT_ADDRESS", "reachable, BARONG_VAULT_TOKEN accepted")
+		}
+	}
 	if cfg.SMTPURL != "" {
 		u, err := url.Parse(cfg.SMTPURL)
 		if err == nil {
@@ -125,26 +157,23 @@ func Check(ctx context.Context, cfg *config.Config, connect bool) []Finding {
 	return out
 }
 
-// checkDatabase opens the database (not a missing SQLite file) and tells
-// whether migrations are pending.
-func checkDatabase(ctx context.Context, cfg *config.Config, encKey []byte, log *slog.Logger) []Finding {
+// missingKey tells what a start does about a missing key file.
+const missingKey = "a start generates it only on a database that holds nothing yet and refuses over existing data " +
+	"(barong check --connect tells which)"
+
+// checkDatabase opens the database (not a missing SQLite file), tells
+// whether migrations are pending and, once migrated, whether a start
+// would accept the keys k (VerifyKeys; keysRead: every key file parsed).
+func checkDatabase(ctx context.Context, cfg *config.Config, k *Keys, keysRead bool, log *slog.Logger) []Finding {
 	const subject = "BARONG_DATABASE_URL"
 	if path, ok := strings.CutPrefix(cfg.DatabaseURL, "sqlite:"); ok && path != ":memory:" {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return []Finding{{"warning", subject, "SQLite file " + path + " does not exist yet: created at the first start"}}
 		}
 	}
-	if encKey == nil { // missing: any key opens the pools
-		encKey = make([]byte, crypt.KeySize)
-		_, _ = rand.Read(encKey)
-	}
-	cipher, err := crypt.New(encKey)
-	if err != nil {
-		return []Finding{{"error", subject, err.Error()}}
-	}
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, sqlstore.Options{Cipher: cipher, Logger: log})
+	db, err := openDB(ctx, cfg, k.Encryption, log) // no cipher without a key: nothing is decrypted here
 	if err != nil {
 		return []Finding{{"error", subject, err.Error()}}
 	}
@@ -153,15 +182,34 @@ func checkDatabase(ctx context.Context, cfg *config.Config, encKey []byte, log *
 		return []Finding{{"error", subject, err.Error()}}
 	}
 	pending, err := db.Pending(ctx)
+	var out []Finding
 	switch {
 	case err != nil:
 		return []Finding{{"error", subject, err.Error()}}
 	case pending && cfg.AutoMigrate:
-		return []Finding{{"ok", subject, db.Dialect() + " reachable; pending migrations are applied at the next start"}}
+		out = append(out, Finding{"ok", subject, db.Dialect() + " reachable; pending migrations are applied at the next start"})
 	case pending:
-		return []Finding{{"warning", subject, db.Dialect() + " reachable; migrations pending and BARONG_AUTO_MIGRATE=false: run barong migrate"}}
+		out = append(out, Finding{"warning", subject, db.Dialect() + " reachable; migrations pending and BARONG_AUTO_MIGRATE=false: run barong migrate"})
+	default:
+		out = append(out, Finding{"ok", subject, db.Dialect() + " reachable, migrations applied"})
 	}
-	return []Finding{{"ok", subject, db.Dialect() + " reachable, migrations applied"}}
+	switch {
+	case !keysRead: // reported above
+	case pending:
+		if k.jwtNew || k.encNew {
+			out = append(out, Finding{"warning", "keys", "key files missing and the database not migrated yet: " +
+				"a start generates them only if it holds nothing"})
+		}
+	default:
+		if err := VerifyKeys(ctx, db, cfg, k); err != nil {
+			out = append(out, Finding{"error", "keys", err.Error()})
+		} else if k.jwtNew || k.encNew {
+			out = append(out, Finding{"ok", "keys", "the database holds nothing yet: the first start generates the missing key files"})
+		} else {
+			out = append(out, Finding{"ok", "keys", "a start accepts them on this database"})
+		}
+	}
+	return out
 }
 
 // permissions warns about a key file others may read.

@@ -92,7 +92,9 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// TestReadinessMigrations: a database missing a migration is not ready.
+// TestReadinessMigrations: a database missing a migration is not ready,
+// the newest one or one below it (migrations are applied out of order:
+// sqlstore.Migrate), in barong_go_migrations.
 func TestReadinessMigrations(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, nil)
@@ -102,21 +104,26 @@ func TestReadinessMigrations(t *testing.T) {
 	}
 	db, _ := rawSQLite(t, ts)
 	ctx := context.Background()
-	var version int64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM schema_migrations`).Scan(&version); err != nil {
+	var newest, older int64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM barong_go_migrations`).Scan(&newest); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version_id = ?`, version); err != nil {
-		t.Fatal(err)
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM barong_go_migrations WHERE version_id < ?`, newest).Scan(&older); err != nil || older == 0 {
+		t.Fatalf("older migration %d: %v", older, err)
 	}
-	got := ts.waitReady(t, 503, "database")
-	if got.Checks["database"] != "migrations pending" {
-		t.Fatalf("pending: %+v", got)
+	for _, version := range []int64{newest, older} {
+		if _, err := db.ExecContext(ctx, `DELETE FROM barong_go_migrations WHERE version_id = ?`, version); err != nil {
+			t.Fatal(err)
+		}
+		got := ts.waitReady(t, 503, "database")
+		if got.Checks["database"] != "migrations pending" {
+			t.Fatalf("%d missing: %+v", version, got)
+		}
+		// The schema is there: recording the migration again makes it ready.
+		if _, err := db.ExecContext(ctx, `INSERT INTO barong_go_migrations (version_id, is_applied, tstamp) SELECT ?, 1, CURRENT_TIMESTAMP
+			WHERE NOT EXISTS (SELECT 1 FROM barong_go_migrations WHERE version_id = ?)`, version, version); err != nil {
+			t.Fatal(err)
+		}
+		ts.waitReady(t, 200)
 	}
-	// The schema is there: recording the migration again makes it ready.
-	if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version_id, is_applied, tstamp) SELECT ?, 1, CURRENT_TIMESTAMP
-		WHERE NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version_id = ?)`, version, version); err != nil {
-		t.Fatal(err)
-	}
-	ts.waitReady(t, 200)
 }
