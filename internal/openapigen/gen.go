@@ -58,6 +58,8 @@ type swaggerParam struct {
 	Type     string `json:"type"`
 	Format   string `json:"format"`
 	Required bool   `json:"required"`
+	// Schema, for barong-go's own parameters, replaces Type and Format.
+	Schema obj `json:"-"`
 }
 
 type swaggerResponse struct {
@@ -117,10 +119,17 @@ func Generate(in Input) ([]byte, error) {
 		}
 	}
 	g := &generator{byKeys: map[string]string{}, responses: obj{}, keyStatus: map[string]int{}}
-	for k, op := range ownOps {
-		if _, ok := ops[k]; !ok {
-			ops[k] = op
+	for _, own := range []map[string]swaggerOp{ownOps, sessionOps} {
+		for k, op := range own {
+			if _, ok := ops[k]; !ok {
+				ops[k] = op
+			}
 		}
+	}
+	for k, ps := range ownParams {
+		op := ops[k]
+		op.Parameters = append(slices.Clone(op.Parameters), ps...)
+		ops[k] = op
 	}
 	refKeys := g.referenceKeys(string(in.Reference))
 	for name, s := range fixedSchemas() {
@@ -286,6 +295,33 @@ func fixedSchemas() obj {
 					}}},
 			}},
 		"Status": obj{"description": "Barong's body of a status-only answer: the status number.", "type": "integer"},
+		"Session": obj{"type": "object", "description": "A live session (docs/sessions-and-passkeys.md).",
+			"required": []any{"id", "user_ip", "user_agent", "current", "created_at", "last_seen_at"},
+			"properties": obj{
+				"id":              obj{"type": "string", "description": "Hex SHA-256 of the session id; the id itself is never shown."},
+				"user_ip":         obj{"type": "string"},
+				"user_ip_country": obj{"type": []any{"string", "null"}, "description": "GeoIP country name, null when unknown."},
+				"user_agent":      obj{"type": "string"},
+				"current":         obj{"type": "boolean", "description": "The caller's own session."},
+				"created_at":      obj{"type": "string", "format": "date-time"},
+				"last_seen_at":    obj{"type": "string", "format": "date-time"},
+			}},
+		"Passkey": obj{"type": "object", "description": "A registered passkey (WebAuthn credential).",
+			"required": []any{"id", "name", "credential_id", "created_at"},
+			"properties": obj{
+				"id":              obj{"type": "integer"},
+				"name":            obj{"type": "string"},
+				"credential_id":   obj{"type": "string", "description": "base64url"},
+				"aaguid":          obj{"type": []any{"string", "null"}},
+				"transports":      obj{"type": []any{"array", "null"}, "items": obj{"type": "string"}},
+				"backup_eligible": obj{"type": "boolean"},
+				"backed_up":       obj{"type": "boolean"},
+				"created_at":      obj{"type": "string", "format": "date-time"},
+				"last_used_at":    obj{"type": []any{"string", "null"}, "format": "date-time"},
+			}},
+		"WebAuthnOptions": obj{"type": "object", "required": []any{"publicKey"},
+			"description": "Ceremony options: pass publicKey to navigator.credentials.create or .get (or PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON).",
+			"properties":  obj{"publicKey": obj{"type": "object"}}},
 		"Health": obj{"type": "object", "required": []any{"status"}, "properties": obj{
 			"status": obj{"type": "string", "enum": []any{"ok", "unavailable"}},
 			"failed": obj{"type": "array", "items": obj{"type": "string"}, "description": "The components that do not answer."},
@@ -403,6 +439,9 @@ func (g *generator) operation(r Route, sw swaggerOp, refKeys []string, schemas o
 }
 
 func paramSchema(p swaggerParam) obj {
+	if p.Schema != nil {
+		return p.Schema
+	}
 	s := obj{"type": p.Type}
 	if p.Type == "" {
 		s["type"] = "string"
@@ -432,7 +471,9 @@ func (g *generator) operationResponses(r Route, sw swaggerOp, refKeys []string, 
 	ok := obj{"description": "Success."}
 	if success != "204" {
 		schema := any(obj{"description": "Any JSON value; a status-only answer is the status number."})
-		if known, found := knownBodies[r.Family+r.Path]; found {
+		if known, found := knownBodies[r.Method+" "+r.Family+r.Path]; found {
+			schema = known
+		} else if known, found := knownBodies[r.Family+r.Path]; found {
 			schema = known
 		} else if raw := sw.Responses[success].Schema; len(raw) > 0 {
 			var v any
@@ -495,7 +536,12 @@ func (g *generator) operationResponses(r Route, sw swaggerOp, refKeys []string, 
 	// A key may come with several statuses (a derived missing_ key at 400
 	// and the reference's own at 401).
 	for _, k := range append(refKeys, ownKeys[r.Method+" "+r.Family+r.Path]...) {
-		if st := g.statusOf(k); !slices.Contains(byStatus[st], k) {
+		k, status, _ := strings.Cut(k, "@") // an own key's status at this endpoint
+		st, err := strconv.Atoi(status)
+		if err != nil {
+			st = g.statusOf(k)
+		}
+		if !slices.Contains(byStatus[st], k) {
 			byStatus[st] = append(byStatus[st], k)
 		}
 	}
@@ -528,11 +574,16 @@ func (g *generator) response(keys []string) obj {
 	if !ok {
 		name = fmt.Sprintf("Errors%d", len(g.byKeys)+1)
 		g.byKeys[sig] = name
-		g.responses[name] = obj{
+		resp := obj{
 			"description":         "Error keys: " + strings.Join(keys, ", ") + ".",
 			"x-barong-error-keys": keys,
 			"content":             obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Errors"}}},
 		}
+		if slices.Contains(keys, throttledKey) {
+			resp["headers"] = obj{"Retry-After": obj{"required": true, "schema": obj{"type": "integer", "minimum": 1},
+				"description": "Seconds to wait before the next attempt (the sign-in throttle never sleeps: it refuses at once)."}}
+		}
+		g.responses[name] = resp
 	}
 	return obj{"$ref": "#/components/responses/" + name}
 }
@@ -574,28 +625,86 @@ var ownOps = map[string]swaggerOp{
 		Responses: map[string]swaggerResponse{"201": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_ServiceAccounts"}`)}}},
 }
 
+// throttledKey is the sign-in throttle's refusal, answered with Retry-After.
+const throttledKey = "identity.session.too_many_attempts"
+
+// credentialSchema is a PublicKeyCredential parameter: its JSON object, or
+// a string holding it.
+var credentialSchema = obj{"type": []any{"object", "string"},
+	"description": "The PublicKeyCredential the browser returned (its JSON, e.g. credential.toJSON()), or a string holding it."}
+
+// pagination are the page and limit parameters of a list.
+var pagination = []swaggerParam{{In: "query", Name: "page", Type: "integer"}, {In: "query", Name: "limit", Type: "integer"}}
+
+// sessionOps and passkeyOps are the endpoints of issue 15
+// (docs/sessions-and-passkeys.md), which Barong never had.
+var sessionOps = map[string]swaggerOp{
+	"GET resource /sessions":    {Parameters: pagination},
+	"GET admin /users/sessions": {Parameters: append([]swaggerParam{{In: "query", Name: "uid", Type: "string", Required: true}}, pagination...)},
+	"DELETE admin /users/sessions": {Parameters: []swaggerParam{{In: "query", Name: "uid", Type: "string", Required: true},
+		{In: "query", Name: "id", Type: "string"}}},
+	"POST management /sessions/list": {Parameters: []swaggerParam{{In: "formData", Name: "uid", Type: "string", Required: true}}},
+	"POST management /sessions/delete": {Parameters: []swaggerParam{{In: "formData", Name: "uid", Type: "string", Required: true},
+		{In: "formData", Name: "id", Type: "string"}}},
+	"POST resource /webauthn/credentials/options": {Parameters: []swaggerParam{{In: "formData", Name: "otp_code", Type: "string"}}},
+	"POST resource /webauthn/credentials": {Parameters: []swaggerParam{{In: "formData", Name: "credential", Required: true, Schema: credentialSchema},
+		{In: "formData", Name: "name", Type: "string"}}},
+	"PATCH resource /webauthn/credentials/{}": {Parameters: []swaggerParam{{In: "formData", Name: "name", Type: "string", Required: true}}},
+	"POST identity /sessions/webauthn": {Parameters: []swaggerParam{{In: "formData", Name: "credential", Required: true, Schema: credentialSchema}},
+		Responses: map[string]swaggerResponse{"201": {Schema: json.RawMessage(`{"$ref":"#/definitions/API_V2_Entities_UserWithFullInfo"}`)}}},
+}
+
+// ownParams are barong-go's parameters of Barong's endpoints.
+var ownParams = map[string][]swaggerParam{
+	// The first superadmin's one-time token (printed at start).
+	"POST identity /users": {{In: "formData", Name: "setup_token", Type: "string"}},
+	// A passkey assertion as the second factor instead of otp_code.
+	"POST identity /sessions": {{In: "formData", Name: "credential", Schema: credentialSchema}},
+}
+
 // ownSuccess are success statuses that differ from the swagger's.
 var ownSuccess = map[string]string{
-	"POST management/timestamp":               "200",
-	"POST management/users/list":              "200",
-	"POST management/labels/filter/users":     "200",
-	"POST management/service_accounts/get":    "200",
-	"POST management/service_accounts/list":   "200",
-	"POST management/service_accounts/delete": "200",
-	"PUT management/labels":                   "200",
-	"POST management/labels/delete":           "204",
-	"POST admin/restrictions/whitelink":       "201",
+	"POST resource/webauthn/credentials/options": "200",
+	"POST identity/sessions/webauthn/options":    "200",
+	"POST management/timestamp":                  "200",
+	"POST management/users/list":                 "200",
+	"POST management/labels/filter/users":        "200",
+	"POST management/service_accounts/get":       "200",
+	"POST management/service_accounts/list":      "200",
+	"POST management/service_accounts/delete":    "200",
+	"PUT management/labels":                      "200",
+	"POST management/labels/delete":              "204",
+	"POST admin/restrictions/whitelink":          "201",
 }
 
 // ownKeys are keys of barong-go's own decisions (interface.md, README's
-// differences) that the reference does not list for the endpoint.
+// differences, docs/sessions-and-passkeys.md) that the reference does not
+// list for the endpoint; key@status gives a key its status at that
+// endpoint.
 var ownKeys = map[string][]string{
-	"POST identity/sessions":     {"identity.session.too_many_attempts"},
-	"GET resource/profiles/me":   {"resource.profile.not_exist"},
-	"POST resource/profiles":     {"state.exists"},
-	"POST resource/otp/verify":   {"resource.otp.not_enabled"},
-	"POST identity/users/access": {"identity.user.utilized_token"},
-	"POST public/kyc":            {"public.kyc.disabled"},
+	"POST identity/sessions": {throttledKey, "identity.session.invalid_passkey_format",
+		"identity.session.invalid_passkey@403", "identity.session.passkey_cloned@403", "identity.session.passkey_challenge_expired@401"},
+	"POST identity/users":                     {"identity.user.invalid_setup_token"},
+	"POST identity/sessions/webauthn/options": {throttledKey, "authz.restrict.blocklogin"},
+	"POST identity/sessions/webauthn": {"identity.session.invalid_passkey_format", "identity.session.passkey_challenge_expired@401",
+		"identity.session.invalid_passkey@401", "identity.session.passkey_cloned@401", "identity.session.banned@401",
+		"identity.session.deleted@401", "identity.session.not_active@401", throttledKey, "authz.restrict.blocklogin"},
+	"DELETE resource/sessions/{id}": {"resource.session.not_found@404"},
+	"GET admin/users/sessions":      {"admin.user.doesnt_exist"},
+	"DELETE admin/users/sessions": {"admin.user.doesnt_exist", "admin.session.not_found@404", "admin.user.superadmin_change",
+		"admin.user.empty_id"},
+	"POST resource/webauthn/credentials/options": {"resource.webauthn.missing_otp_code", "resource.webauthn.invalid_otp",
+		"resource.webauthn.limit_reached"},
+	"POST resource/webauthn/credentials": {"resource.webauthn.invalid_credential_format", "resource.webauthn.challenge_expired",
+		"resource.webauthn.invalid_credential", "resource.webauthn.already_registered", "resource.webauthn.limit_reached",
+		"resource.webauthn.name_too_long"},
+	"PATCH resource/webauthn/credentials/{id}":  {"resource.webauthn.not_found@404", "resource.webauthn.name_too_long"},
+	"DELETE resource/webauthn/credentials/{id}": {"resource.webauthn.not_found@404"},
+	"GET resource/profiles/me":                  {"resource.profile.not_exist"},
+	"POST resource/profiles":                    {"state.exists"},
+	"POST resource/otp/verify":                  {"resource.otp.not_enabled"},
+	"POST identity/users/access":                {"identity.user.utilized_token"},
+	"POST public/kyc":                           {"public.kyc.disabled"},
 }
 
 // knownBodies are success bodies the swagger files do not describe.
@@ -612,7 +721,19 @@ var knownBodies = map[string]obj{
 	"public/configs":       {"type": "object", "description": "As identity/configs."},
 	"public/swagger":       {"type": "object", "description": "This document."},
 	"management/timestamp": {"type": "object", "required": []any{"timestamp"}, "properties": obj{"timestamp": obj{"type": "integer"}}},
+
+	"resource/sessions":                     sessionList,
+	"admin/users/sessions":                  sessionList,
+	"management/sessions/list":              sessionList,
+	"management/sessions/delete":            sessionList,
+	"GET resource/webauthn/credentials":     {"type": "array", "items": obj{"$ref": "#/components/schemas/Passkey"}},
+	"POST resource/webauthn/credentials":    {"$ref": "#/components/schemas/Passkey"},
+	"resource/webauthn/credentials/{id}":    {"$ref": "#/components/schemas/Passkey"},
+	"resource/webauthn/credentials/options": {"$ref": "#/components/schemas/WebAuthnOptions"},
+	"identity/sessions/webauthn/options":    {"$ref": "#/components/schemas/WebAuthnOptions"},
 }
+
+var sessionList = obj{"type": "array", "items": obj{"$ref": "#/components/schemas/Session"}}
 
 // statusOf is the status Barong answers a key with, by its form.
 func (g *generator) statusOf(k string) int {
@@ -741,6 +862,8 @@ func extraPaths() obj {
 					"Authorization": obj{"description": "Bearer <JWT> for an authenticated caller.", "schema": obj{"type": "string"}},
 					"X-Request-Id":  obj{"description": "The request id, for the upstream.", "schema": obj{"type": "string"}}}},
 				"401": obj{"description": "Error keys: authz.invalid_session, authz.missing_csrf_token, authz.csrf_token_mismatch, authz.client_session_mismatch, authz.user_not_active, authz.unexistent_apikey, authz.nonce_not_valid_timestamp, authz.nonce_expired, authz.invalid_signature, authz.apikey_not_active, authz.disabled_2fa, authz.invalid_permission, authz.permission_denied, authz.restrict.blacklist.",
+					"content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Errors"}}}},
+				"400": obj{"description": "Error keys: authz.invalid_path (the path is not one canonical string: dot segments raw or encoded, path parameters, encoded slashes, backslashes or percent signs, NUL, control characters, empty segments).",
 					"content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Errors"}}}},
 				"422": obj{"description": "Error keys: authz.invalid_api_key_headers.", "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Errors"}}}},
 				"471": obj{"description": "Error keys: authz.restrict.maintenance (other restrictions answer their configured code).", "content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Errors"}}}},

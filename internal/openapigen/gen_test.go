@@ -1,6 +1,8 @@
 package openapigen
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -37,5 +39,40 @@ func TestReferenceKeys(t *testing.T) {
 func TestOperationID(t *testing.T) {
 	if id := operationID(Route{Family: "resource", Method: "DELETE", Path: "/api_keys/{kid}"}); id != "deleteResourceApiKeysKid" {
 		t.Fatal(id)
+	}
+}
+
+// TestOwnKeys: barong-go's keys of an endpoint with their status there
+// (key@status), and the throttle's 429 with its Retry-After header.
+func TestOwnKeys(t *testing.T) {
+	b, err := Generate(Input{Routes: []Route{{Family: "identity", Method: "POST", Path: "/sessions"}}, Swagger: [][]byte{[]byte("{}")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths      map[string]map[string]struct{ Responses map[string]map[string]any }
+		Components struct {
+			Responses map[string]struct {
+				Keys    []string       `json:"x-barong-error-keys"`
+				Headers map[string]any `json:"headers"`
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	resp := func(status string) ([]string, map[string]any) {
+		ref, _ := doc.Paths["/api/v2/auth/identity/sessions"]["post"].Responses[status]["$ref"].(string)
+		c := doc.Components.Responses[strings.TrimPrefix(ref, "#/components/responses/")]
+		return c.Keys, c.Headers
+	}
+	if keys, _ := resp("403"); !slices.Contains(keys, "identity.session.invalid_passkey") {
+		t.Fatalf("403 keys %v", keys)
+	}
+	if keys, h := resp("429"); !slices.Contains(keys, "identity.session.too_many_attempts") || h["Retry-After"] == nil {
+		t.Fatalf("429 keys %v headers %v", keys, h)
+	}
+	if body := doc.Paths["/api/v2/auth/identity/sessions"]["post"]; body.Responses["422"] == nil {
+		t.Fatalf("no 422 (identity.session.invalid_passkey_format): %v", body.Responses)
 	}
 }

@@ -112,6 +112,47 @@ func TestOpenAPIResponses(t *testing.T) {
 	check("POST", "/api/v2/auth/resource/labels", `{"key":"color","value":"green"}`)
 	check("POST", "/api/v2/auth/identity/sessions", `{"email":"openapi@example.com"}`)
 	check("POST", "/api/v2/auth/identity/sessions", `{"email":{"a":1},"password":"x"}`)
+	// The gateway check's refusal of an unclean path.
+	r := c.send(t, "GET", "/api/v2/auth/markets;x", "", "")
+	expect(t, r, 400, "authz.invalid_path")
+	validate(t, v, "GET", "/api/v2/auth/markets;x", r)
+}
+
+// TestOpenAPISessionsAndPasskeys: issue 15's endpoints answer as
+// documented (sessions, passkeys and their ceremonies' options), and so do
+// the sign-in throttle's 429 with Retry-After and the setup token's
+// refusal.
+func TestOpenAPISessionsAndPasskeys(t *testing.T) {
+	t.Parallel()
+	v := openAPIValidator(t)
+	ts := newServer(t, passkeyEnv(map[string]string{"BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "1", "BARONG_LOGIN_THROTTLE_DELAY": "60"}))
+	c, _ := ts.signUp(t, "openapi-15@example.com")
+	uid := c.do(t, "GET", res+"/users/me", nil).json(t)["uid"].(string)
+	check := func(method, path, body string, status int) {
+		t.Helper()
+		ct := ""
+		if body != "" {
+			ct = "application/json"
+		}
+		r := c.send(t, method, path, ct, body)
+		if r.Status != status {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, r.Status, r.Body, status)
+		}
+		validate(t, v, method, path, r)
+	}
+	check("GET", res+"/sessions", "", 200)
+	check("GET", "/api/v2/auth/admin/users/sessions?uid="+uid, "", 200)
+	check("DELETE", res+"/sessions/nope", "", 404)
+	check("POST", res+"/webauthn/credentials/options", "", 200)
+	check("POST", res+"/webauthn/credentials", `{"credential":{"id":"x"}}`, 422)
+	check("GET", res+"/webauthn/credentials", "", 200)
+	check("PATCH", res+"/webauthn/credentials/7", `{"name":"Key"}`, 404)
+	check("POST", id+"/sessions/webauthn/options", "", 200)
+	check("POST", id+"/sessions/webauthn", `{"credential":{"id":"x"}}`, 422)
+	check("POST", id+"/users", `{"email":"second@example.com","password":"`+strongPassword+`","setup_token":"nope"}`, 422)
+	// The first failure reaches the limit of one; the next attempt waits.
+	check("POST", id+"/sessions", `{"email":"openapi-15@example.com","password":"Wrong-Passw0rd-Value"}`, 401)
+	check("POST", id+"/sessions", `{"email":"openapi-15@example.com","password":"`+strongPassword+`"}`, 429)
 }
 
 // TestOpenAPIManagementResponses: signed management calls and a refusal
@@ -129,6 +170,8 @@ func TestOpenAPIManagementResponses(t *testing.T) {
 	validate(t, v, "POST", "/api/v2/auth/management/phones/get", m.call(t, "/phones/get", map[string]string{"uid": u.UID}))
 	validate(t, v, "POST", "/api/v2/auth/management/service_accounts/list", m.call(t, "/service_accounts/list", nil))
 	validate(t, v, "POST", "/api/v2/auth/management/labels/filter/users", m.call(t, "/labels/filter/users", map[string]string{"key": "email", "value": "verified"}))
+	validate(t, v, "POST", "/api/v2/auth/management/sessions/list", m.call(t, "/sessions/list", map[string]string{"uid": u.UID}))
+	validate(t, v, "POST", "/api/v2/auth/management/sessions/delete", m.call(t, "/sessions/delete", map[string]string{"uid": u.UID}))
 	validate(t, v, "POST", "/api/v2/auth/management/timestamp", m.send(t, "POST", "/timestamp", "application/json", []byte(`{}`)))
 }
 
