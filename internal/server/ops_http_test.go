@@ -30,6 +30,12 @@ func TestMethodNotAllowed(t *testing.T) {
 		{"PATCH", res + "/users/me", "GET, HEAD, PUT, DELETE, OPTIONS"},
 		{"PUT", "/api/v2/resource/labels/x", "GET, HEAD, PATCH, DELETE, OPTIONS"},
 		{"POST", "/healthz", "GET, HEAD, OPTIONS"},
+		// Issue 15's routes.
+		{"PUT", res + "/sessions", "GET, HEAD, DELETE, OPTIONS"},
+		{"GET", res + "/sessions/abc", "DELETE, OPTIONS"},
+		{"PUT", res + "/webauthn/credentials/1", "PATCH, DELETE, OPTIONS"},
+		{"GET", "/api/v2/identity/sessions/webauthn", "POST, OPTIONS"},
+		{"POST", "/api/v2/auth/admin/users/sessions", "GET, HEAD, DELETE, OPTIONS"},
 	} {
 		r := c.send(t, tc.method, tc.path, "", "")
 		expect(t, r, 405, "request.method_not_allowed")
@@ -77,6 +83,12 @@ func TestContentType(t *testing.T) {
 	mp := "--b\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nnobody@example.com\r\n" +
 		"--b\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nx\r\n--b--\r\n"
 	expect(t, c.send(t, "POST", login, "multipart/form-data; boundary=b", mp), 401, "identity.session.invalid_params")
+	// Issue 15's routes read bodies the same way.
+	expect(t, c.send(t, "POST", "/api/v2/auth/identity/sessions/webauthn", "text/plain", `{"credential":{}}`), 415,
+		"request.unsupported_content_type")
+	member, _ := ts.signUp(t, "ct@example.com")
+	expect(t, member.send(t, "POST", res+"/webauthn/credentials", "application/xml", "<credential/>"), 415,
+		"request.unsupported_content_type")
 	// An empty body of another type is no body at all.
 	expect(t, c.send(t, "POST", login, "text/plain", ""), 400,
 		"identity.session.missing_email", "identity.session.missing_password")
@@ -92,4 +104,13 @@ func TestTypedFields(t *testing.T) {
 	expect(t, c.send(t, "POST", "/api/v2/auth/identity/users", "application/json",
 		`{"email":"typed@example.com","password":"`+strongPassword+`","captcha_response":[1]}`), 422,
 		"identity.user.invalid_captcha_response")
+	// Issue 15's routes name their fields too.
+	member, _ := ts.signUp(t, "typed-15@example.com")
+	expect(t, member.send(t, "POST", res+"/webauthn/credentials/options", "application/json", `{"otp_code":[1]}`), 422,
+		"resource.webauthn.non_string_otp_code")
+	expect(t, member.send(t, "PATCH", res+"/webauthn/credentials/1", "application/json", `{"name":{"a":1}}`), 422,
+		"resource.webauthn.non_string_name")
+	expect(t, member.send(t, "GET", res+"/sessions?page=x", "", ""), 422, "non_integer_page") // Barong's pagination key
+	expect(t, member.send(t, "DELETE", "/api/v2/auth/admin/users/sessions", "application/json", `{"uid":["x"]}`), 422,
+		"admin.user.non_string_uid")
 }
