@@ -28,9 +28,14 @@ func TestHelpHasNoSideEffects(t *testing.T) {
 			t.Fatalf("help %s: %q %v", c.name, out, err)
 		}
 	}
-	// Also after other arguments: barong seed seeds.yml --help.
+	// Also after other arguments: barong seed seeds.yml --help, barong
+	// import --from URL --help (nothing is read from Barong's database).
 	if out, _, err := runCmd(t, "seed", "seeds.yml", "--help"); err != nil || !strings.HasPrefix(out, "usage: barong seed") {
 		t.Fatalf("seed FILE --help: %q %v", out, err)
+	}
+	if out, _, err := runCmd(t, "import", "--from", "mysql://root@127.0.0.1:1/barong", "--help"); err != nil ||
+		!strings.HasPrefix(out, "usage: barong import") || !strings.Contains(out, "-dry-run") {
+		t.Fatalf("import --from URL --help: %q %v", out, err)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -40,7 +45,9 @@ func TestHelpHasNoSideEffects(t *testing.T) {
 		t.Fatalf("--help left files behind: %v", entries)
 	}
 	// Arguments a command does not take are refused before it runs.
-	for _, args := range [][]string{{"serve", "now"}, {"migrate", "--force"}, {"version", "x"}, {"seed", "a", "b"}} {
+	for _, args := range [][]string{{"serve", "now"}, {"migrate", "--force"}, {"version", "x"}, {"seed", "a", "b"},
+		{"import", "--from", "mysql://root@127.0.0.1:1/barong", "extra"}, {"import", "--force"}, {"check", "extra"},
+		{"healthcheck", "a", "b"}} {
 		if _, _, err := runCmd(t, args...); err == nil {
 			t.Fatalf("%v accepted", args)
 		}
