@@ -1,12 +1,14 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/seclog"
 )
 
 // Ability actions and models of abilities.yml (reference §2.8).
@@ -51,6 +53,9 @@ func (s *Server) registerAdmin() {
 func (s *Server) handleAdmin(method, path, summary, action, model string, h callerHandler) {
 	s.handleAuth("admin", method, path, summary, func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		if !s.cfg.Abilities.Can(c.User.Role, action, model) {
+			seclog.Log(r.Context(), s.log, seclog.AuthzRefused, slog.String("path", r.URL.Path), slog.String("method", r.Method),
+				slog.String("uid", c.User.UID), slog.String("role", c.User.Role), slog.String("ability", action+" "+model),
+				slog.Any("errors", []string{keyNotPermitted}))
 			return barong.Unauthorized(keyNotPermitted)
 		}
 		return h(w, r, c)
@@ -92,7 +97,7 @@ func optString(p *params, name string) *string {
 }
 
 // idParam reads the required integer id (missing → missing_id + empty_id,
-// blank → empty_id, 400; not an integer → the bare key invalid, 422).
+// blank → empty_id, 400; not an integer → <prefix>.non_integer_id, 422).
 func idParam(p *params) int64 {
 	s := p.Required("id")
 	if s == "" {
@@ -100,7 +105,7 @@ func idParam(p *params) int64 {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		p.Invalid("invalid")
+		p.Invalid(p.key("non_integer", "id"))
 	}
 	return n
 }

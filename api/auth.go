@@ -56,7 +56,7 @@ func (s *Server) authenticatedAs(family string, uidOnly bool, h callerHandler) h
 	return func(w http.ResponseWriter, r *http.Request) error {
 		c, err := s.authenticate(r, family, uidOnly)
 		if err != nil {
-			return err
+			return err // logged by authenticate
 		}
 		return h(w, r, c)
 	}
@@ -68,6 +68,14 @@ func (s *Server) authenticate(r *http.Request, family string, uidOnly bool) (*ca
 		rest = rest[i+len(family)+2:]
 	}
 	ar := s.authRequest(r, "api/v2/barong/"+family+"/"+rest)
+	c, err := s.authenticateAs(r, ar, uidOnly)
+	if err != nil {
+		s.logAuthzRefusal(r, ar, err)
+	}
+	return c, err
+}
+
+func (s *Server) authenticateAs(r *http.Request, ar authz.Request, uidOnly bool) (*caller, error) {
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		// Behind a gateway authz already decided; a direct call with a token
 		// still meets the restrictions (maintenance, blacklists).
@@ -140,6 +148,9 @@ func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _, err := authz.TargetPath(strings.TrimPrefix(target, authzPrefix))
 	if err != nil {
+		// The path as sent, without its query (which may carry tokens).
+		raw, _, _ := strings.Cut(strings.TrimPrefix(target, authzPrefix+"/"), "?")
+		s.logAuthzRefusal(r, s.authRequest(r, raw), err)
 		s.writeAuthzError(w, r, err)
 		return
 	}
@@ -147,6 +158,7 @@ func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
 	ar.TokenOnly = true // only the token is answered: principal snapshots do
 	res, err := s.authz.Check(r.Context(), ar)
 	if err != nil {
+		s.logAuthzRefusal(r, ar, err)
 		s.writeAuthzError(w, r, err)
 		return
 	}

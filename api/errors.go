@@ -10,6 +10,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/seclog"
 )
 
 var kindStatus = map[barong.Kind]int{
@@ -26,7 +27,8 @@ var kindStatus = map[barong.Kind]int{
 // handlerFunc is a handler that returns its failure; errorHandler renders it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// writeError renders err as {"errors":[keys]} with the kind's status. Unknown
+// writeError renders err as {"errors":[keys],"request_id":id} with the
+// kind's status. Unknown
 // errors become 500 server.internal_error and are logged once, here.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := barong.AsError(err)
@@ -52,7 +54,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 	}
-	writeJSON(w, status, map[string][]string{"errors": e.Keys})
+	writeJSON(w, status, errorBody{Errors: e.Keys, RequestID: seclog.RequestID(r.Context())})
 }
 
 // writeJSON writes v as JSON with status.

@@ -39,13 +39,13 @@ func (s *Server) parse(w http.ResponseWriter, r *http.Request, prefix string) (*
 }
 
 // captchaParam reads captcha_response; badFormatKey is the key for a
-// value of the wrong type ("" to use the bare "invalid").
+// value of the wrong type ("" for <prefix>.invalid_captcha_response).
 func captchaParam(p *params, badFormatKey string) captcha.Response {
 	v := p.Any("captcha_response")
 	resp, err := captcha.ParseResponse(v)
 	if err != nil {
 		if badFormatKey == "" {
-			badFormatKey = "invalid"
+			badFormatKey = p.key("invalid", "captcha_response")
 		}
 		p.Invalid(badFormatKey)
 	}
@@ -103,8 +103,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.Login(r.Context(), in, s.client(r))
+	c := s.client(r)
+	info, sess, err := s.app.Login(r.Context(), in, c)
 	if err != nil {
+		s.logLoginFailure(r, "password", in.Email, c, err)
 		return err
 	}
 	s.setSessionCookie(w, r, sess)
@@ -132,8 +134,10 @@ func (s *Server) handleAuth0(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.Auth0Login(r.Context(), tok, otp, s.client(r))
+	c := s.client(r)
+	info, sess, err := s.app.Auth0Login(r.Context(), tok, otp, c)
 	if err != nil {
+		s.logLoginFailure(r, "auth0", "", c, err)
 		return err
 	}
 	s.setSessionCookie(w, r, sess)

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/seclog"
 	"github.com/barong-go/barong/token"
 )
 
@@ -135,13 +137,18 @@ func (m *management) add(method, path, scope, summary string, h mgmtHandler) {
 // scope and runs its handler.
 func (m *management) dispatch(routes []mgmtRoute) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost && r.Method != http.MethodPut {
-			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, msgMgmtMethod))
-			return
-		}
 		i := slices.IndexFunc(routes, func(rt mgmtRoute) bool { return rt.method == r.Method })
 		if i < 0 {
-			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, "405 Not Allowed"))
+			var allow []string
+			for _, rt := range routes {
+				allow = append(allow, rt.method)
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			msg := msgMgmtMethod
+			if r.Method == http.MethodPost || r.Method == http.MethodPut {
+				msg = "405 Not Allowed"
+			}
+			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, msg))
 			return
 		}
 		data, err := m.verify(w, r, routes[i].scope)
@@ -228,8 +235,8 @@ func (m *management) verifySignatures(r *http.Request, scope string, body []byte
 	}
 	for _, id := range sc.MandatorySigners {
 		if !slices.Contains(signers, id) {
-			m.s.log.InfoContext(r.Context(), "management request refused", slog.String("scope", scope),
-				slog.String("reason", "mandatory signer missing"), slog.String("signer", id))
+			seclog.Log(r.Context(), m.s.log, seclog.ManagementRefused, slog.String("path", r.URL.Path),
+				slog.String("scope", scope), slog.String("reason", "mandatory signer missing"), slog.String("signer", id))
 			return nil, mgmtFail(http.StatusUnauthorized, msgMgmtSignatures)
 		}
 	}
@@ -239,11 +246,11 @@ func (m *management) verifySignatures(r *http.Request, scope string, body []byte
 // refuse logs why a management request failed verification (never the
 // token) and returns Barong's 401.
 func (m *management) refuse(r *http.Request, scope, reason string, err error) error {
-	attrs := []any{slog.String("scope", scope), slog.String("reason", reason)}
+	attrs := []slog.Attr{slog.String("path", r.URL.Path), slog.String("scope", scope), slog.String("reason", reason)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	m.s.log.InfoContext(r.Context(), "management request refused", attrs...)
+	seclog.Log(r.Context(), m.s.log, seclog.ManagementRefused, attrs...)
 	return mgmtFail(http.StatusUnauthorized, msgMgmtVerify)
 }
 

@@ -32,8 +32,15 @@ type params struct {
 
 var errBodyTooLarge = barong.WithStatus(http.StatusRequestEntityTooLarge, "request.body_too_large")
 
+// errUnsupportedContentType refuses a body that is not JSON (a missing
+// Content-Type reads as JSON, as Grape's default format), form-encoded or
+// multipart.
+var errUnsupportedContentType = barong.WithStatus(http.StatusUnsupportedMediaType, "request.unsupported_content_type")
+
 // parseParams reads the query string and the body of r. Malformed bodies
-// answer 400 request.invalid_body; oversized ones 413 request.body_too_large.
+// answer 400 request.invalid_body; oversized ones 413
+// request.body_too_large; other media types than JSON (also +json and no
+// Content-Type), form and multipart 415 request.unsupported_content_type.
 func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUpload int64) (*params, error) {
 	p := &params{prefix: prefix, vals: map[string]any{}}
 	for k, v := range r.URL.Query() {
@@ -43,7 +50,14 @@ func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUploa
 		p.addPath(r)
 		return p, nil
 	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	raw := r.Header.Get("Content-Type")
+	ct, _, err := mime.ParseMediaType(raw)
+	if err != nil && ct == "" {
+		ct = raw // unparsable: refused below unless empty
+	}
+	if strings.HasSuffix(ct, "+json") {
+		ct = "application/json"
+	}
 	switch ct {
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, maxUpload+maxBodyBytes)
@@ -71,7 +85,7 @@ func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUploa
 		for k, v := range form {
 			setFormValue(p.vals, k, v)
 		}
-	default:
+	case "", "application/json":
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -87,6 +101,12 @@ func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUploa
 			for k, v := range m {
 				p.vals[k] = v
 			}
+		}
+	default:
+		// As Grape: a body of another media type is refused, an empty one
+		// ignored.
+		if r.ContentLength != 0 {
+			return nil, errUnsupportedContentType
 		}
 	}
 	p.addPath(r)
@@ -157,7 +177,9 @@ func asString(v any) (string, bool) {
 }
 
 // String returns an optional string parameter ("" when absent); a value
-// that is not a scalar adds the bare key "invalid" (Grape's coercion error).
+// that is not a scalar adds <prefix>.non_string_<name> (422). Barong
+// answered Grape's bare "invalid", which does not say which field; the
+// key follows Barong's own non_string_/non_integer_/non_boolean_ keys.
 func (p *params) String(name string) string {
 	v, ok := p.raw(name)
 	if !ok {
@@ -165,7 +187,7 @@ func (p *params) String(name string) string {
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid("invalid")
+		p.addInvalid(p.key("non_string", name))
 	}
 	return s
 }
@@ -186,7 +208,7 @@ func (p *params) RequiredKey(name, missingKey string) string {
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid("invalid")
+		p.addInvalid(p.key("non_string", name))
 		return ""
 	}
 	if strings.TrimSpace(s) == "" {
@@ -204,7 +226,7 @@ func (p *params) RequiredPresent(name string) string {
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid("invalid")
+		p.addInvalid(p.key("non_string", name))
 	}
 	return s
 }
@@ -217,7 +239,7 @@ func (p *params) NotBlank(name string) (string, bool) {
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid("invalid")
+		p.addInvalid(p.key("non_string", name))
 		return "", false
 	}
 	if strings.TrimSpace(s) == "" {

@@ -86,11 +86,11 @@ func profileParams(p *params) app.ProfileInput {
 	if p.Has("dob") {
 		d, ok := parseProfileDate(p.String("dob"))
 		if !ok {
-			p.Invalid("invalid")
+			p.Invalid(p.key("invalid", "dob"))
 		}
 		in.DOB = &d
 	}
-	in.Confirm = p.Bool("confirm", false, "invalid")
+	in.Confirm = p.Bool("confirm", false, p.key("non_boolean", "confirm"))
 	return in
 }
 

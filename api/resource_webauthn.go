@@ -216,8 +216,10 @@ func (s *Server) handlePasskeyLogin(w http.ResponseWriter, r *http.Request) erro
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.PasskeyLogin(r.Context(), a, cookieValue(r, DeviceCookieName), s.client(r))
+	c := s.client(r)
+	info, sess, err := s.app.PasskeyLogin(r.Context(), a, cookieValue(r, DeviceCookieName), c)
 	if err != nil {
+		s.logLoginFailure(r, "passkey", "", c, err)
 		return err
 	}
 	s.setSessionCookie(w, r, sess)

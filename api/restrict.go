@@ -26,6 +26,7 @@ func (s *Server) restricted(family string, h handlerFunc) handlerFunc {
 		ar := authz.Request{Path: familyAuthzPath(family, r.URL.Path), Method: r.Method,
 			IP: s.clientIP(r), UserAgent: r.UserAgent()}
 		if err := s.authz.Restricted(ar); err != nil {
+			s.logAuthzRefusal(r, ar, err)
 			return err
 		}
 		return h(w, r)

@@ -14,6 +14,7 @@ import (
 	"github.com/barong-go/barong/authz"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/password"
+	"github.com/barong-go/barong/seclog"
 	"github.com/barong-go/barong/token"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -29,6 +30,8 @@ type Config struct {
 	CORSOrigins     []string
 	CORSMaxAge      int
 	CORSCredentials bool
+	// AccessLog writes one log line per request (BARONG_ACCESS_LOG).
+	AccessLog bool
 	// Public configuration shown by /configs.
 	Configs PublicConfigs
 	Version VersionInfo
@@ -81,6 +84,7 @@ type Server struct {
 	metrics  http.Handler
 	httpm    *httpMetrics
 	log      *slog.Logger
+	ready    *readiness
 	mux      *http.ServeMux
 	routes   []route
 }
@@ -102,11 +106,29 @@ type Deps struct {
 	// Registerer receives the HTTP metrics (nil: not collected).
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
+	// Health are the readiness checks of GET /readyz (api/health.go).
+	Health []HealthCheck
 }
 
 // route is one registered endpoint, listed in the OpenAPI document.
 type route struct {
 	family, method, path, summary string
+}
+
+// Route is one endpoint of a family: Path is below /api/v2/auth/<Family>
+// (and /api/v2/<Family>), with Go pattern wildcards ({uid}).
+type Route struct {
+	Family, Method, Path, Summary string
+}
+
+// Routes lists the endpoints of every family in registration order (the
+// OpenAPI document's generator and its test read it).
+func (s *Server) Routes() []Route {
+	out := make([]Route, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = Route{r.family, r.method, r.path, r.summary}
+	}
+	return out
 }
 
 // New builds the server and its routes.
@@ -115,7 +137,8 @@ func New(cfg Config, d Deps) *Server {
 		cfg.MaxUploadBytes = 10 << 20
 	}
 	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, geo: d.Geo, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
-		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer)}
+		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer),
+		ready: &readiness{checks: d.Health, log: d.Logger}}
 	s.registerIdentity()
 	s.registerPublic()
 	s.registerResourceUsers()
@@ -132,6 +155,8 @@ func New(cfg Config, d Deps) *Server {
 	s.registerAdmin()
 	s.registerManagement()
 	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	}
@@ -143,10 +168,10 @@ func New(cfg Config, d Deps) *Server {
 			return nil
 		})))
 	}
-	s.mux.HandleFunc("/", s.notFound)
+	s.mux.HandleFunc("/", s.unmatched)
 	for _, fam := range apiFamilies {
-		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.notFound)
-		s.mux.HandleFunc("/api/v2/"+fam+"/", s.notFound)
+		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.unmatched)
+		s.mux.HandleFunc("/api/v2/"+fam+"/", s.unmatched)
 	}
 	return s
 }
@@ -190,6 +215,41 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Route is not found"})
 }
 
+// errMethodNotAllowed answers a path served for other methods.
+var errMethodNotAllowed = barong.WithStatus(http.StatusMethodNotAllowed, "request.method_not_allowed")
+
+// unmatched answers a request no route took: 405 with Allow when the
+// path is served for other methods (204 with Allow for OPTIONS), else
+// Barong's 404 "Route is not found".
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	allow := s.allowed(r)
+	if len(allow) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.writeError(w, r, errMethodNotAllowed)
+}
+
+// allowed lists the methods whose routes serve r's path.
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); strings.HasPrefix(pattern, m+" ") || m == http.MethodHead && strings.HasPrefix(pattern, "GET ") {
+			out = append(out, m)
+		}
+	}
+	if len(out) > 0 {
+		out = append(out, http.MethodOptions)
+	}
+	return out
+}
+
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	b, err := s.jwks()
 	if err != nil {
@@ -201,19 +261,32 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// ServeHTTP runs the middleware chain: metrics, panic recovery, CORS, routing.
+// ServeHTTP runs the middleware chain: request id, metrics and access log,
+// panic recovery, CORS, routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	id := seclog.AcceptRequestID(r.Header.Get(RequestIDHeader))
+	w.Header().Set(RequestIDHeader, id)
+	r = r.WithContext(seclog.WithRequestID(r.Context(), id))
 	sw := &statusWriter{ResponseWriter: w}
 	w = sw
-	defer func() { s.httpm.observe(r, sw.code, start) }()
+	defer func() {
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		s.httpm.observe(r, code, start)
+		if s.cfg.AccessLog {
+			s.accessLog(r, code, start)
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
 			s.log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			writeJSON(w, http.StatusInternalServerError, map[string][]string{"errors": {"server.internal_error"}})
+			writeJSON(w, http.StatusInternalServerError, errorBody{Errors: []string{"server.internal_error"}, RequestID: id})
 		}
 	}()
 	if strings.HasPrefix(r.URL.Path, "/api/") && s.cors(w, r) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/seclog"
 )
 
 // The sign-in throttle, as OWASP's authentication guidance and the major
@@ -85,6 +86,15 @@ const (
 	ScopeAccountDevice = "account_device"  // one account from one known device
 	ScopeAccount       = "account_unknown" // one account from every client without its device cookie
 	ScopeIP            = "ip"              // failures from one IP
+)
+
+// Throttle decisions, as their security lines name them (decision).
+const (
+	// DecisionDelayed: this attempt brought a scope to its limit; the
+	// scope's next attempt waits.
+	DecisionDelayed = "delayed"
+	// DecisionRefused: the attempt came while its scope waited (429).
+	DecisionRefused = "refused"
 )
 
 // Throttle limits sign-in attempts on a KV store (shared by processes).
@@ -218,7 +228,7 @@ func (t *Throttle) count(ctx context.Context, a Attempt, atStart bool) (Verdict,
 			}
 			return t.refuse(ctx, a, sc, max(wait, time.Second))
 		}
-		t.logDecision(ctx, "sign-in attempts reached a limit; the next one waits", a, sc.name, d, n)
+		t.logDecision(ctx, DecisionDelayed, a, sc.name, d, n)
 		if d > v.RetryAfter {
 			v = Verdict{Scope: sc.name, RetryAfter: d}
 		}
@@ -285,22 +295,26 @@ func (t *Throttle) refuse(ctx context.Context, a Attempt, sc scope, wait time.Du
 	if wait < time.Second {
 		wait = time.Second
 	}
-	t.logDecision(ctx, "sign-in attempt refused: too many attempts", a, sc.name, wait, 0)
+	t.logDecision(ctx, DecisionRefused, a, sc.name, wait, 0)
 	return Verdict{Refused: true, Scope: sc.name, RetryAfter: wait}, ErrThrottled(wait)
 }
 
-// logDecision writes one log line per decision: no e-mail, no secret.
-func (t *Throttle) logDecision(ctx context.Context, msg string, a Attempt, scope string, wait time.Duration, n int64) {
+// logDecision writes the security line of one decision (event
+// login_throttled, decision "delayed" when an attempt brought a scope to
+// its limit, "refused" when an attempt had to wait): the account as a
+// short hash, never the e-mail, no secret. The request id comes with ctx.
+func (t *Throttle) logDecision(ctx context.Context, decision string, a Attempt, scope string, wait time.Duration, n int64) {
 	account := "" // none named yet
 	if !noAccount(a) {
 		account = accountHash(a.Account)[:12]
 	}
-	attrs := []any{slog.String("scope", scope), slog.String("ip", a.IP), slog.String("account", account),
-		slog.Bool("known_device", a.Device != ""), slog.Int64("retry_after_s", int64((wait+time.Second-1)/time.Second))}
+	attrs := []slog.Attr{slog.String("decision", decision), slog.String("scope", scope), slog.String("ip", a.IP),
+		slog.String("account", account), slog.Bool("known_device", a.Device != ""),
+		slog.Int64("retry_after_s", int64((wait+time.Second-1)/time.Second))}
 	if n > 0 {
 		attrs = append(attrs, slog.Int64("attempts", n))
 	}
-	t.log.WarnContext(ctx, msg, attrs...)
+	seclog.Log(ctx, t.log, seclog.LoginThrottled, attrs...)
 }
 
 // Device cookies: base64url(device id (16 bytes) || expiry (unix s, 8

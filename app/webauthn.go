@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/seclog"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 )
@@ -450,6 +451,8 @@ func (s *Service) PasskeyLoginOptions(ctx context.Context, c Client) (json.RawMe
 			return nil, fmt.Errorf("count passkey challenges: %w", err)
 		}
 		if n > passkeyOptionsPerMinute {
+			seclog.Log(ctx, s.log, seclog.LoginThrottled, slog.String("decision", DecisionRefused),
+				slog.String("scope", "passkey_options_ip"), slog.String("ip", c.IP), slog.Int64("retry_after_s", 60))
 			return nil, ErrThrottled(time.Minute)
 		}
 	}

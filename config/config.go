@@ -54,6 +54,10 @@ type ServerConfig struct {
 	Gateway string
 	// LogFormat is "text" or "json" (BARONG_LOG_FORMAT).
 	LogFormat string
+	// AccessLog writes one line per HTTP request: method, route pattern,
+	// path, status, duration, request id (BARONG_ACCESS_LOG, barong-go
+	// addition; off by default, see docs/operations.md).
+	AccessLog bool
 	// LogLevel is debug, info, warn or error (LOG_LEVEL; Rails' "fatal"
 	// reads as error); see [Config.SlogLevel].
 	LogLevel string

@@ -59,6 +59,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.Gateway }},
 	{names: []string{"BARONG_LOG_FORMAT"}, def: "text", values: []string{"text", "json"},
 		field: func(c *Config) any { return &c.LogFormat }},
+	// barong-go addition: one log line per HTTP request.
+	{names: []string{"BARONG_ACCESS_LOG"}, def: "false", field: func(c *Config) any { return &c.AccessLog }},
 	{names: []string{"LOG_LEVEL"}, def: "info", fold: true, values: []string{"debug", "info", "warn", "error", "fatal"},
 		field: func(c *Config) any { return &c.LogLevel }},
 

@@ -3,6 +3,8 @@ package extauthz
 import (
 	"net/http"
 	"strings"
+
+	"github.com/barong-go/barong/seclog"
 )
 
 // ForwardAuthPath is the fixed address Traefik's forwardAuth asks
@@ -16,6 +18,8 @@ const ForwardAuthPath = "/api/v2/auth"
 // client's own headers. The answer is the authz endpoint's: 200 with
 // Authorization: Bearer <JWT>, 200 without it for a pass-listed path, or
 // Barong's status and {"errors":[...]}, which Traefik returns to the client.
+// X-Request-Id is answered (the client's when sane, else a new one) for
+// Traefik's authResponseHeaders to pass upstream.
 //
 // X-Forwarded-Uri is believed as sent: a client that reaches barong
 // directly learns nothing more than by asking /api/v2/auth/<path> itself.
@@ -25,12 +29,15 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		method = r.Method
 	}
 	uri := strings.TrimSpace(r.Header.Get("X-Forwarded-Uri"))
+	id := seclog.AcceptRequestID(r.Header.Get("X-Request-Id"))
+	r.Header.Set("X-Request-Id", id)
 	var d decision
 	if uri == "" {
-		d = s.refusal(r.Context(), method, missingURI)
+		d = s.refusal(seclog.WithRequestID(r.Context(), id), method, missingURI)
 	} else {
 		d = s.decide(r.Context(), method, uri, r.RemoteAddr, r.Header)
 	}
+	w.Header().Set("X-Request-Id", id)
 	if !d.allowed() {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(d.Status)

@@ -55,8 +55,9 @@ func TestForwardAuth(t *testing.T) {
 		t.Fatalf("request %+v", r)
 	}
 
-	resp, body = forwardAuth(t, ts.URL, map[string]string{})
-	if resp.StatusCode != 400 || body != `{"errors":["authz.missing_forwarded_uri"]}` || resp.Header.Get("Content-Type") != "application/json" {
+	resp, body = forwardAuth(t, ts.URL, map[string]string{"X-Request-Id": "req-1"})
+	if resp.StatusCode != 400 || body != `{"errors":["authz.missing_forwarded_uri"],"request_id":"req-1"}` ||
+		resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Request-Id") != "req-1" {
 		t.Fatalf("missing uri: %d %s", resp.StatusCode, body)
 	}
 
@@ -65,7 +66,8 @@ func TestForwardAuth(t *testing.T) {
 		t.Fatalf("pass: %d %q", resp.StatusCode, resp.Header.Get("Authorization"))
 	}
 	rec.err = barong.WithStatus(423, "authz.restrict.blacklist")
-	if resp, body = forwardAuth(t, ts.URL, map[string]string{"X-Forwarded-Uri": "/x"}); resp.StatusCode != 423 || body != `{"errors":["authz.restrict.blacklist"]}` {
+	if resp, body = forwardAuth(t, ts.URL, map[string]string{"X-Forwarded-Uri": "/x", "X-Request-Id": "a b"}); resp.StatusCode != 423 ||
+		body != `{"errors":["authz.restrict.blacklist"],"request_id":"`+resp.Header.Get("X-Request-Id")+`"}` || len(resp.Header.Get("X-Request-Id")) != 32 {
 		t.Fatalf("refused: %d %s", resp.StatusCode, body)
 	}
 

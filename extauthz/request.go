@@ -13,6 +13,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/authz"
+	"github.com/barong-go/barong/seclog"
 )
 
 // Checker decides a gateway check; *authz.Engine is the one barong uses.
@@ -54,6 +55,8 @@ type decision struct {
 	Status int
 	Token  string
 	Body   []byte
+	// RequestID is the gateway's X-Request-Id when sane, else "".
+	RequestID string
 }
 
 func (d decision) allowed() bool { return d.Status == http.StatusOK }
@@ -62,12 +65,30 @@ func (d decision) allowed() bool { return d.Status == http.StatusOK }
 // target is the request target (path and query, not decoded); peer is the
 // address of whoever connected to the gateway or to barong.
 func (s *Service) decide(ctx context.Context, method, target, peer string, h http.Header) decision {
+	// The gateway owns the request id (Envoy always sends x-request-id;
+	// forwardAuth adds one when Traefik did not): it names the check in
+	// the logs and in the refusal's body.
+	id := seclog.IncomingRequestID(h.Get("X-Request-Id"))
+	if id != "" {
+		ctx = seclog.WithRequestID(ctx, id)
+	}
 	r, err := s.request(method, target, peer, h)
-	if err == nil {
+	if err != nil { // refused by the path check: log the path as sent, without its query
+		r.Path, _, _ = strings.Cut(strings.TrimPrefix(target, "/"), "?")
+		r.IP = s.clientIP(peer, h)
+	} else {
 		var res *authz.Result
 		if res, err = s.checker.Check(ctx, r); err == nil {
-			return decision{Status: http.StatusOK, Token: res.Token}
+			return decision{Status: http.StatusOK, Token: res.Token, RequestID: id}
 		}
+	}
+	if e := barong.AsError(err); e != nil && e.Kind != barong.KindInternal {
+		attrs := []slog.Attr{slog.String("path", r.Path), slog.String("method", strings.ToUpper(method)),
+			slog.String("ip", r.IP), slog.Any("errors", e.Keys)}
+		if r.APIKey != nil {
+			attrs = append(attrs, slog.String("kid", *r.APIKey))
+		}
+		seclog.Log(ctx, s.log, seclog.AuthzRefused, attrs...)
 	}
 	return s.refusal(ctx, method, err)
 }
@@ -185,8 +206,12 @@ func (s *Service) refusal(ctx context.Context, method string, err error) decisio
 	if e.Kind == barong.KindCustom {
 		status = e.Status
 	}
-	body, _ := json.Marshal(map[string][]string{"errors": e.Keys})
-	return decision{Status: status, Body: body}
+	id := seclog.RequestID(ctx)
+	body, _ := json.Marshal(struct {
+		Errors    []string `json:"errors"`
+		RequestID string   `json:"request_id,omitempty"`
+	}{e.Keys, id})
+	return decision{Status: status, Body: body, RequestID: id}
 }
 
 // missingURI refuses a forwardAuth check without X-Forwarded-Uri.

@@ -50,8 +50,19 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Client, err
 		opts.Protocol = 2
 	}
 
+	// A lone connection checks the server first: the pool keeps
+	// MinIdleConns connections open from the start, and each of them
+	// would report a refused dial on its own before Open could fail.
+	probe := *opts
+	probe.PoolSize, probe.MinIdleConns, probe.MaxRetries = 1, 0, -1
+	pc := &Client{rdb: redis.NewClient(&probe), log: logger}
+	err = pc.Ping(ctx)
+	_ = pc.rdb.Close()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: connect to %s: %w", opts.Addr, err)
+	}
 	c := &Client{rdb: redis.NewClient(opts), log: logger}
-	if err := c.Ping(ctx); err != nil {
+	if err := c.warm(ctx, opts.MinIdleConns); err != nil {
 		_ = c.rdb.Close()
 		return nil, fmt.Errorf("redisstore: connect to %s: %w", opts.Addr, err)
 	}
@@ -62,6 +73,28 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Client, err
 	logger.Info("redis connected", "addr", opts.Addr, "db", opts.DB,
 		"tls", opts.TLSConfig != nil, "pool_size", opts.PoolSize, "min_idle_conns", opts.MinIdleConns)
 	return c, nil
+}
+
+// warm opens n connections of the pool before Open returns (go-redis
+// opens the idle ones in the background), so that the first requests
+// never wait for a dial.
+func (c *Client) warm(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	conns := make([]*redis.Conn, 0, n)
+	defer func() {
+		for _, cn := range conns {
+			_ = cn.Close() // back to the pool, idle
+		}
+	}()
+	for range n {
+		cn := c.rdb.Conn()
+		conns = append(conns, cn)
+		if err := cn.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redisstore: ping: %w", err)
+		}
+	}
+	return nil
 }
 
 // sizePool fills in pool sizes the URL left unset: go-redis' default pool

@@ -55,20 +55,12 @@ func Migrations(dialect string) (fs.FS, error) {
 // database may lack a migration older than its newest one (00011 and 00012
 // after 00014): such a migration is applied too, not refused.
 func (db *DB) Migrate(ctx context.Context) error {
-	fsys, err := Migrations(db.d.name)
-	if err != nil {
-		return err
-	}
 	if err := db.adoptMigrationTable(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	opts := []goose.ProviderOption{goose.WithTableName(migrationTable), goose.WithAllowOutofOrder(true)}
-	if lock, unlock := db.d.lockSQL(); lock != "" {
-		opts = append(opts, goose.WithSessionLocker(sessionLocker{lock: lock, unlock: unlock}))
-	}
-	p, err := goose.NewProvider(gooseDialects[db.d.name], db.write, fsys, opts...)
+	p, err := db.migrations(true)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	results, err := p.Up(ctx)
 	if err != nil {
@@ -227,4 +219,49 @@ func TableColumns(ctx context.Context, q queryer, dialect, table string) ([]stri
 		return nil, fmt.Errorf("columns of %s: %w", table, err)
 	}
 	return cols, nil
+}
+
+// migrations returns the goose provider of the embedded migrations; locked
+// adds the database lock that Migrate holds. goose logs through the
+// store's logger.
+func (db *DB) migrations(locked bool) (*goose.Provider, error) {
+	fsys, err := Migrations(db.d.name)
+	if err != nil {
+		return nil, err
+	}
+	opts := []goose.ProviderOption{goose.WithTableName(migrationTable),
+		goose.WithAllowOutofOrder(true), goose.WithSlog(db.log)}
+	if lock, unlock := db.d.lockSQL(); lock != "" && locked {
+		opts = append(opts, goose.WithSessionLocker(sessionLocker{lock: lock, unlock: unlock}))
+	}
+	p, err := goose.NewProvider(gooseDialects[db.d.name], db.write, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return p, nil
+}
+
+// Pending reports whether some embedded migration is not applied yet,
+// also one below the newest applied (readiness: a process that started
+// with BARONG_AUTO_MIGRATE=false before `barong migrate` ran is not
+// ready). A database without migrationTable (new, or barong-go's before
+// the table was renamed) has every migration pending; Pending creates and
+// renames nothing.
+func (db *DB) Pending(ctx context.Context) (bool, error) {
+	cols, err := TableColumns(ctx, db.write, db.d.name, migrationTable)
+	if err != nil {
+		return false, fmt.Errorf("check migrations: %w", err)
+	}
+	if len(cols) == 0 {
+		return true, nil
+	}
+	p, err := db.migrations(false)
+	if err != nil {
+		return false, err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check migrations: %w", err)
+	}
+	return pending, nil
 }

@@ -152,6 +152,13 @@ func TestMigrateAdoptsLegacyTable(t *testing.T) {
 			// Back to the old name, as a database of an earlier barong-go.
 			q := "ALTER TABLE " + migrationTable + " RENAME TO " + legacyMigrationTable
 			exec(t, db, q)
+			// Readiness sees every migration pending and renames nothing.
+			if pending, err := db.Pending(ctx); err != nil || !pending {
+				t.Fatalf("Pending with the old table: %v %v", pending, err)
+			}
+			if cols := tableCols(t, db, migrationTable); len(cols) != 0 {
+				t.Fatalf("Pending created %s", migrationTable)
+			}
 			if err := db.CreateUser(ctx, &barong.User{UID: "IDLEGACY001", Email: "legacy@example.com", PasswordDigest: "x", Role: "member", State: "active"}); err != nil {
 				t.Fatal(err)
 			}
@@ -163,6 +170,9 @@ func TestMigrateAdoptsLegacyTable(t *testing.T) {
 			}
 			if n := rawInt(t, db, "SELECT COUNT(*) FROM "+migrationTable); n != applied {
 				t.Fatalf("%s has %d rows, had %d", migrationTable, n, applied)
+			}
+			if pending, err := db.Pending(ctx); err != nil || pending {
+				t.Fatalf("Pending after the rename: %v %v", pending, err)
 			}
 			if _, err := db.UserByUID(ctx, "IDLEGACY001"); err != nil {
 				t.Fatalf("user lost: %v", err)
@@ -228,6 +238,9 @@ func TestMigrateOutOfOrder(t *testing.T) {
 				exec(t, db, "DROP TABLE "+table)
 			}
 			exec(t, db, "DELETE FROM "+migrationTable+" WHERE version_id IN (11, 12)")
+			if pending, err := db.Pending(ctx); err != nil || !pending {
+				t.Fatalf("Pending with 00011 and 00012 missing below 00014: %v %v", pending, err)
+			}
 			if err := db.CreateUser(ctx, &barong.User{UID: "IDOUTOFORD01", Email: "ooo@example.com", PasswordDigest: "x", Role: "member", State: "active"}); err != nil {
 				t.Fatal(err)
 			}
@@ -241,6 +254,9 @@ func TestMigrateOutOfOrder(t *testing.T) {
 			}
 			if n := rawInt(t, db, "SELECT COUNT(*) FROM "+migrationTable+" WHERE version_id IN (11, 12, 14)"); n != 3 {
 				t.Fatalf("%d of 00011, 00012, 00014 recorded", n)
+			}
+			if pending, err := db.Pending(ctx); err != nil || pending {
+				t.Fatalf("Pending after the migration: %v %v", pending, err)
 			}
 			if _, err := db.UserByUID(ctx, "IDOUTOFORD01"); err != nil {
 				t.Fatalf("user lost: %v", err)

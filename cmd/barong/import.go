@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/barong-go/barong/barongimport"
 	"github.com/barong-go/barong/internal/server"
@@ -37,19 +38,41 @@ JWT_PRIVATE_KEY_PATH). See docs/migrating-from-barong.md.
 flags:
 `
 
-// importBarong is `barong import`.
-func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// importOptions are the flags of `barong import`.
+type importOptions struct {
+	from, transit, kvPath string
+	dryRun                bool
+	batch                 int
+}
+
+// importFlags is the flag set of `barong import`, writing to out.
+func importFlags(out io.Writer) (*flag.FlagSet, *importOptions) {
+	o := &importOptions{}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	from := fs.String("from", "", "Barong's database: mysql://user:pass@host:3306/barong_production (also mysql2://) or postgres://user:pass@host:5432/barong_production")
-	dryRun := fs.Bool("dry-run", false, "read and check everything, report what an import would do and every row that cannot be imported; write no row")
-	batch := fs.Int("batch-size", 500, "rows per read and per transaction")
-	transit := fs.String("vault-transit-mount", "transit", "Vault transit mount of Barong's encrypted fields")
-	kvPath := fs.String("vault-kv-path", "secret/barong/api_key", "Vault K/V path of the API-key secrets of Barong before 2.5 (one secret per kid, field value)")
+	fs.SetOutput(out)
+	fs.StringVar(&o.from, "from", "", "Barong's database: mysql://user:pass@host:3306/barong_production (also mysql2://) or postgres://user:pass@host:5432/barong_production")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "read and check everything, report what an import would do and every row that cannot be imported; write no row")
+	fs.IntVar(&o.batch, "batch-size", 500, "rows per read and per transaction")
+	fs.StringVar(&o.transit, "vault-transit-mount", "transit", "Vault transit mount of Barong's encrypted fields")
+	fs.StringVar(&o.kvPath, "vault-kv-path", "secret/barong/api_key", "Vault K/V path of the API-key secrets of Barong before 2.5 (one secret per kid, field value)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), importUsage)
 		fs.PrintDefaults()
 	}
+	return fs, o
+}
+
+// importHelp is the usage of `barong import` with its flags.
+func importHelp() string {
+	var b strings.Builder
+	fs, _ := importFlags(&b)
+	fs.Usage()
+	return b.String()
+}
+
+// importBarong is `barong import`.
+func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, o := importFlags(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -59,7 +82,7 @@ func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return fmt.Errorf("import: unexpected argument %q", fs.Arg(0))
 	}
-	if *from == "" {
+	if o.from == "" {
 		return errors.New("import: --from (Barong's database URL) is required")
 	}
 	cfg, err := loadConfig()
@@ -67,7 +90,7 @@ func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	log := server.NewLogger(cfg, stderr)
-	opts := barongimport.Options{From: *from, TransitMount: *transit, APIKeyKVPath: *kvPath, DryRun: *dryRun, BatchSize: *batch, Log: log}
+	opts := barongimport.Options{From: o.from, TransitMount: o.transit, APIKeyKVPath: o.kvPath, DryRun: o.dryRun, BatchSize: o.batch, Log: log}
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		opts.OnProgress = barongimport.ProgressBar(stderr)
 	}

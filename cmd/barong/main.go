@@ -1,5 +1,6 @@
 // Command barong is the barong-go server and its tools: serve, migrate,
-// seed, keygen, pubkey and version (interface §1).
+// seed, keygen, pubkey, import, check, healthcheck and version (interface
+// §1); `barong COMMAND --help` describes each.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/barong-go/barong/config"
@@ -32,49 +34,169 @@ func main() {
 	}
 }
 
-const usage = `usage: barong [command]
+// command is one subcommand. To add one, append it to commands with its
+// usage; run does not see --help/-h: the
+// dispatcher answers them with usage (on stdout, exit 0, no side effect)
+// before run is called, for every command alike.
+type command struct {
+	name string
+	// synopsis is the one line of the command list; usage the full help,
+	// whose first line is "usage: barong NAME ...".
+	synopsis, usage string
+	run             func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
 
-commands:
-  serve                        run the HTTP server (default)
-  migrate                      apply database migrations and exit
-  seed [FILE]                  apply a seeds YAML (default BARONG_SEEDS_FILE or built-in)
-  keygen [--type rsa|ed25519]  write a new private key PEM to stdout
-  pubkey [--base64] [--raw]    print the public key of the JWT key (PKIX PEM;
-                               --raw: Ed25519's raw form for openware/pkg/jwt)
-  import --from URL [--dry-run]
-                               copy a Barong 2.x database into this one
-                               (see barong import --help)
-  version                      print the version
-`
+var commands = []command{
+	{"serve", "run the HTTP server (default)", `usage: barong serve
+
+Runs the HTTP server: every API family, the authz endpoint, /healthz,
+/readyz and /metrics on BARONG_HTTP_ADDR (and Envoy's gRPC ext_authz on
+BARONG_GRPC_ADDR when set). Applies pending migrations and the seeds first
+unless BARONG_AUTO_MIGRATE=false. SIGTERM and SIGINT drain requests in
+flight and exit 0. Configuration: environment variables (barong check).
+`, func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		if err := noArgs("serve", args); err != nil {
+			return err
+		}
+		return serve(ctx, stderr)
+	}},
+	{"migrate", "apply database migrations and exit", `usage: barong migrate
+
+Applies the pending database migrations of BARONG_DATABASE_URL and exits
+(idempotent; concurrent runs wait for each other on PostgreSQL and MySQL).
+`, func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		if err := noArgs("migrate", args); err != nil {
+			return err
+		}
+		return migrate(ctx, stderr)
+	}},
+	{"seed", "apply a seeds YAML (default BARONG_SEEDS_FILE or built-in)", `usage: barong seed [FILE]
+
+Applies a seeds YAML (levels, permissions, restrictions, users)
+idempotently, migrating first. Without FILE: BARONG_SEEDS_FILE, else the
+built-in defaults.
+`, func(ctx context.Context, args []string, _, stderr io.Writer) error {
+		if len(args) > 1 {
+			return fmt.Errorf("seed: one FILE at most, got %d arguments", len(args))
+		}
+		return seed(ctx, args, stderr)
+	}},
+	{"keygen", "write a new private key PEM to stdout", `usage: barong keygen [--type rsa|ed25519]
+
+Writes a new private key PEM to stdout: RSA 2048 (RS256, what Peatio
+verifies; the default) or Ed25519 (EdDSA).
+`, func(_ context.Context, args []string, stdout, _ io.Writer) error { return keygen(args, stdout) }},
+	{"pubkey", "print the public key of the JWT key", `usage: barong pubkey [--base64] [--raw]
+
+Prints the public key of the JWT key (JWT_PRIVATE_KEY, else the PEM at
+JWT_PRIVATE_KEY_PATH) as a PKIX PEM; never generates a key.
+  --base64  standard base64 of that PEM (what Peatio's JWT_PUBLIC_KEY takes)
+  --raw     Ed25519 only: the raw 32-byte key in the PEM block, the form
+            openware/pkg/jwt's EdDSA key store reads
+`, func(_ context.Context, args []string, stdout, _ io.Writer) error { return pubkey(args, stdout) }},
+	{"import", "copy a Barong 2.x database into this one", importHelp(), importBarong},
+	{"check", "validate the configuration (--connect: reach the services)", `usage: barong check [--connect]
+
+Validates the whole configuration without changing anything: every
+variable and YAML file, the keys (JWT_PRIVATE_KEY or its file, the
+encryption key: missing ones are reported, never generated), the providers; warns about BARONG_* variables that nothing
+reads (typos) and variables that are set but have no effect.
+  --connect  also reach the database (and tell whether migrations are
+             pending and whether a start accepts the keys on it), Redis,
+             RabbitMQ, Vault (with BARONG_VAULT_TOKEN) and the SMTP server
+Exits 1 when there is an error; warnings alone exit 0.
+`, check},
+	{"healthcheck", "exit 0 when the local server is ready (for container health checks)", `usage: barong healthcheck [URL]
+
+Asks URL (default http://127.0.0.1:<port of BARONG_HTTP_ADDR>/readyz) and
+exits 0 on 200, 1 otherwise: a container health check for images without
+a shell or curl (the distroless image of the Dockerfile).
+`, healthcheck},
+	{"version", "print the version (--version: with tag, commit, build time)", `usage: barong version
+
+Prints the version alone, as Barong's and scripts expect (interface §1).
+barong --version prints it with the git tag and commit, the build time and
+the Go version.
+`, func(_ context.Context, args []string, stdout, _ io.Writer) error {
+		if err := noArgs("version", args); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(stdout, server.Version)
+		return err
+	}},
+}
+
+// usage is the command list.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: barong [command] [--help]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.synopsis)
+	}
+	b.WriteString("\nbarong COMMAND --help describes a command; barong --version prints the version.\n")
+	return b.String()
+}
 
 // run executes one command; it is main without the process exit.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
+	name := "serve"
 	if len(args) > 0 {
-		cmd, args = args[0], args[1:]
+		name, args = args[0], args[1:]
 	}
-	switch cmd {
-	case "serve":
-		return serve(ctx, stderr)
-	case "migrate":
-		return migrate(ctx, stderr)
-	case "seed":
-		return seed(ctx, args, stderr)
-	case "keygen":
-		return keygen(args, stdout)
-	case "pubkey":
-		return pubkey(args, stdout)
-	case "import":
-		return importBarong(ctx, args, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, server.Version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 0 {
+			if c := lookup(args[0]); c != nil {
+				_, err := io.WriteString(stdout, c.usage)
+				return err
+			}
+		}
+		_, err := io.WriteString(stdout, usage())
+		return err
+	case "--version", "-version":
+		_, err := fmt.Fprintln(stdout, server.VersionLine())
+		return err
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	c := lookup(name)
+	if c == nil {
+		_, _ = io.WriteString(stderr, usage())
+		return fmt.Errorf("unknown command %q", name)
+	}
+	if wantsHelp(args) {
+		_, err := io.WriteString(stdout, c.usage)
+		return err
+	}
+	return c.run(ctx, args, stdout, stderr)
+}
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// noArgs refuses arguments to a command that takes none.
+func noArgs(cmd string, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments, got %q (barong %s --help)", cmd, args[0], cmd)
+	}
+	return nil
 }
 
 func loadConfig() (*config.Config, error) {

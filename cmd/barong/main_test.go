@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ func testEnv(t *testing.T) string {
 		"JWT_PRIVATE_KEY_PATH":       filepath.Join(dir, "jwt.pem"),
 		"BARONG_ENCRYPTION_KEY_PATH": filepath.Join(dir, "enc.key"),
 		"BARONG_HTTP_ADDR":           "127.0.0.1:0",
-		"BARONG_LOG_LEVEL":           "info",
+		"LOG_LEVEL":                  "info",
 	} {
 		t.Setenv(k, v)
 	}
@@ -173,8 +174,12 @@ func TestVersionAndUsage(t *testing.T) {
 	if err != nil || out != server.Version+"\n" {
 		t.Fatalf("version: %q %v", out, err)
 	}
+	out, _, err = runCmd(t, "--version")
+	if err != nil || out != server.VersionLine()+"\n" || !strings.HasPrefix(out, "barong "+server.Version+" (tag ") {
+		t.Fatalf("--version: %q %v", out, err)
+	}
 	out, _, err = runCmd(t, "help")
-	if err != nil || !strings.Contains(out, "keygen [--type rsa|ed25519]") {
+	if err != nil || !strings.Contains(out, "\n  keygen       write a new private key PEM") || !strings.Contains(out, "\n  check        validate") {
 		t.Fatalf("help: %q %v", out, err)
 	}
 	_, errOut, err := runCmd(t, "frobnicate")
@@ -348,6 +353,15 @@ func TestServeInProcess(t *testing.T) {
 	resp.Body.Close()
 	if len(set.Keys) != 1 || set.Keys[0]["kty"] != "OKP" || set.Keys[0]["alg"] != "EdDSA" || set.Keys[0]["crv"] != "Ed25519" {
 		t.Fatalf("jwks %v", set)
+	}
+	// barong healthcheck: 0 against the ready server, an error elsewhere.
+	_, port, _ := net.SplitHostPort(httpAddr)
+	t.Setenv("BARONG_HTTP_ADDR", ":"+port)
+	if out, _, err := runCmd(t, "healthcheck"); err != nil || !strings.HasPrefix(out, `200 {"status":"ok"`) {
+		t.Fatalf("healthcheck: %q %v", out, err)
+	}
+	if _, _, err := runCmd(t, "healthcheck", "http://"+httpAddr+"/nope"); err == nil {
+		t.Fatal("healthcheck of a 404 succeeded")
 	}
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

@@ -115,6 +115,11 @@ func TestAdminSeededPermissions(t *testing.T) {
 	expect(t, e.as["accountant"].do(t, "GET", adm+"/api_keys?uid=x", nil), 401, "admin.ability.not_permitted")
 	expect(t, e.as["compliance"].do(t, "GET", adm+"/activities", nil), 401, "admin.ability.not_permitted")
 	expect(t, e.as["superadmin"].do(t, "GET", adm+"/permissions", nil), 200)
+	// Refusals by the ability table are security lines too.
+	if l := e.ts.logs.lines("security", map[string]any{"event": "authz_refused", "role": "compliance"}); len(l) != 1 ||
+		l[0]["ability"] != "read Activity" || l[0]["path"] != adm+"/activities" {
+		t.Fatalf("ability refusal lines %v", l)
+	}
 }
 
 func TestAdminAbilitiesEndpoint(t *testing.T) {

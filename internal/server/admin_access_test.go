@@ -58,7 +58,7 @@ func TestAdminPermissions(t *testing.T) {
 
 	id := strconv.FormatInt(p.ID, 10)
 	expect(t, root.do(t, "PUT", adm+"/permissions", map[string]any{"verb": "get"}), 400, "admin.permission.missing_id", "admin.permission.empty_id")
-	expect(t, root.do(t, "PUT", adm+"/permissions", map[string]any{"id": "x"}), 422, "invalid")
+	expect(t, root.do(t, "PUT", adm+"/permissions", map[string]any{"id": "x"}), 422, "admin.permission.non_integer_id")
 	expect(t, root.do(t, "PUT", adm+"/permissions", map[string]any{"id": 999999, "verb": "get"}), 404, "admin.permission.doesnt_exist")
 	expect(t, root.do(t, "PUT", adm+"/permissions", map[string]any{"id": id, "verb": "fetch"}), 422, "admin.permissions.invalid_verb")
 	expect(t, root.do(t, "PUT", adm+"/permissions", map[string]any{"id": id, "role": "emperor"}), 422, "admin.permission.role_doesnt_exist")
@@ -130,7 +130,7 @@ func TestAdminRestrictions(t *testing.T) {
 		{map[string]any{"scope": "planet", "value": "x", "category": "blacklist"}, 422, []string{"admin.restriction.invalid_scope"}},
 		{map[string]any{"scope": "ip", "value": "1.2.3.4", "category": "greylist"}, 422, []string{"admin.restriction.invalid_category"}},
 		{map[string]any{"scope": "ip", "value": "1.2.3.4", "category": "blacklist", "state": "on"}, 422, []string{"admin.restriction.invalid_state"}},
-		{map[string]any{"scope": "ip", "value": "1.2.3.4", "category": "blacklist", "code": "x"}, 422, []string{"invalid"}},
+		{map[string]any{"scope": "ip", "value": "1.2.3.4", "category": "blacklist", "code": "x"}, 422, []string{"admin.restriction.non_integer_code"}},
 		{map[string]any{"scope": "ip", "value": "1.2.3", "category": "blacklist"}, 422, []string{"value.invalid"}},
 		{map[string]any{"scope": "ip_subnet", "value": "1.2.3.0/33", "category": "blacklist"}, 422, []string{"value.invalid"}},
 		{map[string]any{"scope": "country", "value": string(make([]byte, 65)), "category": "blacklist"}, 422, []string{"value.too_long"}},

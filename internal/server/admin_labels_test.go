@@ -171,7 +171,7 @@ func TestAdminComments(t *testing.T) {
 	id := jsonInt(cm["id"])
 
 	expect(t, admin.do(t, "PUT", adm+"/users/comments", map[string]any{"title": "x"}), 400, "admin.user.missing_id", "admin.user.empty_id")
-	expect(t, admin.do(t, "PUT", adm+"/users/comments", map[string]any{"id": "one"}), 422, "invalid")
+	expect(t, admin.do(t, "PUT", adm+"/users/comments", map[string]any{"id": "one"}), 422, "admin.user.non_integer_id")
 	expect(t, admin.do(t, "PUT", adm+"/users/comments", map[string]any{"id": 999999, "title": "x"}), 404, "record.not_found")
 	expect(t, admin.do(t, "PUT", adm+"/users/comments", map[string]any{"id": id, "title": strings.Repeat("t", 65)}), 422, "admin.comments.title_too_long")
 	r = admin.do(t, "PUT", "/api/v2/admin/users/comments", map[string]any{"id": id, "data": "Sent ID"})

@@ -28,7 +28,7 @@ func TestAdminProfilesCreateAndList(t *testing.T) {
 		{map[string]any{"uid": "IDNOBODY000"}, 404, []string{"admin.user.doesnt_exist"}},
 		{map[string]any{"uid": e.users["superadmin"].UID}, 422, []string{"admin.profiles.superadmin_change"}},
 		{map[string]any{"uid": a.UID, "first_name": "R2-D2!", "country": "Narnia"}, 422, []string{"first_name.invalid", "country.must have alpha2 or alpha3 format"}},
-		{map[string]any{"uid": a.UID, "dob": "someday"}, 422, []string{"invalid"}},
+		{map[string]any{"uid": a.UID, "dob": "someday"}, 422, []string{"admin.profile.invalid_dob"}},
 	} {
 		expect(t, admin.do(t, "POST", adm+"/profiles", tc.body), tc.status, tc.keys...)
 	}

@@ -19,9 +19,9 @@ import (
 	"github.com/barong-go/barong/internal/testenv"
 )
 
-// send is client.do for goroutines: it returns transport errors instead of
+// sendJSON is client.do for goroutines: it returns transport errors instead of
 // failing the test from a goroutine that is not the test's.
-func (c *client) send(method, path string, body any) (*response, error) {
+func (c *client) sendJSON(method, path string, body any) (*response, error) {
 	var rd io.Reader
 	ct := ""
 	switch b := body.(type) {
@@ -40,7 +40,7 @@ func (c *client) send(method, path string, body any) (*response, error) {
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	return c.roundTrip(req)
+	return c.sendReq(req)
 }
 
 // sendDocument uploads one file to /resource/documents.
@@ -58,10 +58,11 @@ func (c *client) sendDocument(fields map[string]string, name string, data []byte
 		return nil, err
 	}
 	req.Header.Set("Content-Type", w.FormDataContentType())
-	return c.roundTrip(req)
+	return c.sendReq(req)
 }
 
-func (c *client) roundTrip(req *http.Request) (*response, error) {
+// sendReq is roundTrip returning the transport error.
+func (c *client) sendReq(req *http.Request) (*response, error) {
 	req.Header.Set("User-Agent", c.ua)
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)
@@ -127,7 +128,7 @@ func concurrentUsers(t *testing.T, dialect string, n int) {
 		wg.Go(func() {
 			c := ts.client()
 			email := fmt.Sprintf("user%d-%s@example.com", i, tag)
-			r, err := c.send("POST", "/api/v2/identity/users", map[string]string{"email": email, "password": strongPassword})
+			r, err := c.sendJSON("POST", "/api/v2/identity/users", map[string]string{"email": email, "password": strongPassword})
 			if err != nil {
 				errs <- fmt.Sprintf("sign-up %d: %v", i, err)
 				return
@@ -170,21 +171,21 @@ func concurrentUsers(t *testing.T, dialect string, n int) {
 	for i, cu := range users {
 		c, uid := cu.c, cu.u.UID
 		for k := range 2 {
-			do(i, fmt.Sprintf("profile%d", k), func() (*response, error) { return c.send("POST", res+"/profiles", resAProfileBody()) })
+			do(i, fmt.Sprintf("profile%d", k), func() (*response, error) { return c.sendJSON("POST", res+"/profiles", resAProfileBody()) })
 		}
 		do(i, "label", func() (*response, error) {
-			r, err := c.send("POST", res+"/labels", map[string]string{"key": "tag", "value": "first"})
+			r, err := c.sendJSON("POST", res+"/labels", map[string]string{"key": "tag", "value": "first"})
 			if err != nil || r.Status != 201 {
 				return r, err
 			}
-			return c.send("PATCH", res+"/labels/tag", map[string]string{"value": "second"})
+			return c.sendJSON("PATCH", res+"/labels/tag", map[string]string{"value": "second"})
 		})
 		code := resATOTP(t, cu.secret)
 		do(i, "api_key", func() (*response, error) {
-			return c.send("POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": code})
+			return c.sendJSON("POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": code})
 		})
 		do(i, "phone", func() (*response, error) {
-			return c.send("POST", res+"/phones", map[string]string{"phone_number": fmt.Sprintf("+38050123%04d", i)})
+			return c.sendJSON("POST", res+"/phones", map[string]string{"phone_number": fmt.Sprintf("+38050123%04d", i)})
 		})
 		do(i, "document", func() (*response, error) {
 			return c.sendDocument(map[string]string{"doc_type": "Passport", "doc_number": fmt.Sprintf("AB%06d", i),
@@ -192,7 +193,7 @@ func concurrentUsers(t *testing.T, dialect string, n int) {
 		})
 		for _, kv := range [][2]string{{"document", "verified"}, {"phone", "verified"}} {
 			do(i, "admin_"+kv[0], func() (*response, error) {
-				return root.send("POST", adm+"/users/labels/update",
+				return root.sendJSON("POST", adm+"/users/labels/update",
 					map[string]string{"uid": uid, "key": kv[0], "value": kv[1], "scope": "private"})
 			})
 		}

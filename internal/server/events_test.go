@@ -257,7 +257,7 @@ func TestRelayKeepsOrderAcrossOutages(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				email := fmt.Sprintf("w%d-%03d-%s@example.com", w, i, tag)
-				r, err := ts.client().send("POST", "/api/v2/identity/users", map[string]string{"email": email, "password": strongPassword})
+				r, err := ts.client().sendJSON("POST", "/api/v2/identity/users", map[string]string{"email": email, "password": strongPassword})
 				if err != nil || r.Status != 201 {
 					errs <- fmt.Sprintf("sign-up %s: %v %v", email, err, r)
 					return

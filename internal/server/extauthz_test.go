@@ -167,7 +167,8 @@ func TestAuthzErrorsHeader(t *testing.T) {
 	ts := newServer(t, nil)
 	r := ts.client().do(t, "POST", "/api/v2/auth/api/v2/peatio/market/orders", nil)
 	expect(t, r, 401, "authz.missing_csrf_token")
-	if got := r.Header.Get("X-Barong-Errors"); got != string(r.Body) || got != `{"errors":["authz.missing_csrf_token"]}` {
+	if got := r.Header.Get("X-Barong-Errors"); got != string(r.Body) ||
+		got != `{"errors":["authz.missing_csrf_token"],"request_id":"`+r.Header.Get("X-Request-Id")+`"}` {
 		t.Fatalf("X-Barong-Errors %q, body %q", got, r.Body)
 	}
 	r = ts.client().do(t, "GET", "/api/v2/auth/api/v2/peatio/public/markets", nil)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -72,14 +73,27 @@ func TestGatewayUncleanPaths(t *testing.T) {
 			cookie = "_barong_session=" + ck.Value
 		}
 	}
-	for _, h := range []map[string]string{nil, {"Cookie": cookie, "User-Agent": member.ua}} {
-		for _, target := range uncleanTargets {
-			r := rawGet(t, ts.URL, "/api/v2/auth"+target, h)
+	for hi, h := range []map[string]string{nil, {"Cookie": cookie, "User-Agent": member.ua}} {
+		for i, target := range uncleanTargets {
+			// Answered before the router, the refusal still carries the
+			// request id (header, body, X-Barong-Errors) and is a
+			// security line.
+			rid := fmt.Sprintf("path-%d-%d", hi, i)
+			hh := map[string]string{"X-Request-Id": rid}
+			for k, v := range h {
+				hh[k] = v
+			}
+			r := rawGet(t, ts.URL, "/api/v2/auth"+target, hh)
 			if expect(t, r, 400, "authz.invalid_path"); r.Header.Get("Authorization") != "" {
 				t.Fatalf("HTTP %s: token %q", target, r.Header.Get("Authorization"))
 			}
-			if r.Header.Get("X-Barong-Errors") != `{"errors":["authz.invalid_path"]}` {
-				t.Fatalf("HTTP %s: X-Barong-Errors %q", target, r.Header.Get("X-Barong-Errors"))
+			want := `{"errors":["authz.invalid_path"],"request_id":"` + rid + `"}`
+			if r.Header.Get("X-Barong-Errors") != want || string(r.Body) != want || r.Header.Get("X-Request-Id") != rid {
+				t.Fatalf("HTTP %s: X-Barong-Errors %q, body %s, X-Request-Id %q", target, r.Header.Get("X-Barong-Errors"), r.Body, r.Header.Get("X-Request-Id"))
+			}
+			if l := ts.logs.lines("security", map[string]any{"event": "authz_refused", "request_id": rid}); len(l) != 1 ||
+				fmtErrs(l[0]) != "authz.invalid_path" || l[0]["path"] != strings.TrimPrefix(target, "/") || l[0]["ip"] != "127.0.0.1" {
+				t.Fatalf("HTTP %s: security lines %v", target, l)
 			}
 			fh := map[string]string{"X-Forwarded-Method": "GET", "X-Forwarded-Uri": target}
 			for k, v := range h {
@@ -91,6 +105,10 @@ func TestGatewayUncleanPaths(t *testing.T) {
 			}
 			envoyDenied(t, envoyCheck(t, grpc, "GET", target, h), 400, "authz.invalid_path")
 		}
+	}
+	// One security line per refusal at every entry.
+	if l := ts.logs.lines("security", map[string]any{"event": "authz_refused", "errors": "[authz.invalid_path]"}); len(l) != 3*2*len(uncleanTargets) {
+		t.Fatalf("%d authz.invalid_path lines, want %d", len(l), 3*2*len(uncleanTargets))
 	}
 	// The clean paths: pass-listed without a token, protected with one.
 	r := rawGet(t, ts.URL, "/api/v2/auth/api/v2/peatio/public/markets", nil)

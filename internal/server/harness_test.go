@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
 	"github.com/barong-go/barong/internal/testenv"
+	"github.com/barong-go/barong/seclog"
 )
 
 // testServer is a full barong-go over httptest with its own SQLite database.
@@ -29,6 +33,8 @@ type testServer struct {
 	// setup is a setup token issued at start; the first signUp sends it
 	// and so becomes the superadmin, as an operator's first sign-up does.
 	setup atomic.Pointer[string]
+	// logs holds every log line of the server (JSON, level INFO and up).
+	logs *logBuffer
 }
 
 // newServer starts barong-go with env on top of test defaults. The relay is
@@ -45,16 +51,6 @@ func init() { server.BcryptCost = 4 }
 // newServerTB is newServer for tests and benchmarks, at the current
 // server.BcryptCost.
 func newServerTB(t testing.TB, env map[string]string) *testServer {
-	t.Helper()
-	var w io.Writer = io.Discard
-	if testing.Verbose() {
-		w = &testWriter{t}
-	}
-	return newServerLogTo(t, env, w)
-}
-
-// newServerLogTo is newServerTB logging to w at debug level.
-func newServerLogTo(t testing.TB, env map[string]string, w io.Writer) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	base := map[string]string{
@@ -76,14 +72,19 @@ func newServerLogTo(t testing.TB, env map[string]string, w io.Writer) *testServe
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &logBuffer{}
+	var w io.Writer = logs
+	if testing.Verbose() {
+		w = io.MultiWriter(logs, &testWriter{t})
+	}
+	log := slog.New(seclog.Handler(slog.NewJSONHandler(w, nil)))
 	srv, err := server.Open(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	ts := &testServer{Server: srv, URL: hs.URL, t: t}
+	ts := &testServer{Server: srv, URL: hs.URL, t: t, logs: logs}
 	if pending, err := srv.App.SetupPending(context.Background()); err != nil {
 		t.Fatal(err)
 	} else if pending {
@@ -94,6 +95,52 @@ func newServerLogTo(t testing.TB, env map[string]string, w io.Writer) *testServe
 		ts.setup.Store(&tok)
 	}
 	return ts
+}
+
+// logBuffer collects log lines safely across goroutines; with discard
+// set (benchmarks) it keeps nothing.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	discard bool
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.discard {
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+// lines returns the decoded log lines whose msg is msg and whose
+// attributes include every pair of match.
+func (b *logBuffer) lines(msg string, match map[string]any) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		var m map[string]any
+		if json.Unmarshal(l, &m) != nil || m["msg"] != msg {
+			continue
+		}
+		ok := true
+		for k, v := range match {
+			ok = ok && fmt.Sprint(m[k]) == fmt.Sprint(v)
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// text returns everything logged so far.
+func (b *logBuffer) text() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type testWriter struct{ t testing.TB }
@@ -171,6 +218,13 @@ func (c *client) doTB(t testing.TB, method, path string, body any) *response {
 	default:
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.roundTrip(t, req)
+}
+
+// roundTrip sends req as the client (user agent, CSRF header when set,
+// cookies) and reads the answer.
+func (c *client) roundTrip(t testing.TB, req *http.Request) *response {
+	t.Helper()
 	req.Header.Set("User-Agent", c.ua)
 	if c.csrf != "" {
 		req.Header.Set("X-CSRF-Token", c.csrf)

@@ -166,7 +166,7 @@ func TestSignUpErrors(t *testing.T) {
 		{"data too long", map[string]any{"email": "a@example.com", "password": strongPassword, "data": `"` + strings.Repeat("x", 1030) + `"`}, 422, []string{"data.too_long"}},
 		{"refid format", map[string]any{"email": "a@example.com", "password": strongPassword, "refid": "XX123"}, 422, []string{"identity.user.invalid_referral_format"}},
 		{"refid missing", map[string]any{"email": "a@example.com", "password": strongPassword, "refid": "ID0000000000"}, 422, []string{"identity.user.referral_doesnt_exist"}},
-		{"wrong type", map[string]any{"email": map[string]any{"a": 1}, "password": strongPassword}, 422, []string{"invalid"}},
+		{"wrong type", map[string]any{"email": map[string]any{"a": 1}, "password": strongPassword}, 422, []string{"identity.user.non_string_email"}},
 		{"malformed json", `{"email":`, 400, []string{"request.invalid_body"}},
 		{"array body", `[1,2]`, 400, []string{"request.invalid_body"}},
 		{"oversized", `{"email":"` + strings.Repeat("a", 2<<20) + `"}`, 413, []string{"request.body_too_large"}},

@@ -52,19 +52,15 @@ type Keys struct {
 // an error naming its variable. With JWT_PRIVATE_KEY set the JWT key is
 // never new: it is the operator's.
 func ReadKeys(cfg *config.Config) (*Keys, error) {
-	k := &Keys{jwtVar: "JWT_PRIVATE_KEY_PATH", jwtWhere: describePath(cfg.JWTPrivateKeyPath)}
-	if cfg.JWTPrivateKey != "" && cfg.JWTPrivateKeyPath == "" {
-		k.jwtVar, k.jwtWhere = "JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY"
-	}
+	k := newKeys(cfg)
 	var err error
-	if k.JWT, err = LoadSigningKey(cfg); errors.Is(err, fs.ErrNotExist) && cfg.JWTPrivateKey == "" {
-		k.jwtNew = true
-		if k.JWT, err = token.GenerateRSA(token.DefaultKeyBits); err != nil {
-			err = fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
-		}
-	}
-	if err != nil {
+	if k.JWT, k.jwtNew, err = readJWTKey(cfg); err != nil {
 		return nil, err
+	}
+	if k.jwtNew {
+		if k.JWT, err = token.GenerateRSA(token.DefaultKeyBits); err != nil {
+			return nil, fmt.Errorf("JWT_PRIVATE_KEY_PATH: %w", err)
+		}
 	}
 	for _, p := range cfg.JWTVerifyKeyPaths {
 		pub, err := loadPublicKey(p)
@@ -79,17 +75,46 @@ func ReadKeys(cfg *config.Config) (*Keys, error) {
 	return k, nil
 }
 
+// newKeys is Keys of cfg with no key read yet: the JWT key's names.
+func newKeys(cfg *config.Config) *Keys {
+	k := &Keys{jwtVar: "JWT_PRIVATE_KEY_PATH", jwtWhere: describePath(cfg.JWTPrivateKeyPath)}
+	if cfg.JWTPrivateKey != "" && cfg.JWTPrivateKeyPath == "" {
+		k.jwtVar, k.jwtWhere = "JWT_PRIVATE_KEY", "JWT_PRIVATE_KEY"
+	}
+	return k
+}
+
+// readJWTKey reads the JWT key (LoadSigningKey); missing reports a key
+// file that does not exist while JWT_PRIVATE_KEY is unset (key nil): one
+// a start may generate, on a database that holds nothing.
+func readJWTKey(cfg *config.Config) (key *token.Key, missing bool, err error) {
+	key, err = LoadSigningKey(cfg)
+	if errors.Is(err, fs.ErrNotExist) && cfg.JWTPrivateKey == "" {
+		return nil, true, nil
+	}
+	return key, false, err
+}
+
 // readEncryptionKey reads BARONG_ENCRYPTION_KEY_PATH, or generates a key
 // in memory (isNew) when the file does not exist.
 func readEncryptionKey(cfg *config.Config) (key []byte, isNew bool, err error) {
-	if key, err = crypt.LoadKey(cfg.EncryptionKeyPath); errors.Is(err, fs.ErrNotExist) {
-		isNew = true
+	if key, isNew, err = loadEncryptionKey(cfg); isNew {
 		key, err = crypt.GenerateKey()
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("BARONG_ENCRYPTION_KEY_PATH: %w", err)
 	}
 	return key, isNew, nil
+}
+
+// loadEncryptionKey reads BARONG_ENCRYPTION_KEY_PATH and never generates:
+// missing reports a file that does not exist (key nil, err nil).
+func loadEncryptionKey(cfg *config.Config) (key []byte, missing bool, err error) {
+	key, err = crypt.LoadKey(cfg.EncryptionKeyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, true, nil
+	}
+	return key, false, err
 }
 
 // LoadSigningKey reads the JWT key and never generates one: from
@@ -212,20 +237,54 @@ func SettleKeys(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Key
 	if err != nil {
 		return err
 	}
+	if err := w.refuseMissingKeys(cfg, k); err != nil {
+		return err
+	}
+	if err := settleEncryptionKey(ctx, db, cfg, k.Encryption, k.encNew, w, false, log); err != nil {
+		return err
+	}
+	return settleJWTKey(ctx, db, cfg, k, w.fps[fingerprintJWT], log)
+}
+
+// refuseMissingKeys refuses k's missing key files (encryption key first)
+// on a database that holds data.
+func (w *written) refuseMissingKeys(cfg *config.Config, k *Keys) error {
 	if k.encNew {
 		if err := w.refuseMissing("BARONG_ENCRYPTION_KEY_PATH", cfg.EncryptionKeyPath, fingerprintEncryption); err != nil {
 			return err
 		}
 	}
 	if k.jwtNew {
-		if err := w.refuseMissing("JWT_PRIVATE_KEY_PATH", cfg.JWTPrivateKeyPath, fingerprintJWT); err != nil {
+		return w.refuseMissing("JWT_PRIVATE_KEY_PATH", cfg.JWTPrivateKeyPath, fingerprintJWT)
+	}
+	return nil
+}
+
+// VerifyKeys is SettleKeys without a change (barong check --connect):
+// what a start would decide about k on db, recording and writing nothing.
+// k holds the keys read (ReadKeys' reading without its generation: a
+// missing key is nil and marked new). nil: a start goes on, writing a
+// missing key file only on a database that holds nothing. A JWT key
+// rotated with the recorded key in BARONG_JWT_VERIFY_KEY_PATHS passes.
+func VerifyKeys(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Keys) error {
+	w, err := readWritten(ctx, db)
+	if err != nil {
+		return err
+	}
+	if err := w.refuseMissingKeys(cfg, k); err != nil {
+		return err
+	}
+	if !k.encNew {
+		if err := settleEncryptionKey(ctx, db, cfg, k.Encryption, false, w, true, nil); err != nil {
 			return err
 		}
 	}
-	if err := settleEncryptionKey(ctx, db, cfg, k.Encryption, k.encNew, w, false, log); err != nil {
-		return err
+	if !k.jwtNew {
+		if _, _, err := k.jwtAgainst(w.fps[fingerprintJWT]); err != nil {
+			return err
+		}
 	}
-	return settleJWTKey(ctx, db, cfg, k, w.fps[fingerprintJWT], log)
+	return nil
 }
 
 // settleEncryptionKey checks key against the recorded check value, or
@@ -266,32 +325,44 @@ func settleEncryptionKey(ctx context.Context, db *sqlstore.DB, cfg *config.Confi
 		})
 }
 
-func settleJWTKey(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Keys, recorded string, log *slog.Logger) error {
-	variable := k.jwtVar
-	fp, err := token.PublicKeyFingerprint(k.JWT.Public())
+// jwtAgainst compares k's JWT key with the recorded fingerprint: its own
+// fingerprint, and rotated when the recorded key is among the
+// verification keys (a rotation); another key is an error naming it.
+func (k *Keys) jwtAgainst(recorded string) (fp string, rotated bool, err error) {
+	fp, err = token.PublicKeyFingerprint(k.JWT.Public())
 	if err != nil {
-		return fmt.Errorf("%s: %w", variable, err)
+		return "", false, fmt.Errorf("%s: %w", k.jwtVar, err)
 	}
-	if recorded != "" && recorded != fp {
-		// A rotation: the recorded key is among the verification keys.
-		for _, pub := range k.Verify {
-			if old, err := token.PublicKeyFingerprint(pub); err == nil && old == recorded {
-				if _, err := db.ReplaceKeyFingerprint(ctx, fingerprintJWT, recorded, fp); err != nil {
-					return err
-				}
-				log.Warn("JWT signing key rotated: the previous key stays valid for verification while listed in BARONG_JWT_VERIFY_KEY_PATHS",
-					"path", k.jwtWhere, "fingerprint", fp, "previous", recorded)
-				return nil
-			}
+	if recorded == "" || recorded == fp {
+		return fp, false, nil
+	}
+	for _, pub := range k.Verify {
+		if old, err := token.PublicKeyFingerprint(pub); err == nil && old == recorded {
+			return fp, true, nil
 		}
-		return fmt.Errorf("%s: the key in %s (%s) is not the key this database was written with (%s); restore that key, "+
-			"or, to rotate keys, list the old key in BARONG_JWT_VERIFY_KEY_PATHS",
-			variable, k.jwtWhere, short(fp), short(recorded))
+	}
+	return "", false, fmt.Errorf("%s: the key in %s (%s) is not the key this database was written with (%s); restore that key, "+
+		"or, to rotate keys, list the old key in BARONG_JWT_VERIFY_KEY_PATHS",
+		k.jwtVar, k.jwtWhere, short(fp), short(recorded))
+}
+
+func settleJWTKey(ctx context.Context, db *sqlstore.DB, cfg *config.Config, k *Keys, recorded string, log *slog.Logger) error {
+	fp, rotated, err := k.jwtAgainst(recorded)
+	if err != nil {
+		return err
+	}
+	if rotated {
+		if _, err := db.ReplaceKeyFingerprint(ctx, fingerprintJWT, recorded, fp); err != nil {
+			return err
+		}
+		log.Warn("JWT signing key rotated: the previous key stays valid for verification while listed in BARONG_JWT_VERIFY_KEY_PATHS",
+			"path", k.jwtWhere, "fingerprint", fp, "previous", recorded)
+		return nil
 	}
 	if recorded == fp {
 		return nil
 	}
-	return recordKey(ctx, db, variable, k.jwtWhere, fingerprintJWT, fp, k.jwtNew, "JWT key", log,
+	return recordKey(ctx, db, k.jwtVar, k.jwtWhere, fingerprintJWT, fp, k.jwtNew, "JWT key", log,
 		func() error { return token.CreateKeyFile(cfg.JWTPrivateKeyPath, k.JWT) },
 		func() (string, error) {
 			key, err := token.LoadKey(cfg.JWTPrivateKeyPath)

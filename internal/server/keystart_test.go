@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"log/slog"
@@ -47,26 +46,12 @@ func keysStart(t *testing.T, url, dir string, env map[string]string) (*server.Se
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	var log bytes.Buffer
-	var mu sync.Mutex
-	srv, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, nil)))
+	var log logBuffer
+	srv, err := server.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&log, nil)))
 	if srv != nil {
 		t.Cleanup(srv.Close)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return srv, log.String(), err
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+	return srv, log.text(), err
 }
 
 // keysFiles lists the files under dir/var.

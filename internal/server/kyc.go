@@ -18,23 +18,40 @@ func openKYC(cfg *config.Config, encKey []byte, log *slog.Logger) (phone.Provide
 	// Links to local uploads are signed with a key derived from the
 	// encryption key (no new secret to manage; rotating that key voids the
 	// links, which live a minute anyway).
-	urlSecret := deriveKey(encKey, "barong-go local upload links")
+	ph, err := phoneProvider(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := fileStorage(cfg, deriveKey(encKey, "barong-go local upload links"), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ph, st, nil
+}
+
+// phoneProvider is the SMS provider of cfg.
+func phoneProvider(cfg *config.Config, log *slog.Logger) (phone.Provider, error) {
 	ph, err := phone.New(phone.Config{Mode: cfg.PhoneVerification, AccountSID: cfg.TwilioAccountSID,
 		AuthToken: cfg.TwilioAuthToken, ServiceSID: cfg.TwilioServiceSID, From: cfg.TwilioPhoneNumber,
 		Template: cfg.SMSContentTemplate, AppName: cfg.AppName},
 		phone.WithBaseURL(cfg.TwilioAPIURL), phone.WithLogger(log))
 	if err != nil {
-		return nil, nil, fmt.Errorf("BARONG_PHONE_VERIFICATION: %w", err)
+		return nil, fmt.Errorf("BARONG_PHONE_VERIFICATION: %w", err)
 	}
+	return ph, nil
+}
+
+// fileStorage is the upload storage of cfg; urlSecret signs local links.
+func fileStorage(cfg *config.Config, urlSecret []byte, log *slog.Logger) (storage.Storage, error) {
 	st, err := storage.New(storage.Config{Provider: cfg.StorageProvider, LocalDir: cfg.StorageLocalDir,
 		Bucket: cfg.StorageBucketName, AccessKey: cfg.StorageAccessKey, SecretKey: cfg.StorageSecretKey,
 		Endpoint: cfg.StorageEndpoint, Region: cfg.StorageRegion, PathStyle: cfg.StoragePathstyle,
 		SignatureVersion: cfg.StorageSignatureVersion, URLExpiry: cfg.UploadAuthURLExpiration, URLSecret: urlSecret},
 		storage.WithLogger(log))
 	if err != nil {
-		return nil, nil, fmt.Errorf("BARONG_STORAGE_PROVIDER: %w", err)
+		return nil, fmt.Errorf("BARONG_STORAGE_PROVIDER: %w", err)
 	}
-	return ph, st, nil
+	return st, nil
 }
 
 // deriveKey is a key for one purpose derived from the encryption key.

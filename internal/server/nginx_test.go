@@ -133,7 +133,7 @@ func waitListening(addr string, exited <-chan error) error {
 // TestNginxGateway runs the nginx configuration of docs/gateways.md in
 // front of barong and an upstream service and checks the round trip.
 func TestNginxGateway(t *testing.T) {
-	ts := newServer(t, nil)
+	ts := newServer(t, map[string]string{"BARONG_ACCESS_LOG": "true"})
 	up := gwNewUpstream(t)
 	gw := startNginx(t, ts.URL, up.URL)
 	ts.signUp(t, "root@example.com") // the first account is superadmin
@@ -155,6 +155,11 @@ func TestNginxGateway(t *testing.T) {
 	seen := up.one(t)
 	if seen.Method != "GET" || seen.URI != "/api/v2/peatio/account/balances?currency=btc" || gwBearerUID(t, ts, seen.Header) != u.UID {
 		t.Fatalf("upstream saw %+v", seen)
+	}
+	// The upstream and barong's check share nginx's request id.
+	if id := seen.Header.Get("X-Request-Id"); len(id) != 32 ||
+		len(ts.logs.lines("http request", map[string]any{"request_id": id, "path": "/api/v2/auth/api/v2/peatio/account/balances"})) != 1 {
+		t.Fatalf("upstream request id %q not the check's:\n%s", id, ts.logs.text())
 	}
 
 	// The method reaches barong: a POST needs the CSRF token, a GET did not.

@@ -336,7 +336,7 @@ func TestPasskeyTwoFactor(t *testing.T) {
 	secret := mgmtEnableOTP(t, ts, u)
 	expect(t, c.do(t, "POST", wa+"/options", nil), 400, "resource.webauthn.missing_otp_code")
 	expect(t, c.do(t, "POST", wa+"/options", map[string]any{"otp_code": "000000"}), 422, "resource.webauthn.invalid_otp")
-	expect(t, c.do(t, "POST", wa+"/options", map[string]any{"otp_code": map[string]any{}}), 422, "invalid")
+	expect(t, c.do(t, "POST", wa+"/options", map[string]any{"otp_code": map[string]any{}}), 422, "resource.webauthn.non_string_otp_code")
 	k, _ := registerPasskey(t, c, map[string]any{"otp_code": mgmtTOTP(t, secret)}, ceremony{}, "Key")
 	_, otherU := ts.passkeyUser(t, "nofa@example.com")
 	oc := ts.client()
@@ -423,6 +423,19 @@ func TestPasskeyThrottle(t *testing.T) {
 		sc := ts.restrictClient(fmt.Sprintf("198.51.100.%d", i+1))
 		r := sc.do(t, "POST", id+"/sessions/webauthn", map[string]any{"credential": stranger.get(t, loginOptions(t, sc), ceremony{origin: rpOrigin})})
 		expect(t, r, 401, "identity.session.invalid_passkey")
+	}
+	// Security lines: every refused passkey sign-in is a login_failed line
+	// (method passkey); each of the three 429s is one throttle decision
+	// (login_throttled, refused) and no login_failed line.
+	if l := ts.logs.lines("security", map[string]any{"event": "login_failed", "method": "passkey",
+		"errors": "[identity.session.invalid_passkey]"}); len(l) != 18 {
+		t.Fatalf("%d passkey login_failed lines, want 18:\n%s", len(l), ts.logs.text())
+	}
+	if l := ts.logs.lines("security", map[string]any{"event": "login_throttled", "decision": "refused"}); len(l) != 3 {
+		t.Fatalf("%d refused throttle lines, want 3: %v", len(l), l)
+	}
+	if l := ts.logs.lines("security", map[string]any{"event": "login_failed", "errors": "[identity.session.too_many_attempts]"}); len(l) != 0 {
+		t.Fatalf("throttle refusals written as login_failed: %v", l)
 	}
 }
 

@@ -134,7 +134,7 @@ func TestAPIKeysLifecycle(t *testing.T) {
 		"resource.api_key.missing_totp", "resource.apikey.empty_totp_code")
 	expect(t, c.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": " ", "scope": "", "totp_code": ""}), 400,
 		"resource.apikey.empty_algorithm", "resource.apikey.empty_scope", "resource.apikey.empty_totp_code")
-	expect(t, c.do(t, "POST", res+"/api_keys", map[string]any{"algorithm": map[string]int{"a": 1}, "totp_code": "1"}), 422, "invalid")
+	expect(t, c.do(t, "POST", res+"/api_keys", map[string]any{"algorithm": map[string]int{"a": 1}, "totp_code": "1"}), 422, "resource.apikey.non_string_algorithm")
 	// Then the guard and the model.
 	expect(t, c.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": a.wrong(t)}), 422, "resource.api_key.invalid_totp")
 	expect(t, c.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": "HS512", "totp_code": a.code(t)}), 422, "algorithm.inclusion")

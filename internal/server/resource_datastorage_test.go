@@ -83,7 +83,7 @@ func TestResourceDataStorage(t *testing.T) {
 		{map[string]any{"title": "other", "data": "nope"}, 422, []string{"title.inclusion", "data.invalid_format"}},
 		{map[string]any{"title": "other", "data": long}, 422, []string{"title.inclusion", "data.too_long"}},
 		{map[string]any{"title": strings.Repeat("t", 65), "data": "{}"}, 422, []string{"title.too_long", "title.inclusion"}},
-		{map[string]any{"title": map[string]any{}, "data": "{}"}, 422, []string{"invalid"}},
+		{map[string]any{"title": map[string]any{}, "data": "{}"}, 422, []string{"resource.datastorage.non_string_title"}},
 		{"{", 400, []string{"request.invalid_body"}},
 	} {
 		expect(t, c.do(t, "POST", res+"/data_storage", tc.body), tc.status, tc.keys...)

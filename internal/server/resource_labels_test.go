@@ -51,7 +51,7 @@ func TestResourceLabelsCreate(t *testing.T) {
 		{map[string]any{"key": strings.Repeat("k", 256), "value": "good"}, 422, []string{"key.too_long"}},
 		{map[string]any{"key": "good", "value": "no way"}, 422, []string{"value.invalid"}},
 		{map[string]any{"key": "hobby", "value": "v@l"}, 422, []string{"key.taken", "value.invalid"}},
-		{map[string]any{"key": []string{"a"}, "value": "good"}, 422, []string{"invalid"}},
+		{map[string]any{"key": []string{"a"}, "value": "good"}, 422, []string{"resource.label.non_string_key"}},
 		{"not json", 400, []string{"request.invalid_body"}},
 	} {
 		expect(t, c.do(t, "POST", res+"/labels", tc.body), tc.status, tc.keys...)

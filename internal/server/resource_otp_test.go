@@ -209,7 +209,7 @@ func TestOTPEnable(t *testing.T) {
 	// Bad input and codes before any secret exists.
 	expect(t, c.do(t, "POST", res+"/otp/enable", nil), 400, "resource.otp.missing_code", "resource.otp.empty_code")
 	expect(t, c.do(t, "POST", res+"/otp/enable", map[string]string{"code": "  "}), 400, "resource.otp.empty_code")
-	expect(t, c.do(t, "POST", res+"/otp/enable", map[string]any{"code": []int{1}}), 422, "invalid")
+	expect(t, c.do(t, "POST", res+"/otp/enable", map[string]any{"code": []int{1}}), 422, "resource.otp.non_string_code")
 	expect(t, c.do(t, "POST", res+"/otp/enable", map[string]string{"code": "123456"}), 422, "resource.otp.invalid")
 	otpExpectActivity(t, ts, u.ID, "enable 2FA", "failed", `{"reason":"OTP code is invalid"}`)
 

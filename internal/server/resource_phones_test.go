@@ -148,7 +148,7 @@ func TestResourcePhonesErrors(t *testing.T) {
 		{"/phones", map[string]any{"phone_number": "12345"}, 400, []string{"resource.phone.invalid_num"}},
 		{"/phones", map[string]any{"phone_number": "+800 1234 5678"}, 400, []string{"resource.phone.invalid_num"}},
 		{"/phones", map[string]any{"phone_number": strings.Repeat("9", 300)}, 400, []string{"resource.phone.invalid_num"}},
-		{"/phones", map[string]any{"phone_number": map[string]any{"a": 1}}, 422, []string{"invalid"}},
+		{"/phones", map[string]any{"phone_number": map[string]any{"a": 1}}, 422, []string{"resource.phone.non_string_phone_number"}},
 		{"/phones", "{", 400, []string{"request.invalid_body"}},
 		{"/phones/send_code", map[string]any{}, 400, missing},
 		{"/phones/send_code", map[string]any{"phone_number": "abc"}, 400, []string{"resource.phone.invalid_num"}},

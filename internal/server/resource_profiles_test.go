@@ -148,10 +148,10 @@ func TestResourceProfilesValidation(t *testing.T) {
 		{map[string]any{"country": "XX"}, 422, []string{country}},
 		{map[string]any{"metadata": "{nope"}, 422, []string{"metadata.invalid_format"}},
 		{map[string]any{"dob": future}, 422, []string{"dob.invalid"}},
-		{map[string]any{"dob": "15 nope 1990"}, 422, []string{"invalid"}},
-		{map[string]any{"dob": "1990-02-30"}, 422, []string{"invalid"}},
-		{map[string]any{"confirm": "maybe"}, 422, []string{"invalid"}},
-		{map[string]any{"first_name": []string{"a"}}, 422, []string{"invalid"}},
+		{map[string]any{"dob": "15 nope 1990"}, 422, []string{"resource.profile.invalid_dob"}},
+		{map[string]any{"dob": "1990-02-30"}, 422, []string{"resource.profile.invalid_dob"}},
+		{map[string]any{"confirm": "maybe"}, 422, []string{"resource.profile.non_boolean_confirm"}},
+		{map[string]any{"first_name": []string{"a"}}, 422, []string{"resource.profile.non_string_first_name"}},
 		{map[string]any{"first_name": "J0hn!", "city": "$", "country": "Mars", "metadata": "["}, 422,
 			[]string{"first_name.invalid", "city.invalid", country, "metadata.invalid_format"}},
 		{`{"first_name":`, 400, []string{"request.invalid_body"}},
@@ -178,7 +178,7 @@ func TestResourceProfilesValidation(t *testing.T) {
 	// PUT validates the merged profile; a failed PUT writes nothing.
 	expect(t, c.do(t, "PUT", res+"/profiles", map[string]any{"country": "Narnia", "city": "Lviv"}), 422, country)
 	expect(t, c.do(t, "PUT", res+"/profiles", map[string]any{"dob": future}), 422, "dob.invalid")
-	expect(t, c.do(t, "PUT", res+"/profiles", map[string]any{"dob": "soon"}), 422, "invalid")
+	expect(t, c.do(t, "PUT", res+"/profiles", map[string]any{"dob": "soon"}), 422, "resource.profile.invalid_dob")
 	resAWantEvents(t, ts.events(t))
 	if ps, _ := ts.DB.ProfilesByUser(context.Background(), u.ID); ps[0].City != "" || ps[0].Country != "ukr" {
 		t.Fatalf("profile changed: %+v", ps[0])

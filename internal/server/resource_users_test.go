@@ -47,7 +47,7 @@ func TestResourceUsersUpdateData(t *testing.T) {
 		{map[string]any{"data": "  "}, 400, []string{"resource.user.empty_data"}},
 		{map[string]any{"data": "{nope"}, 422, []string{"data.invalid_format"}},
 		{map[string]any{"data": `"` + strings.Repeat("a", 1030) + `"`}, 422, []string{"data.too_long"}},
-		{map[string]any{"data": map[string]any{"a": 1}}, 422, []string{"invalid"}},
+		{map[string]any{"data": map[string]any{"a": 1}}, 422, []string{"resource.user.non_string_data"}},
 		{`{"data":`, 400, []string{"request.invalid_body"}},
 	} {
 		expect(t, c.do(t, "PUT", res+"/users/me", tc.body), tc.status, tc.keys...)

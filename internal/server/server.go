@@ -38,14 +38,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Version information, set at build time with -ldflags.
-var (
-	Version   = "2.7.0"
-	GitTag    = "2.7.0"
-	GitSHA    = "unknown"
-	BuildDate = "unknown"
-)
-
 // BcryptCost is the cost of new password hashes: 12, as Barong in
 // production. Tests lower it.
 var BcryptCost = 12
@@ -160,15 +152,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("BARONG_PASSWORD_REGEXP: %w", err)
 	}
-	ccfg := captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
-		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey,
-		SiteverifyURL: cfg.RecaptchaVerifyURL}
-	if base := strings.TrimRight(cfg.GeetestAPIURL, "/"); base != "" {
-		ccfg.GeetestValidateURL, ccfg.GeetestRegisterURL = base+"/validate.php", base+"/register.php"
-	}
-	verifier, err := captcha.New(ccfg, nil, log)
+	verifier, err := captchaVerifier(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
+		return nil, err
 	}
 	phones, files, err := openKYC(cfg, keys.Encryption, log)
 	if err != nil {
@@ -233,6 +219,21 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	s.Handler = s.Gateway.Mount(s.Handler)
 	ok = true
 	return s, nil
+}
+
+// captchaVerifier is the captcha provider of cfg.
+func captchaVerifier(cfg *config.Config, log *slog.Logger) (captcha.Verifier, error) {
+	ccfg := captcha.Config{Type: cfg.Captcha, RecaptchaSecret: cfg.RecaptchaSecretKey,
+		RecaptchaSiteKey: cfg.RecaptchaSiteKey, GeetestID: cfg.GeetestID, GeetestKey: cfg.GeetestKey,
+		SiteverifyURL: cfg.RecaptchaVerifyURL}
+	if base := strings.TrimRight(cfg.GeetestAPIURL, "/"); base != "" {
+		ccfg.GeetestValidateURL, ccfg.GeetestRegisterURL = base+"/validate.php", base+"/register.php"
+	}
+	v, err := captcha.New(ccfg, nil, log)
+	if err != nil {
+		return nil, fmt.Errorf("BARONG_CAPTCHA: %w", err)
+	}
+	return v, nil
 }
 
 func appConfig(cfg *config.Config) app.Config {
@@ -352,8 +353,8 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		SessionName: cfg.SessionName, SessionExpire: cfg.SessionExpireTime, Gateway: cfg.Gateway,
 		TrustedProxies: cfg.TrustedProxies, MaxUploadBytes: int64(cfg.UploadSizeMaxRange) << 20,
 		Masking: cfg.APIDataMaskingEnabled, CORSOrigins: cfg.CORSOrigins, CORSMaxAge: cfg.CORSMaxAge,
-		CORSCredentials: cfg.CORSAllowCredentials,
-		Management:      api.ManagementConfig{API: cfg.ManagementAPI, APIKeysUser: cfg.MgnAPIKeysUser, APIKeysSA: cfg.MgnAPIKeysSA},
+		CORSCredentials: cfg.CORSAllowCredentials, AccessLog: cfg.AccessLog,
+		Management: api.ManagementConfig{API: cfg.ManagementAPI, APIKeysUser: cfg.MgnAPIKeysUser, APIKeysSA: cfg.MgnAPIKeysSA},
 		Configs: api.PublicConfigs{SessionExpireTime: int(cfg.SessionExpireTime / time.Second), CaptchaType: cfg.Captcha,
 			CaptchaID: cfg.RecaptchaSiteKey, PhoneVerificationType: cfg.PhoneVerification,
 			PasswordMinEntropy: cfg.PasswordMinEntropy, PasswordRegexp: policy.RubyString(),
@@ -361,7 +362,8 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		Version:   api.VersionInfo{GitTag: GitTag, GitSHA: GitSHA, BuildDate: BuildDate, Version: Version},
 		Abilities: cfg.Abilities,
 	}, api.Deps{App: s.App, Authz: s.Authz, Geo: s.Geo, Keys: s.Keys, Sessions: sessions, Meter: policy, Geetest: geetest, JWKS: s.Keys.JWKS,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Uploads: s.uploads, Registerer: reg, Logger: s.Log})
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Uploads: s.uploads, Registerer: reg, Logger: s.Log,
+		Health: s.healthChecks()})
 	return h
 }
 
@@ -435,13 +437,4 @@ func (s *Server) Close() {
 	if s.DB != nil {
 		_ = s.DB.Close()
 	}
-}
-
-// NewLogger builds the structured logger of cfg on stderr-like w.
-func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
-	if strings.EqualFold(cfg.LogFormat, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
