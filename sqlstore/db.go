@@ -53,6 +53,7 @@ type DB struct {
 	clock       func() time.Time
 	signal      chan struct{}
 	deliverMu   sync.Mutex // serializes DeliverOutbox on SQLite
+	changes     *changeFeed
 }
 
 // Compile-time checks of the root interfaces.
@@ -79,6 +80,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		log:    opts.Logger,
 		signal: make(chan struct{}, 1),
 	}
+	db.changes = &changeFeed{db: db, watchers: map[uint64]func(barong.Change){}}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -133,6 +135,7 @@ func (db *DB) Stats() sql.DBStats { return db.read.Stats() }
 
 // Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
+	db.changes.close()
 	var err error
 	for _, c := range []*stmtCache{db.r.stmts, db.w.stmts} {
 		if c != nil {
