@@ -95,7 +95,9 @@ type changeSet struct {
 	kidByID map[int64]string
 }
 
-func (c *changeSet) add(kind ChangeKind, key string) { c.cs = append(c.cs, Change{Kind: kind, Key: key}) }
+func (c *changeSet) add(kind ChangeKind, key string) {
+	c.cs = append(c.cs, Change{Kind: kind, Key: key})
+}
 
 func (c *changeSet) sawKey(k *APIKey) {
 	if k == nil || k.KID == "" {

@@ -133,4 +133,3 @@ func TestDeleteAllSessions(t *testing.T) {
 		}
 	})
 }
-
