@@ -29,7 +29,7 @@ var errUnbound = errors.New("redisstore: Principals reads rows before Wrap bound
 type Principals struct {
 	sessions *sessionStore
 	hub      *hub
-	rdb      *redis.Client
+	nonces   *batcher
 	kvPrefix string
 	maxAge   time.Duration
 	db       barong.Queries
@@ -45,7 +45,7 @@ func (c *Client) Principals(prefix string, maxAge time.Duration) *Principals {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
-	return &Principals{sessions: c.sessions(prefix), hub: c.hub(prefix), rdb: c.rdb, kvPrefix: prefix + "kv:", maxAge: maxAge}
+	return &Principals{sessions: c.sessions(prefix), hub: c.hub(prefix), nonces: &batcher{rdb: c.rdb}, kvPrefix: prefix + "kv:", maxAge: maxAge}
 }
 
 // Wrap binds p to store, the database it reads users, API keys and key
@@ -94,13 +94,21 @@ func (p *Principals) Holder(ctx context.Context, k *barong.APIKey) (*barong.User
 	return barong.LoadHolder(ctx, p.db, k)
 }
 
-// UseNonce is one SET NX PX under the KV prefix.
+// UseNonce is one SET NX PX under the KV prefix, pipelined with those of
+// the concurrent requests (batch.go).
 func (p *Principals) UseNonce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := p.rdb.SetNX(ctx, p.kvPrefix+key, "1", ttl).Result()
+	cmd := redis.NewBoolCmd(ctx, "set", p.kvPrefix+key, "1", "px", ttl.Milliseconds(), "nx")
+	err := p.nonces.do(ctx, cmd)
+	if err == nil {
+		err = cmd.Err()
+	}
+	if errors.Is(err, redis.Nil) { // not set: the key exists
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("redisstore: record nonce: %w", err)
 	}
-	return ok, nil
+	return cmd.Val(), nil
 }
 
 // Watch calls fn with every change made by any process of the prefix.
