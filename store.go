@@ -255,6 +255,10 @@ type Store interface {
 	Queries
 	// InTx runs fn in a transaction, committing when it returns nil.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// ReportChangesTo makes the store hand report the changes it commits
+	// (changes.go) from now on, in or out of a transaction, once committed,
+	// instead of to its own feed between processes. Call it before use.
+	ReportChangesTo(report func(ctx context.Context, cs []Change))
 }
 
 // SessionStore keeps cookie sessions (SQL by default, Redis when configured).

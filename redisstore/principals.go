@@ -49,13 +49,13 @@ func (c *Client) Principals(prefix string, maxAge time.Duration) *Principals {
 }
 
 // Wrap binds p to store, the database it reads users, API keys and key
-// holders from, and returns store with every committed write of a user, a
-// service account or an API key reported to every process
-// (barong.ReportChanges). Wrap the store the rules write through, before p
-// serves.
+// holders from, routes the changes store commits to the Redis feed of
+// every process (barong.Store.ReportChangesTo), and returns store. Call it
+// before p serves.
 func (p *Principals) Wrap(store barong.Store) barong.Store {
 	p.db = store
-	return barong.ReportChanges(store, p.hub.notify)
+	store.ReportChangesTo(p.hub.notify)
+	return store
 }
 
 func (p *Principals) Session(ctx context.Context, id string) (*barong.Session, error) {

@@ -11,7 +11,10 @@ import (
 )
 
 // The feed of changes (barong.Change) between the processes of a
-// deployment without Redis. A change is applied in the process that made
+// deployment without Redis. The DB reports every change it commits: of
+// users, service accounts and API keys (UpdateUser, UpdateServiceAccount,
+// UpdateAPIKey, DeleteAPIKey, DeactivateAPIKeys, in a transaction once it
+// committed) and of sessions (every deletion, TouchSession). A change is applied in the process that made
 // it before the write returns and inserted into cache_changes; every
 // process that watches polls the table every pollEvery and applies the
 // rows it has not seen, so a change reaches every process within about
@@ -55,6 +58,17 @@ type changeFeed struct {
 type checkpoint struct {
 	at time.Time
 	id int64
+}
+
+// ReportChangesTo routes the changes the DB commits to report (the Redis
+// feed of redisstore.Principals) instead of its own feed.
+func (db *DB) ReportChangesTo(report func(ctx context.Context, cs []barong.Change)) { db.sink = report }
+
+// reportChanges hands changes the DB committed to its sink.
+func (db *DB) reportChanges(ctx context.Context, cs ...barong.Change) {
+	if len(cs) > 0 {
+		db.sink(ctx, cs)
+	}
 }
 
 // notify applies cs in this process and records them for the others. It

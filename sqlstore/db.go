@@ -54,6 +54,9 @@ type DB struct {
 	signal      chan struct{}
 	deliverMu   sync.Mutex // serializes DeliverOutbox on SQLite
 	changes     *changeFeed
+	// sink takes the changes the DB commits: changes.notify unless
+	// ReportChangesTo routed them elsewhere.
+	sink func(ctx context.Context, cs []barong.Change)
 }
 
 // Compile-time checks of the root interfaces.
@@ -81,6 +84,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		signal: make(chan struct{}, 1),
 	}
 	db.changes = &changeFeed{db: db, watchers: map[uint64]func(barong.Change){}}
+	db.sink = db.changes.notify
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +106,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		now:    db.clock,
 		cipher: opts.Cipher,
 		salt:   opts.CRC32Salt,
+		report: db.reportChanges,
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -184,16 +189,22 @@ func (db *DB) transact(ctx context.Context, fn func(*sql.Tx) error) error {
 func (db *DB) InTx(ctx context.Context, fn func(barong.Tx) error) error {
 	var emitted bool
 	var missed []string
+	var changes []barong.Change
 	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
 		t := &tx{at: db.clock()}
 		c := conn{q: sqlTx, d: db.d, stmts: db.w.stmts, tx: sqlTx, missed: &missed}
-		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt}
+		changes = nil
+		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt,
+			report: func(_ context.Context, cs ...barong.Change) { changes = append(changes, cs...) }}
 		err := fn(t)
 		emitted = t.emitted
 		return err
 	})
 	if err == nil && emitted {
 		db.notify()
+	}
+	if err == nil && len(changes) > 0 {
+		db.reportChanges(ctx, changes...)
 	}
 	// The writer connection is free again: prepare what the transaction
 	// ran unprepared, for the next one.

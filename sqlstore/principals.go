@@ -31,12 +31,10 @@ func (db *DB) Principals(maxAge time.Duration) *Principals {
 	return &Principals{db: db, maxAge: maxAge}
 }
 
-// Wrap returns store with every committed write of a user, a service
-// account or an API key reported to every process (barong.ReportChanges).
-// Wrap the store the rules write through.
-func (p *Principals) Wrap(store barong.Store) barong.Store {
-	return barong.ReportChanges(store, p.db.changes.notify)
-}
+// Wrap returns store, the store the rules write through, whose changes
+// reach the other processes through the database (its own feed, which it
+// uses unless told otherwise).
+func (p *Principals) Wrap(store barong.Store) barong.Store { return store }
 
 func (p *Principals) Session(ctx context.Context, id string) (*barong.Session, error) {
 	return p.db.Session(ctx, id)

@@ -69,13 +69,13 @@ func (db *DB) Session(ctx context.Context, id string) (*barong.Session, error) {
 }
 
 // TouchSession stores s.ExpireTime and extends the record's lifetime to
-// ttl from now, and reports the change (changes.go); ErrNotFound when the
+// ttl from now, and reports it (changes.go); ErrNotFound when the
 // session is gone.
 func (db *DB) TouchSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {
 	if err := db.touch(ctx, s, ttl); err != nil {
 		return err
 	}
-	db.changes.notify(ctx, []barong.Change{{Kind: barong.ChangedSession, Key: barong.SessionHash(s.ID)}})
+	db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession, Key: barong.SessionHash(s.ID)})
 	return nil
 }
 
@@ -118,7 +118,7 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	if n {
-		db.changes.notify(ctx, []barong.Change{{Kind: barong.ChangedSession, Key: h}})
+		db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession, Key: h})
 	}
 	return nil
 }
@@ -137,7 +137,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, uid, exceptID string) erro
 	if err != nil {
 		return fmt.Errorf("delete sessions of %s: %w", uid, err)
 	}
-	db.changes.notify(ctx, []barong.Change{{Kind: barong.ChangedUserSessions, Key: uid, Except: except}})
+	db.reportChanges(ctx, barong.Change{Kind: barong.ChangedUserSessions, Key: uid, Except: except})
 	return nil
 }
 
@@ -147,7 +147,7 @@ func (db *DB) DeleteAllSessions(ctx context.Context) error {
 	if _, err := db.w.exec(ctx, "DELETE FROM sessions"); err != nil {
 		return fmt.Errorf("delete all sessions: %w", err)
 	}
-	db.changes.notify(ctx, []barong.Change{{Kind: barong.ChangedSession}})
+	db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession})
 	return nil
 }
 
