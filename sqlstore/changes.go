@@ -61,8 +61,14 @@ type checkpoint struct {
 }
 
 // ReportChangesTo routes the changes the DB commits to report (the Redis
-// feed of redisstore.Principals) instead of its own feed.
-func (db *DB) ReportChangesTo(report func(ctx context.Context, cs []barong.Change)) { db.sink = report }
+// feed of redisstore.Principals) instead of its own feed; nil routes them
+// to its own feed again.
+func (db *DB) ReportChangesTo(report func(ctx context.Context, cs []barong.Change)) {
+	if report == nil {
+		report = db.changes.notify
+	}
+	db.sink = report
+}
 
 // reportChanges hands changes the DB committed to its sink.
 func (db *DB) reportChanges(ctx context.Context, cs ...barong.Change) {
