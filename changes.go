@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 )
 
 // Change tells the caches of every process that a committed write made a
@@ -64,4 +65,40 @@ func LoadHolder(ctx context.Context, q Queries, k *APIKey) (*User, *ServiceAccou
 		return nil, nil, fmt.Errorf("load user: %w", err)
 	}
 	return u, nil, nil
+}
+
+// ChangeWatchers hands the changes a feed delivers to the watchers of one
+// process. The zero value is ready.
+type ChangeWatchers struct {
+	mu   sync.Mutex
+	fns  map[uint64]func(Change)
+	next uint64
+}
+
+// Watch registers fn for the changes delivered from now on.
+func (w *ChangeWatchers) Watch(fn func(Change)) (stop func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fns == nil {
+		w.fns = map[uint64]func(Change){}
+	}
+	w.next++
+	id := w.next
+	w.fns[id] = fn
+	return func() {
+		w.mu.Lock()
+		delete(w.fns, id)
+		w.mu.Unlock()
+	}
+}
+
+// Deliver calls every watcher with each change, in order.
+func (w *ChangeWatchers) Deliver(cs []Change) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, fn := range w.fns {
+		for _, c := range cs {
+			fn(c)
+		}
+	}
 }

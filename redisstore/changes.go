@@ -54,11 +54,11 @@ type hub struct {
 	done      chan struct{}
 	lastBeat  atomic.Int64 // unix ns of the latest heartbeat seen back
 
-	mu       sync.Mutex
-	watchers map[uint64]func(barong.Change)
-	nextW    uint64
-	seq      uint64
-	waits    map[uint64]*ackWait
+	watchers barong.ChangeWatchers
+
+	mu    sync.Mutex
+	seq   uint64
+	waits map[uint64]*ackWait
 }
 
 // ackWait counts the acknowledgements of one published message; need is
@@ -79,7 +79,7 @@ func newHub(rdb *redis.Client, log *slog.Logger, prefix string) *hub {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return &hub{rdb: rdb, log: log, channel: prefix + "changes", ackPrefix: prefix + "changes:ack:",
-		origin: hex.EncodeToString(b), watchers: map[uint64]func(barong.Change){}, waits: map[uint64]*ackWait{}}
+		origin: hex.EncodeToString(b), waits: map[uint64]*ackWait{}}
 }
 
 // start subscribes, once: to the changes and to this hub's
@@ -142,7 +142,7 @@ func (h *hub) receive(ctx context.Context, in <-chan any) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" { // again, after a reconnection: changes may have been missed
 				h.log.Info("redis change feed re-subscribed", "channel", m.Channel)
-				h.deliver([]barong.Change{{Kind: barong.ChangedAll}})
+				h.watchers.Deliver([]barong.Change{{Kind: barong.ChangedAll}})
 			}
 		case *redis.Message:
 			if m.Channel == h.channel {
@@ -160,11 +160,11 @@ func (h *hub) received(ctx context.Context, payload string) {
 	var msg message
 	if err := json.Unmarshal([]byte(payload), &msg); err != nil || msg.Origin == "" {
 		h.log.Warn("redis change feed: unreadable message", "err", err)
-		h.deliver([]barong.Change{{Kind: barong.ChangedAll}})
+		h.watchers.Deliver([]barong.Change{{Kind: barong.ChangedAll}})
 		return
 	}
 	if msg.Origin != h.origin {
-		h.deliver(msg.Changes)
+		h.watchers.Deliver(msg.Changes)
 	}
 	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
 	defer cancel()
@@ -193,22 +193,11 @@ func (h *hub) acked(payload string) {
 	}
 }
 
-// deliver hands changes to this process' watchers.
-func (h *hub) deliver(cs []barong.Change) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, fn := range h.watchers {
-		for _, c := range cs {
-			fn(c)
-		}
-	}
-}
-
 // notify applies cs in this process, publishes them and waits until every
 // subscribed process acknowledged them (at most ackTimeout). It runs after
 // a committed write, so it ignores ctx's end; failures are logged.
 func (h *hub) notify(ctx context.Context, cs []barong.Change) {
-	h.deliver(cs)
+	h.watchers.Deliver(cs)
 	h.start()
 	h.mu.Lock()
 	h.seq++
@@ -257,16 +246,7 @@ func (h *hub) notify(ctx context.Context, cs []barong.Change) {
 // watch registers fn for the changes delivered from now on.
 func (h *hub) watch(fn func(barong.Change)) (stop func()) {
 	h.start()
-	h.mu.Lock()
-	h.nextW++
-	id := h.nextW
-	h.watchers[id] = fn
-	h.mu.Unlock()
-	return func() {
-		h.mu.Lock()
-		delete(h.watchers, id)
-		h.mu.Unlock()
-	}
+	return h.watchers.Watch(fn)
 }
 
 // live reports whether a heartbeat came back within liveWindow.

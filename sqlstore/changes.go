@@ -43,10 +43,10 @@ type changeFeed struct {
 	done      chan struct{}
 	lastPoll  atomic.Int64 // unix ns at which the latest successful poll began
 
-	mu       sync.Mutex
-	watchers map[uint64]func(barong.Change)
-	nextW    uint64
-	polling  bool
+	watchers barong.ChangeWatchers
+
+	mu      sync.Mutex
+	polling bool
 	// low: every id up to it has been applied or was committed more than
 	// settle ago; seen: the ids above low already applied.
 	low         int64
@@ -81,7 +81,7 @@ func (db *DB) reportChanges(ctx context.Context, cs ...barong.Change) {
 // runs after a committed write, so it ignores ctx's end; failures are
 // logged.
 func (f *changeFeed) notify(ctx context.Context, cs []barong.Change) {
-	f.deliver(cs)
+	f.watchers.Deliver(cs)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	now := f.db.clock()
@@ -100,29 +100,10 @@ func (f *changeFeed) notify(ctx context.Context, cs []barong.Change) {
 	}
 }
 
-func (f *changeFeed) deliver(cs []barong.Change) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, fn := range f.watchers {
-		for _, c := range cs {
-			fn(c)
-		}
-	}
-}
-
 // watch registers fn and starts polling.
 func (f *changeFeed) watch(fn func(barong.Change)) (stop func()) {
 	f.start()
-	f.mu.Lock()
-	f.nextW++
-	id := f.nextW
-	f.watchers[id] = fn
-	f.mu.Unlock()
-	return func() {
-		f.mu.Lock()
-		delete(f.watchers, id)
-		f.mu.Unlock()
-	}
+	return f.watchers.Watch(fn)
 }
 
 func (f *changeFeed) live() bool {
@@ -219,7 +200,7 @@ func (f *changeFeed) poll(ctx context.Context) error {
 		f.settle(began, top)
 	}
 	f.mu.Unlock()
-	f.deliver(fresh)
+	f.watchers.Deliver(fresh)
 	f.lastPoll.Store(began.UnixNano())
 	return nil
 }

@@ -83,7 +83,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		log:    opts.Logger,
 		signal: make(chan struct{}, 1),
 	}
-	db.changes = &changeFeed{db: db, watchers: map[uint64]func(barong.Change){}}
+	db.changes = &changeFeed{db: db}
 	db.sink = db.changes.notify
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
