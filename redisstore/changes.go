@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -157,8 +159,8 @@ func (h *hub) receive(ctx context.Context, in <-chan any) {
 // received applies a message of another process and acknowledges it (a
 // message of this hub was applied when it was sent).
 func (h *hub) received(ctx context.Context, payload string) {
-	var msg message
-	if err := json.Unmarshal([]byte(payload), &msg); err != nil || msg.Origin == "" {
+	msg, err := decodeMessage(payload)
+	if err != nil {
 		h.log.Warn("redis change feed: unreadable message", "err", err)
 		h.watchers.Deliver([]barong.Change{{Kind: barong.ChangedAll}})
 		return
@@ -171,6 +173,24 @@ func (h *hub) received(ctx context.Context, payload string) {
 	if err := h.rdb.Publish(ctx, h.ackPrefix+msg.Origin, strconv.FormatUint(msg.Seq, 10)).Err(); err != nil {
 		h.log.Warn("redis change feed: acknowledge", "err", err)
 	}
+}
+
+// decodeMessage parses a published message: an origin of 16 hex digits
+// (a hub's), and changes of known kinds.
+func decodeMessage(payload string) (message, error) {
+	var msg message
+	if err := json.Unmarshal([]byte(payload), &msg); err != nil {
+		return msg, fmt.Errorf("decode change message: %w", err)
+	}
+	if b, err := hex.DecodeString(msg.Origin); err != nil || len(b) != 8 {
+		return msg, errors.New("decode change message: bad origin")
+	}
+	for _, c := range msg.Changes {
+		if c.Kind > barong.ChangedUserSessions {
+			return msg, fmt.Errorf("decode change message: unknown kind %d", c.Kind)
+		}
+	}
+	return msg, nil
 }
 
 // acked counts an acknowledgement, or notes a heartbeat.
