@@ -239,8 +239,8 @@ type Session struct {
 	IDHash string
 }
 
-// SessionHash is the form of a session id that stores keep and APIs show:
-// hex SHA-256 of the cookie value.
+// SessionHash is the form of a session id that stores keep and APIs show,
+// and the key of a session in a Change: hex SHA-256 of the cookie value.
 func SessionHash(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:])

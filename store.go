@@ -296,6 +296,10 @@ type Store interface {
 	// again, fn included, a few times: fn must be safe to re-run (no effect
 	// outside the transaction, nothing carried over from an attempt).
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// ReportChangesTo makes the store hand report the changes it commits
+	// (changes.go) from now on, in or out of a transaction, once committed,
+	// instead of to its own feed between processes. Call it before use.
+	ReportChangesTo(report func(ctx context.Context, cs []Change))
 }
 
 // SessionStore keeps cookie sessions (SQL by default, Redis when configured).

@@ -46,7 +46,7 @@ func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
 
 // authenticatedByUID is authenticated for handlers that read the caller's
 // records themselves and use only c.User.UID: the decision may come from
-// the principal snapshots (no database read), and a bearer JWT's user is
+// the claims authz keeps in process memory (no database read), and a bearer JWT's user is
 // not read; the handler's own read reports a user gone since.
 func (s *Server) authenticatedByUID(family string, h callerHandler) handlerFunc {
 	return s.authenticatedAs(family, true, h)
@@ -155,7 +155,7 @@ func (s *Server) handleAuthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ar := s.authRequest(r, p)
-	ar.TokenOnly = true // only the token is answered: principal snapshots do
+	ar.TokenOnly = true // only the token is answered: cached claims do
 	res, err := s.authz.Check(r.Context(), ar)
 	if err != nil {
 		s.logAuthzRefusal(r, ar, err)

@@ -21,7 +21,7 @@ func (s *Server) registerResourceUsers() {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error {
 	// The user row and records in one database round trip; the decision
-	// before it came from the principal snapshots when Redis holds them.
+	// before it came from the claims authz keeps in process memory.
 	info, err := s.app.UserInfoByUID(r.Context(), c.User.UID)
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
-	"github.com/barong-go/barong/redisstore"
 	"github.com/barong-go/barong/token"
 )
 
@@ -52,9 +51,10 @@ type Request struct {
 	// Params returns the request parameters for audit records (may be nil).
 	Params func() map[string]any
 	// TokenOnly tells that the caller uses only Result.Pass and
-	// Result.Token (the gateway check). Result.User and
-	// Result.ServiceAccount may then be Redis snapshots holding only the
-	// token's claims, ID and OTP; otherwise they are database rows.
+	// Result.Token (the gateway check), or only the user's UID. Result.User
+	// and Result.ServiceAccount may then be what the process cache keeps
+	// (the token's claims, ID, OTP), shared between requests and not to be
+	// modified; otherwise they are database rows.
 	TokenOnly bool
 }
 
@@ -79,23 +79,24 @@ type Geo interface {
 
 // Engine decides authz requests.
 type Engine struct {
-	cfg      Config
-	store    barong.Store
-	sessions barong.SessionStore
-	kv       barong.KV
-	keys     *token.Keyring
-	geo      Geo
-	log      *slog.Logger
-	now      func() time.Time
-	snap     atomic.Pointer[snapshot]
-	audit    chan *barong.Activity // pointers: 4096 queued values would be 1 MB idle
-	// cache is the shared principal cache; nil without Redis.
-	cache   *redisstore.Principals
-	tokens  *tokenCache // nil when TokenCache is zero
-	secrets secretCache
+	cfg   Config
+	store barong.Store
+	keys  *token.Keyring
+	geo   Geo
+	log   *slog.Logger
+	now   func() time.Time
+	snap  atomic.Pointer[snapshot]
+	audit chan *barong.Activity // pointers: 4096 queued values would be 1 MB idle
+	// p is where sessions, users, keys and holders are read (principals.go);
+	// cached tells that it is the process cache, whose users and service
+	// accounts hold only their claims.
+	p      Principals
+	cached bool
+	tokens *tokenCache // nil when TokenCache is zero
 }
 
-// New builds the engine; call Run to keep its snapshots fresh.
+// New builds the engine on the stores (one read per request; see
+// UsePrincipals); call Run to keep its snapshots fresh.
 func New(cfg Config, store barong.Store, sessions barong.SessionStore, kv barong.KV, keys *token.Keyring, geo Geo, log *slog.Logger) *Engine {
 	if cfg.Refresh == 0 {
 		cfg.Refresh = 2 * time.Second
@@ -103,8 +104,8 @@ func New(cfg Config, store barong.Store, sessions barong.SessionStore, kv barong
 	if cfg.TokenCache > cfg.JWTExpire/2 {
 		cfg.TokenCache = cfg.JWTExpire / 2
 	}
-	e := &Engine{cfg: cfg, store: store, sessions: sessions, kv: kv, keys: keys, geo: geo, log: log,
-		now: time.Now, audit: make(chan *barong.Activity, 4096)}
+	e := &Engine{cfg: cfg, store: store, keys: keys, geo: geo, log: log, now: time.Now,
+		audit: make(chan *barong.Activity, 4096), p: stores{db: store, sessions: sessions, kv: kv}}
 	if cfg.TokenCache > 0 {
 		e.tokens = newTokenCache(cfg.TokenCache)
 	}
@@ -112,12 +113,18 @@ func New(cfg Config, store barong.Store, sessions barong.SessionStore, kv barong
 	return e
 }
 
-// UsePrincipals makes the engine read sessions, nonces and principal
-// snapshots through p, one Redis round trip per request in steady state.
-// p must share the prefix of the session store and KV the engine was
-// built with, and the store the rules write through must be p.Wrap'ed so
-// that changes delete their snapshots. Call it before serving.
-func (e *Engine) UsePrincipals(p *redisstore.Principals) { e.cache = p }
+// UsePrincipals makes the engine read callers through p instead of the
+// stores it was built with. When p reports its changes (Changes), what the
+// engine reads is kept in process memory (cache.go) and dropped when any
+// process changes it: the steady-state request then touches no network,
+// except to use up an API key's nonce. barong serve passes
+// redisstore.Principals or sqlstore.Principals. Call it before serving.
+func (e *Engine) UsePrincipals(p Principals) {
+	e.p, e.cached = p, false
+	if ch, ok := p.(Changes); ok {
+		e.p, e.cached = newCache(p, ch, e.log), true
+	}
+}
 
 // Check runs the decision procedure of reference §7.1 in its order. Errors
 // are *barong.Error with Barong's authz keys and statuses.
@@ -144,15 +151,10 @@ func (e *Engine) Check(ctx context.Context, r Request) (*Result, error) {
 func (e *Engine) Authenticate(ctx context.Context, r Request) (*Result, error) {
 	var res *Result
 	var err error
-	switch apiKey := r.APIKey != nil || r.Nonce != nil || r.Signature != nil; {
-	case apiKey && e.cache != nil:
-		res, err = e.apiKeyCached(ctx, r)
-	case apiKey:
-		res, err = e.apiKeyMode(ctx, r)
-	case e.cache != nil:
-		res, err = e.cookieCached(ctx, r)
-	default:
-		res, err = e.cookieMode(ctx, r)
+	if r.APIKey != nil || r.Nonce != nil || r.Signature != nil {
+		res, err = e.apiKey(ctx, r)
+	} else {
+		res, err = e.cookie(ctx, r)
 	}
 	if err != nil {
 		return nil, err
@@ -184,34 +186,16 @@ func (e *Engine) Authenticate(ctx context.Context, r Request) (*Result, error) {
 
 var stateChanging = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELETE": true, "TRACE": true}
 
-// cookieMode is reference §7.2 on the session store and the database.
-// sessionWithUser is implemented by the SQL session store: the session
-// and its user in one statement.
-type sessionWithUser interface {
-	SessionWithUser(ctx context.Context, id string) (*barong.Session, *barong.User, error)
-}
-
-func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
+// cookie is reference §7.2: CSRF, the session, its user, the binding
+// (§4.5), the slide of the idle expiry, the user's state.
+func (e *Engine) cookie(ctx context.Context, r Request) (*Result, error) {
 	var sess *barong.Session
-	var u *barong.User
 	if r.SessionID != "" {
-		// With SQL sessions, one statement reads both; a miss (no session,
-		// or a session whose user is gone) takes the two reads below,
-		// which tell the cases apart.
-		if sw, ok := e.sessions.(sessionWithUser); ok {
-			s, su, err := sw.SessionWithUser(ctx, r.SessionID)
-			if err != nil && !errors.Is(err, barong.ErrNotFound) {
-				return nil, fmt.Errorf("load session: %w", err)
-			}
-			sess, u = s, su
+		s, err := e.p.Session(ctx, r.SessionID)
+		if err != nil && !errors.Is(err, barong.ErrNotFound) {
+			return nil, fmt.Errorf("load session: %w", err)
 		}
-		if sess == nil {
-			s, err := e.sessions.Session(ctx, r.SessionID)
-			if err != nil && !errors.Is(err, barong.ErrNotFound) {
-				return nil, fmt.Errorf("load session: %w", err)
-			}
-			sess = s
-		}
+		sess = s
 	}
 	if e.cfg.CSRFProtection && stateChanging[strings.ToUpper(r.Method)] {
 		if !r.HasCSRF {
@@ -224,28 +208,27 @@ func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 	if sess == nil || sess.UID == "" {
 		return nil, barong.Unauthorized("authz.invalid_session")
 	}
-	if u == nil {
-		var err error
-		if u, err = e.store.UserByUID(ctx, sess.UID); err != nil {
-			if errors.Is(err, barong.ErrNotFound) {
-				_ = e.sessions.DeleteSession(ctx, r.SessionID)
-				return nil, barong.Unauthorized("authz.invalid_session")
-			}
-			return nil, fmt.Errorf("load user: %w", err)
+	u, err := e.user(ctx, sess.UID, r.TokenOnly)
+	if err != nil {
+		if errors.Is(err, barong.ErrNotFound) {
+			_ = e.p.DeleteSession(ctx, r.SessionID)
+			return nil, barong.Unauthorized("authz.invalid_session")
 		}
+		return nil, fmt.Errorf("load user: %w", err)
 	}
 	now := e.now()
 	if r.UserAgent != sess.UserAgent || now.Unix() >= sess.ExpireTime || !SameNetwork(sess.UserIP, r.IP) {
-		_ = e.sessions.DeleteSession(ctx, r.SessionID)
+		_ = e.p.DeleteSession(ctx, r.SessionID)
 		return nil, barong.Unauthorized("authz.client_session_mismatch")
 	}
-	// A session already slid to this second is not written again: the
-	// write would store the same expiry (SQL sessions keep whole seconds).
-	prev := sess.ExpireTime
-	sess.ExpireTime = now.Add(e.cfg.SessionExpire).Unix()
-	if sess.ExpireTime != prev {
-		if err := e.sessions.TouchSession(ctx, sess, e.cfg.SessionExpire); err != nil && !errors.Is(err, barong.ErrNotFound) {
-			return nil, fmt.Errorf("touch session: %w", err)
+	// A session already slid to this second is not written again (stored
+	// expiries have whole seconds).
+	if exp := now.Add(e.cfg.SessionExpire).Unix(); exp > sess.ExpireTime {
+		slid := *sess
+		slid.ExpireTime = exp
+		sess = &slid
+		if err := e.p.SlideSession(ctx, sess, e.cfg.SessionExpire); err != nil && !errors.Is(err, barong.ErrNotFound) {
+			return nil, fmt.Errorf("slide session: %w", err)
 		}
 	}
 	if !u.CanSignIn() {
@@ -254,27 +237,28 @@ func (e *Engine) cookieMode(ctx context.Context, r Request) (*Result, error) {
 	return &Result{User: u, Session: sess}, nil
 }
 
-// apiKeyMode is reference §5.2 with replay protection, on the database
-// and the KV store: each (kid, nonce) is accepted once within the nonce
-// window.
-func (e *Engine) apiKeyMode(ctx context.Context, r Request) (*Result, error) {
+// apiKey is reference §5.2 with replay protection: each (kid, nonce) is
+// accepted once within the nonce window, across processes; a request with
+// a bad signature does not use its nonce up.
+func (e *Engine) apiKey(ctx context.Context, r Request) (*Result, error) {
 	if blank(r.APIKey) || blank(r.Nonce) || blank(r.Signature) {
 		return nil, barong.Invalid("authz.invalid_api_key_headers")
 	}
-	key, err := e.store.APIKeyByKID(ctx, *r.APIKey)
+	kid, nonce := *r.APIKey, *r.Nonce
+	key, err := e.p.APIKey(ctx, kid)
 	if err != nil {
 		if errors.Is(err, barong.ErrNotFound) {
 			return nil, barong.Unauthorized("authz.unexistent_apikey")
 		}
 		return nil, fmt.Errorf("load api key: %w", err)
 	}
-	if err := e.checkNonce(*r.Nonce); err != nil {
+	if err := e.checkNonce(nonce); err != nil {
 		return nil, err
 	}
-	if !ValidSignature(key.Secret, *r.Nonce, key.KID, *r.Signature) {
+	if !ValidSignature(key.Secret, nonce, kid, *r.Signature) {
 		return nil, barong.Unauthorized("authz.invalid_signature")
 	}
-	fresh, err := e.kv.SetNX(ctx, nonceKey(key.KID, *r.Nonce), "1", 2*e.cfg.NonceLifetime)
+	fresh, err := e.p.UseNonce(ctx, nonceKey(kid, nonce), 2*e.cfg.NonceLifetime)
 	if err != nil {
 		return nil, fmt.Errorf("record nonce: %w", err)
 	}
@@ -284,19 +268,15 @@ func (e *Engine) apiKeyMode(ctx context.Context, r Request) (*Result, error) {
 	if key.State != "active" {
 		return nil, barong.Unauthorized("authz.apikey_not_active")
 	}
-	if key.HolderType == barong.HolderServiceAccount {
-		sa, err := e.store.ServiceAccountByID(ctx, key.HolderID)
-		if err != nil {
-			return nil, fmt.Errorf("load service account: %w", err)
-		}
+	u, sa, err := e.holder(ctx, key, r.TokenOnly)
+	if err != nil {
+		return nil, fmt.Errorf("load key holder: %w", err)
+	}
+	if sa != nil {
 		if sa.State != barong.StateActive && sa.State != barong.StatePending {
 			return nil, barong.Unauthorized("authz.invalid_session")
 		}
 		return &Result{ServiceAccount: sa}, nil
-	}
-	u, err := e.store.UserByID(ctx, key.HolderID)
-	if err != nil {
-		return nil, fmt.Errorf("load key holder: %w", err)
 	}
 	if !u.CanSignIn() {
 		return nil, barong.Unauthorized("authz.invalid_session")
@@ -305,6 +285,23 @@ func (e *Engine) apiKeyMode(ctx context.Context, r Request) (*Result, error) {
 		return nil, barong.Unauthorized("authz.disabled_2fa")
 	}
 	return &Result{User: u}, nil
+}
+
+// user reads the user of a session: the claims the process keeps for a
+// caller that uses only the token, else the database row.
+func (e *Engine) user(ctx context.Context, uid string, tokenOnly bool) (*barong.User, error) {
+	if e.cached && !tokenOnly {
+		return e.store.UserByUID(ctx, uid)
+	}
+	return e.p.User(ctx, uid)
+}
+
+// holder reads the holder of a key as user reads a user.
+func (e *Engine) holder(ctx context.Context, k *barong.APIKey, tokenOnly bool) (*barong.User, *barong.ServiceAccount, error) {
+	if e.cached && !tokenOnly {
+		return barong.LoadHolder(ctx, e.store, k)
+	}
+	return e.p.Holder(ctx, k)
 }
 
 func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	barong "github.com/barong-go/barong"
-	"github.com/barong-go/barong/redisstore"
 	"github.com/barong-go/barong/token"
 )
 
@@ -131,60 +129,4 @@ func (e *Engine) issue(res *Result) (issued, error) {
 		e.tokens.put(key, t)
 	}
 	return t, nil
-}
-
-// secretCacheSize bounds the API-key secrets a process keeps.
-const secretCacheSize = 16384
-
-// keySecret is the secret of the API key with database id id, and its
-// holder once known.
-type keySecret struct {
-	id                    int64
-	secret                string
-	holderType, holderUID string
-}
-
-// secretCache keeps API-key secrets in process memory by kid, so that the
-// secret never has to be shared through Redis. A key's secret never
-// changes (only its state and scope do); the id guards against a key
-// deleted and created again under the same kid.
-type secretCache struct {
-	mu sync.RWMutex
-	m  map[string]keySecret
-}
-
-func (c *secretCache) get(kid string) (keySecret, bool) {
-	c.mu.RLock()
-	s, ok := c.m[kid]
-	c.mu.RUnlock()
-	return s, ok
-}
-
-func (c *secretCache) put(k *barong.APIKey) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]keySecret{}
-	}
-	if _, ok := c.m[k.KID]; !ok && len(c.m) >= secretCacheSize {
-		for kid := range c.m { // evict one arbitrary entry
-			delete(c.m, kid)
-			break
-		}
-	}
-	c.m[k.KID] = keySecret{id: k.ID, secret: k.Secret}
-}
-
-// setHolder notes the holder of the key (which never changes) when the
-// entry is of the same key.
-func (c *secretCache) setHolder(kid string, k *redisstore.KeySnapshot) {
-	if k.HolderUID == "" {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.m[kid]; ok && s.id == k.ID {
-		s.holderType, s.holderUID = k.HolderType, k.HolderUID
-		c.m[kid] = s
-	}
 }

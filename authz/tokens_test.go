@@ -108,16 +108,3 @@ func TestTokenCacheBounded(t *testing.T) {
 		t.Fatalf("after two rotations: %d current, %d previous entries", len(c.cur), len(c.prev))
 	}
 }
-
-func TestSecretCacheBounded(t *testing.T) {
-	var c secretCache
-	for i := range secretCacheSize + 10 {
-		c.put(&barong.APIKey{ID: int64(i), KID: string(rune(i)), Secret: "s"})
-	}
-	if len(c.m) != secretCacheSize {
-		t.Fatalf("%d secrets kept, want %d", len(c.m), secretCacheSize)
-	}
-	if s, ok := c.get(string(rune(secretCacheSize + 9))); !ok || s.id != secretCacheSize+9 {
-		t.Fatal("latest secret missing")
-	}
-}

@@ -100,7 +100,7 @@ func (s *Service) request(method, target, peer string, h http.Header) (authz.Req
 		return authz.Request{}, err
 	}
 	// TokenOnly: a gateway check answers with the decision and the token
-	// alone, so the engine may use its principal snapshots.
+	// alone, so the engine may use the claims it keeps in memory.
 	r := authz.Request{Path: p, Method: strings.ToUpper(method), IP: s.clientIP(peer, h), UserAgent: h.Get("User-Agent"),
 		TokenOnly: true}
 	if c, err := (&http.Request{Header: h}).Cookie(s.cfg.SessionName); err == nil {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,6 +28,9 @@ const pingTimeout = 5 * time.Second
 type Client struct {
 	rdb *redis.Client
 	log *slog.Logger
+
+	mu   sync.Mutex
+	hubs map[string]*hub // the change feed of each prefix (changes.go)
 }
 
 // Open connects to the Redis server at rawURL, which is
@@ -148,8 +152,16 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool. Stores and subscriptions made from c stop working.
+// Close stops the change feeds and closes the pool. Stores made from c
+// stop working.
 func (c *Client) Close() error {
+	c.mu.Lock()
+	hubs := c.hubs
+	c.hubs = nil
+	c.mu.Unlock()
+	for _, h := range hubs {
+		h.close()
+	}
 	if err := c.rdb.Close(); err != nil {
 		return fmt.Errorf("redisstore: close: %w", err)
 	}
@@ -162,11 +174,31 @@ func (c *Client) Sessions(prefix string) barong.SessionStore {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
+	return c.sessions(prefix)
+}
+
+func (c *Client) sessions(prefix string) *sessionStore {
 	return &sessionStore{
 		rdb:          c.rdb,
+		hub:          c.hub(prefix),
 		recordPrefix: prefix + "session:",
 		indexPrefix:  prefix + "user_sessions:",
 	}
+}
+
+// hub returns the change feed of prefix, shared by the stores of c.
+func (c *Client) hub(prefix string) *hub {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hubs == nil {
+		c.hubs = map[string]*hub{}
+	}
+	h := c.hubs[prefix]
+	if h == nil {
+		h = newHub(c.rdb, c.log, prefix)
+		c.hubs[prefix] = h
+	}
+	return h
 }
 
 // KV returns the key-value store whose keys are <prefix>kv:<key>

@@ -1,9 +1,11 @@
 // Package redisstore keeps barong-go's shared short-lived state in Redis:
 // cookie sessions (barong.SessionStore), one-time markers and counters
-// (barong.KV), and a small publish/subscribe channel that tells every
-// `barong serve` process when cached permissions or restrictions changed.
-// It is used when BARONG_REDIS_URL is set, so that any number of processes
-// share sessions, throttle counters and used-token markers.
+// (barong.KV), authz's source of callers (Principals: sessions and used
+// nonces here, users and keys from the database) and the feed of changes
+// between the `barong serve` processes (changes.go) that authz's process
+// cache follows. It is used when BARONG_REDIS_URL is set, so that any
+// number of processes share sessions, throttle counters and used-token
+// markers.
 //
 // Every key lives under a prefix (default "barong:"), unlike Barong's flat
 // key space:
@@ -11,10 +13,11 @@
 //	<prefix>session:<sha256hex(id)>      session record, compact JSON, TTL = idle lifetime
 //	<prefix>user_sessions:<uid>          ZSET of the user's session hashes scored by
 //	                                     expiry (unix ms), TTL = latest member expiry
-//	<prefix>kv:<key>                     KV values and counters
-//	<prefix>user:<uid>, sa:<uid>,        principal snapshots of authz's hot path
-//	<prefix>apikey:<kid>                 (see Principals), TTL 1 min
-//	<prefix>lease                        counter of the snapshot leases
+//	<prefix>kv:<key>                     KV values and counters, used API-key nonces
+//	                                     (kv:nonce:<kid>:<nonce>)
+//	<prefix>changes                      pub/sub channel of the changes (JSON)
+//	<prefix>changes:ack:<process>        pub/sub channel of a process' acknowledgements
+//	                                     and heartbeats
 //
 // The plain session id (the cookie value) is never stored: records are
 // keyed by its SHA-256. The per-user index carries a relative TTL that
@@ -23,9 +26,10 @@
 // index is written.
 //
 // Multi-key operations run as Lua scripts, so each is atomic and costs one
-// round trip; Session, TouchSession and every KV call are one round trip,
-// and so is each authz request in steady state (Principals.Cookie,
-// Principals.APIKey).
+// round trip; Session, TouchSession and every KV call are one round trip.
+// An authz request in steady state reads nothing from Redis: a cookie
+// request nothing at all, an API-key request one SET NX of its nonce,
+// pipelined with those of the concurrent requests (batch.go).
 //
 // Scripts address keys derived from the prefix, so the package targets a
 // standalone Redis (optionally behind Sentinel), not Redis Cluster.

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -39,6 +40,38 @@ func FuzzDecodeSession(f *testing.F) {
 		}
 		if *back != *got {
 			t.Fatalf("round trip: %+v != %+v", back, got)
+		}
+	})
+}
+
+// FuzzDecodeMessage: any payload on the change channel decodes to a
+// message from a well-formed origin with changes of known kinds, or to an
+// error (the receiver then drops everything), never a panic; a decoded
+// message encodes back to itself.
+func FuzzDecodeMessage(f *testing.F) {
+	good, _ := json.Marshal(message{Origin: "0123456789abcdef", Seq: 7, Changes: []barong.Change{
+		{Kind: barong.ChangedSession, Key: "ab"}, {Kind: barong.ChangedUserSessions, Key: "ID1", Except: "cd"}}})
+	f.Add(string(good))
+	f.Add(`{"o":"0123456789abcdef","s":1,"c":[{"k":9}]}`)
+	f.Add(`{"o":"xyz","s":1}`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, payload string) {
+		msg, err := decodeMessage(payload)
+		if err != nil {
+			return
+		}
+		for _, c := range msg.Changes {
+			if c.Kind > barong.ChangedUserSessions {
+				t.Fatalf("kind %d accepted", c.Kind)
+			}
+		}
+		b, err := json.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decodeMessage(string(b))
+		if err != nil || back.Origin != msg.Origin || back.Seq != msg.Seq || len(back.Changes) != len(msg.Changes) {
+			t.Fatalf("round trip %+v -> %+v, %v", msg, back, err)
 		}
 	})
 }

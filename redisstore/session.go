@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +16,12 @@ import (
 
 // sessionStore implements barong.SessionStore. Records are
 // recordPrefix+sha256hex(id); the index of a user is indexPrefix+uid, a ZSET
-// of record hashes scored by their expiry in unix milliseconds.
+// of record hashes scored by their expiry in unix milliseconds. Every
+// deletion, and TouchSession, is reported on the prefix's change feed
+// (changes.go) before the call returns.
 type sessionStore struct {
 	rdb          *redis.Client
+	hub          *hub
 	recordPrefix string
 	indexPrefix  string
 }
@@ -151,13 +152,6 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 return 1
 `)
 
-// hashID is the hex SHA-256 of a session id, the only form of the id that
-// reaches Redis.
-func hashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
-}
-
 // record is the stored form of a session; the id is not part of it.
 type record struct {
 	UID        string    `json:"uid"`
@@ -185,18 +179,9 @@ func encodeSession(s *barong.Session) ([]byte, error) {
 
 // decodeSession parses a stored record; a record without uid is corrupt.
 func decodeSession(id string, data []byte) (*barong.Session, error) {
-	return decodeRecord(id, string(data))
-}
-
-// decodeRecord is decodeSession on a string (with scanFlat, falling back
-// to encoding/json).
-func decodeRecord(id, data string) (*barong.Session, error) {
 	var r record
-	if scanFlat(data, r.set) != nil {
-		r = record{}
-		if err := json.Unmarshal([]byte(data), &r); err != nil {
-			return nil, fmt.Errorf("decode session: %w", err)
-		}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode session: %w", err)
 	}
 	if r.UID == "" {
 		return nil, errors.New("decode session: record has no uid")
@@ -238,7 +223,7 @@ func (st *sessionStore) CreateSession(ctx context.Context, s *barong.Session, tt
 	if err != nil {
 		return fmt.Errorf("redisstore: create session: %w", err)
 	}
-	h := hashID(s.ID)
+	h := barong.SessionHash(s.ID)
 	keys := []string{st.recordPrefix + h, st.indexPrefix + s.UID}
 	if err := createScript.Run(ctx, st.rdb, keys, data, ttl.Milliseconds(), h).Err(); err != nil {
 		return fmt.Errorf("redisstore: create session: %w", err)
@@ -252,7 +237,7 @@ func (st *sessionStore) Session(ctx context.Context, id string) (*barong.Session
 	if id == "" {
 		return nil, barong.ErrNotFound
 	}
-	data, err := st.rdb.Get(ctx, st.recordPrefix+hashID(id)).Bytes()
+	data, err := st.rdb.Get(ctx, st.recordPrefix+barong.SessionHash(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, barong.ErrNotFound
 	}
@@ -267,10 +252,21 @@ func (st *sessionStore) Session(ctx context.Context, id string) (*barong.Session
 }
 
 // TouchSession rewrites s (its slid ExpireTime) with a fresh ttl and
-// refreshes the index, in one round trip. It never recreates a session:
-// when the record is gone, because it expired or was revoked meanwhile, it
-// returns barong.ErrNotFound.
+// refreshes the index, in one round trip, and reports the change. It never
+// recreates a session: when the record is gone, because it expired or was
+// revoked meanwhile, it returns barong.ErrNotFound.
 func (st *sessionStore) TouchSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {
+	if err := st.touch(ctx, s, ttl); err != nil {
+		return err
+	}
+	st.hub.notify(ctx, []barong.Change{{Kind: barong.ChangedSession, Key: barong.SessionHash(s.ID)}})
+	return nil
+}
+
+// touch is TouchSession without the report: the slide of a session that
+// authz holds (Principals.SlideSession), which only moves its expiry
+// forward.
+func (st *sessionStore) touch(ctx context.Context, s *barong.Session, ttl time.Duration) error {
 	if err := checkSession(s, ttl); err != nil {
 		return fmt.Errorf("redisstore: touch session: %w", err)
 	}
@@ -278,7 +274,7 @@ func (st *sessionStore) TouchSession(ctx context.Context, s *barong.Session, ttl
 	if err != nil {
 		return fmt.Errorf("redisstore: touch session: %w", err)
 	}
-	h := hashID(s.ID)
+	h := barong.SessionHash(s.ID)
 	keys := []string{st.recordPrefix + h, st.indexPrefix + s.UID}
 	n, err := touchScript.Run(ctx, st.rdb, keys, data, ttl.Milliseconds(), h).Int()
 	if err != nil {
@@ -296,9 +292,13 @@ func (st *sessionStore) DeleteSession(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	h := hashID(id)
-	if err := deleteScript.Run(ctx, st.rdb, []string{st.recordPrefix + h}, st.indexPrefix, h).Err(); err != nil {
+	h := barong.SessionHash(id)
+	n, err := deleteScript.Run(ctx, st.rdb, []string{st.recordPrefix + h}, st.indexPrefix, h).Int()
+	if err != nil {
 		return fmt.Errorf("redisstore: delete session: %w", err)
+	}
+	if n > 0 {
+		st.hub.notify(ctx, []barong.Change{{Kind: barong.ChangedSession, Key: h}})
 	}
 	return nil
 }
@@ -311,12 +311,13 @@ func (st *sessionStore) DeleteUserSessions(ctx context.Context, uid, exceptID st
 	}
 	except := ""
 	if exceptID != "" {
-		except = hashID(exceptID)
+		except = barong.SessionHash(exceptID)
 	}
 	err := deleteUserScript.Run(ctx, st.rdb, []string{st.indexPrefix + uid}, st.recordPrefix, except).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: delete user sessions: %w", err)
 	}
+	st.hub.notify(ctx, []barong.Change{{Kind: barong.ChangedUserSessions, Key: uid, Except: except}})
 	return nil
 }
 
@@ -332,7 +333,7 @@ func (st *sessionStore) UserSessions(ctx context.Context, uid string) ([]barong.
 	}
 	out := make([]barong.Session, 0, len(vals)/2)
 	for i := 0; i+1 < len(vals); i += 2 {
-		s, err := decodeRecord("", vals[i+1])
+		s, err := decodeSession("", []byte(vals[i+1]))
 		if err != nil || s.UID != uid {
 			continue // a corrupt record or another user's: not listed
 		}
@@ -368,6 +369,8 @@ func (st *sessionStore) DeleteUserSession(ctx context.Context, uid, idHash strin
 // meanwhile may survive. Callers reach it through an interface assertion
 // on the barong.SessionStore that Sessions returns.
 func (st *sessionStore) DeleteAllSessions(ctx context.Context) error {
+	// Reported also after a failure: some sessions may be gone.
+	defer st.hub.notify(ctx, []barong.Change{{Kind: barong.ChangedSession}})
 	for _, pattern := range []string{globEscape(st.recordPrefix) + "*", globEscape(st.indexPrefix) + "*"} {
 		iter := st.rdb.Scan(ctx, 0, pattern, 500).Iterator()
 		batch := make([]string, 0, 500)

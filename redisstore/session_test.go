@@ -79,7 +79,7 @@ func TestSessionLifecycle(t *testing.T) {
 	t.Run("KeysHoldNoPlainID", func(t *testing.T) {
 		keys := keysUnder(t, c, p)
 		slices.Sort(keys)
-		want := []string{p + "session:" + hashID(s.ID), p + "user_sessions:" + s.UID}
+		want := []string{p + "session:" + barong.SessionHash(s.ID), p + "user_sessions:" + s.UID}
 		if !slices.Equal(keys, want) {
 			t.Fatalf("keys = %q, want %q", keys, want)
 		}
@@ -107,7 +107,7 @@ func TestSessionLifecycle(t *testing.T) {
 		if got := wantAlive(t, st, s.ID); got.ExpireTime != s.ExpireTime {
 			t.Fatalf("ExpireTime = %d, want %d", got.ExpireTime, s.ExpireTime)
 		}
-		for _, k := range []string{p + "session:" + hashID(s.ID), p + "user_sessions:" + s.UID} {
+		for _, k := range []string{p + "session:" + barong.SessionHash(s.ID), p + "user_sessions:" + s.UID} {
 			if ttl := c.rdb.PTTL(ctx, k).Val(); ttl <= time.Minute {
 				t.Fatalf("PTTL(%s) = %s after touch, want > 1m", k, ttl)
 			}
@@ -166,7 +166,7 @@ func TestSessionCorruptRecord(t *testing.T) {
 	c := mustOpen(t, "")
 	p := testPrefix(t, c)
 	id := randHex(t, 16)
-	c.rdb.Set(ctxT(t), p+"session:"+hashID(id), "{not json", time.Minute)
+	c.rdb.Set(ctxT(t), p+"session:"+barong.SessionHash(id), "{not json", time.Minute)
 	_, err := c.Sessions(p).Session(ctxT(t), id)
 	if err == nil || errors.Is(err, barong.ErrNotFound) {
 		t.Fatalf("Session of a corrupt record: err = %v, want a decode error", err)
@@ -200,7 +200,7 @@ func TestSessionExpiry(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 		cur := newSession(t, "ID0000000003")
 		mustCreate(t, st, cur, time.Minute)
-		if m := indexMembers(t, c, p, cur.UID); !slices.Equal(m, []string{hashID(cur.ID)}) {
+		if m := indexMembers(t, c, p, cur.UID); !slices.Equal(m, []string{barong.SessionHash(cur.ID)}) {
 			t.Fatalf("index = %q, want only the live session", m)
 		}
 	})
@@ -227,7 +227,7 @@ func TestDeleteUserSessions(t *testing.T) {
 	wantGone(t, st, a3.ID)
 	wantAlive(t, st, a2.ID)
 	wantAlive(t, st, b.ID)
-	if m := indexMembers(t, c, p, uid); !slices.Equal(m, []string{hashID(a2.ID)}) {
+	if m := indexMembers(t, c, p, uid); !slices.Equal(m, []string{barong.SessionHash(a2.ID)}) {
 		t.Fatalf("index = %q, want only the excepted session", m)
 	}
 	if ttl := c.rdb.PTTL(ctx, p+"user_sessions:"+uid).Val(); ttl <= 0 || ttl > time.Minute {
@@ -243,7 +243,7 @@ func TestDeleteUserSessions(t *testing.T) {
 		if n := c.rdb.Exists(ctx, p+"user_sessions:"+uid).Val(); n != 0 {
 			t.Fatal("index left behind")
 		}
-		if m := indexMembers(t, c, p, other); !slices.Equal(m, []string{hashID(b.ID)}) {
+		if m := indexMembers(t, c, p, other); !slices.Equal(m, []string{barong.SessionHash(b.ID)}) {
 			t.Fatalf("other user's index = %q", m)
 		}
 	})
@@ -320,8 +320,10 @@ func TestTwoProcesses(t *testing.T) {
 	wantGone(t, st1, keep.ID)
 }
 
-// TestSessionRoundTrips counts what reaches Redis on the hot path of authz:
-// Session and TouchSession cost one round trip each, and never dial.
+// TestSessionRoundTrips counts what reaches Redis when authz reads a
+// session it does not hold and slides one it holds (Principals.Session and
+// SlideSession): one round trip each, never a dial. (TouchSession also
+// reports the change to the other processes.)
 func TestSessionRoundTrips(t *testing.T) {
 	c := mustOpen(t, "")
 	p := testPrefix(t, c)
@@ -335,7 +337,7 @@ func TestSessionRoundTrips(t *testing.T) {
 
 	for name, call := range map[string]func() error{
 		"Session": func() error { _, err := st.Session(ctx, s.ID); return err },
-		"Touch":   func() error { return st.TouchSession(ctx, s, time.Minute) },
+		"Slide":   func() error { return st.(*sessionStore).touch(ctx, s, time.Minute) },
 		"Missing": func() error { _, err := st.Session(ctx, "nope"); return ignoreNotFound(err) },
 	} {
 		before, dials := hook.trips(), hook.dials.Load()

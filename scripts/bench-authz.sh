@@ -1,39 +1,53 @@
 #!/usr/bin/env bash
-# Load test of the authz endpoint (GET /api/v2/auth/api/v2/peatio/account/balances)
-# with Redis: barong against a bare net/http handler (scripts/bare), same
-# load generator, same settings, on loopback.
+# Load test of the authz endpoint (GET /api/v2/auth/api/v2/peatio/account/balances):
+# barong against a bare net/http handler (scripts/bare), same load
+# generator, same settings, on loopback, alternating, $RUNS runs of
+# $DURATION per mode and target, then a summary of the medians.
 #   cookie mode:  wrk -c$CONNS with the member's session cookie and user agent
 #   API-key mode: scripts/authzload (signs every request with a fresh nonce;
 #                 wrk's Lua has no HMAC), used for barong and bare alike
-# $RUNS runs of $DURATION each, then a memory run of $MEM_SECONDS under both
-# loads at once ($CONNS/2 connections each) sampling barong's RSS every 30 s.
-# Everything is bounded; Redis keys live under a fresh prefix, deleted at exit.
-# MODES="cookie apikey" picks the modes. PIN=1 separates the load generator
-# from the servers: wrk and authzload run on CPU 1, barong, bare and Redis
-# on CPU 0 (Redis' affinity is restored at exit), so that latency is not
-# the generator's own scheduling delay. BARONG_EXTRA_ENV="GOGC=200 ..."
-# adds environment to barong only.
+# Every line carries the 1-minute load average read before it, the CPU per
+# request of the server (barong or bare), of Redis and of the load
+# generator, and the CPU other processes (and the hypervisor's steal) took
+# meanwhile. On a shared machine the rates move with the others' load, the
+# CPU per request much less: the summary also gives the ratio the CPU per
+# request predicts for a machine this test has to itself,
+# (generator + bare) / (generator + barong + Redis).
+#
+#   scripts/bench-authz.sh                  # Redis sessions, 5 runs of 10 s
+#   REDIS=0 scripts/bench-authz.sh          # the embedded default (SQLite), no Redis
+#   MEM_SECONDS=300 scripts/bench-authz.sh  # then barong's RSS under both loads
+#
+# MODES="cookie apikey" picks the modes. PIN=1 runs the load generators on
+# CPU 1 and barong, bare and Redis on CPU 0. BARONG_EXTRA_ENV="GOGC=200 ..."
+# adds environment to barong only. Redis keys live under a fresh prefix,
+# deleted at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
-RUNS=${RUNS:-3}
-MEM_SECONDS=${MEM_SECONDS:-300}
+RUNS=${RUNS:-5}
+MEM_SECONDS=${MEM_SECONDS:-0}
 MODES=${MODES:-cookie apikey}
 PIN=${PIN:-0}
+REDIS=${REDIS:-1}
 BARONG_EXTRA_ENV=${BARONG_EXTRA_ENV:-}
 KEYS=${KEYS:-64}
 REDIS_URL=${BARONG_REDIS_URL:-redis://127.0.0.1:6379/0}
 PREFIX="barongbench$(date +%s)$$:"
 PATH_AUTHZ=/api/v2/auth/api/v2/peatio/account/balances
+# Targets of issue 13.
+MIN_RATIO=70
+MAX_P99_MS=3
 # Ports of barong and bare (not bench-ping.sh's, which may run meanwhile).
 BARONG_PORT=${BARONG_PORT:-18100}
 BARE_PORT=${BARE_PORT:-18101}
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
-command -v redis-cli >/dev/null || { echo "redis-cli is required"; exit 1; }
+[ "$REDIS" = 0 ] || command -v redis-cli >/dev/null || { echo "redis-cli is required (or REDIS=0)"; exit 1; }
 work=$(mktemp -d)
-redis_pid=$(pgrep -x redis-server | head -1 || true)
+redis_pid=""
+[ "$REDIS" = 0 ] || redis_pid=$(pgrep -x redis-server | head -1 || true)
 redis_mask=""
 if [ "$PIN" = 1 ]; then
   [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs 2 CPUs"; exit 1; }
@@ -49,13 +63,16 @@ cleanup() {
   [ -n "$redis_mask" ] && taskset -p "$redis_mask" "$redis_pid" >/dev/null 2>&1 || true
   kill $(jobs -p) 2>/dev/null || true
   wait 2>/dev/null || true
-  redis-cli -u "$REDIS_URL" --scan --pattern "$PREFIX*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null || true
+  if [ "$REDIS" != 0 ]; then
+    redis-cli -u "$REDIS_URL" --scan --pattern "$PREFIX*" | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+load1() { cut -d' ' -f1 /proc/loadavg; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "uptime before: $(uptime)"
 for port in "$BARONG_PORT" "$BARE_PORT"; do
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is in use"; exit 1; fi
 done
@@ -63,8 +80,14 @@ go build -o "$work/barong" ./cmd/barong
 go build -o "$work/bare" ./scripts/bare
 go build -o "$work/authzload" ./scripts/authzload
 
-export BARONG_REDIS_URL="$REDIS_URL" BARONG_REDIS_PREFIX="$PREFIX" BARONG_HTTP_ADDR=127.0.0.1:$BARONG_PORT \
-  LOG_LEVEL=warn BARONG_LOGIN_THROTTLE_ENABLED=false
+export BARONG_HTTP_ADDR=127.0.0.1:$BARONG_PORT LOG_LEVEL=warn BARONG_LOGIN_THROTTLE_ENABLED=false
+if [ "$REDIS" != 0 ]; then
+  export BARONG_REDIS_URL="$REDIS_URL" BARONG_REDIS_PREFIX="$PREFIX"
+  echo "barong: Redis sessions ($REDIS_URL), SQLite database"
+else
+  unset BARONG_REDIS_URL
+  echo "barong: the embedded default (SQLite database and sessions), no Redis"
+fi
 # shellcheck disable=SC2086
 (cd "$work" && exec env $BARONG_EXTRA_ENV $SRV ./barong serve 2>"$work/barong.log") &
 barong_pid=$!
@@ -79,58 +102,95 @@ ua=$(cat "$work/ua")
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" -A "$ua" "http://127.0.0.1:$BARONG_PORT$PATH_AUTHZ")
 [ "$status" = 200 ] || { echo "cookie authz answered $status"; cat "$work/barong.log"; exit 1; }
 
-# wrk_run PORT CONNS SECONDS: cookie-mode wrk; prints "req/s p99".
+# wrk_run PORT CONNS SECONDS: cookie-mode wrk; prints "requests req/s p99".
 wrk_run() {
   $GEN wrk -t"$THREADS" -c"$2" -d"$3" --latency -H "Cookie: $cookie" -H "User-Agent: $ua" "http://127.0.0.1:$1$PATH_AUTHZ" |
-    awk '/Requests\/sec/{r=$2} /^ +99%/{p=$2} /Non-2xx/{bad=$NF} END{if (bad) print "NON-2xx:" bad; print r, p}'
+    awk '/requests in/{n=$1} /Requests\/sec/{r=$2} /^ +99%/{p=$2} /Non-2xx/{bad=$NF}
+      END{if (bad) print "NON-2xx:" bad; print n, r, p}'
 }
-# key_run PORT CONNS DURATION: API-key mode; prints "req/s p99".
+# key_run PORT CONNS DURATION: API-key mode; prints "requests req/s p99".
 key_run() {
   $GEN "$work/authzload" load -url "http://127.0.0.1:$1$PATH_AUTHZ" -keys "$work/keys" -c "$2" -d "$3" |
-    sed -E 's/.* ([0-9]+) req\/s, p50 [^,]+, p99 ([^,]+),.*/\1 \2/'
+    sed -E 's/^requests ([0-9]+) .* ([0-9]+) req\/s, p50 [^,]+, p99 ([^,]+),.*/\1 \2 \3/'
 }
 
-# Other work during a run ("other"): CPU time used by processes that are
-# not barong, bare, redis or this script's load generators, then the CPU
-# time the hypervisor gave to other guests (steal), both in % of the
-# machine; runs are only comparable when both stay near 0.
+# CPU accounting, in jiffies (1/100 s): the whole machine, one process,
+# this shell's finished children (wrk, authzload).
 jiffies() { awk '/^cpu /{print $2+$3+$4}' /proc/stat; }
-proc_jiffies() { local t=0; for p in "$@"; do [ -n "$p" ] && [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
-# ours sets $ours_j: our processes' CPU, with the finished children of this
-# shell (wrk, authzload) from the times builtin (run here, not in a subshell).
-ours() {
-  times >"$work/times"
-  ours_j=$(( $(proc_jiffies "$barong_pid" "$bare_pid" "$redis_pid") + $(tail -1 "$work/times" |
-    awk '{split($1,u,/[ms]/); split($2,s,/[ms]/); printf "%d", (u[1]*60+u[2]+s[1]*60+s[2])*100}') ))
-}
 steal_j() { awk '/^cpu /{print $9}' /proc/stat; }
-mark() { m_all=$(jiffies); m_steal=$(steal_j); ours; m_ours=$ours_j; m_t=$(date +%s%N); }
-# foreign sets $other: others' CPU since mark, in % of the machine.
-foreign() {
-  local all=$(( $(jiffies) - m_all )) ns=$(( $(date +%s%N) - m_t ))
-  ours
-  other=$(awk -v f=$((all - (ours_j - m_ours))) -v st=$(( $(steal_j) - m_steal )) -v ns="$ns" -v n="$(nproc)" \
-    'BEGIN{v=f*1e9/100/ns/n*100; if (v<0) v=0; printf "%.0f%%/%.0f%%", v, st*1e9/100/ns/n*100}')
+proc_j() { if [ -n "$1" ] && [ -r "/proc/$1/stat" ]; then awk '{print $14+$15}' "/proc/$1/stat"; else echo 0; fi; }
+# children_j must run in this shell, not in $(...): times reports the
+# finished children of the shell it runs in. It sets $child_j.
+children_j() {
+  times >"$work/times"
+  child_j=$(tail -1 "$work/times" | awk '{split($1,u,/[ms]/); split($2,s,/[ms]/); printf "%d", (u[1]*60+u[2]+s[1]*60+s[2])*100}')
+}
+mark() {
+  children_j
+  m_all=$(jiffies); m_steal=$(steal_j); m_srv=$(proc_j "$1"); m_redis=$(proc_j "$redis_pid"); m_gen=$child_j
+  m_other=$(( $(proc_j "$barong_pid") + $(proc_j "$bare_pid") )); m_t=$(date +%s%N)
+}
+# per_req JIFFIES N: µs per request.
+per_req() { awk -v j="$1" -v n="$2" 'BEGIN{if (n>0) printf "%.1f", j*10000/n; else print "-"}'; }
+# measure PID N: sets srv_us, redis_us and gen_us (CPU µs per request of
+# the server, Redis and the load generator) and other ("others%/steal%" of
+# the machine) since mark.
+measure() {
+  children_j
+  local ns=$(( $(date +%s%N) - m_t )) all=$(( $(jiffies) - m_all )) gen=$(( child_j - m_gen ))
+  local ours=$(( $(proc_j "$barong_pid") + $(proc_j "$bare_pid") - m_other + gen + $(proc_j "$redis_pid") - m_redis ))
+  srv_us=$(per_req $(( $(proc_j "$1") - m_srv )) "$2")
+  redis_us=$(per_req $(( $(proc_j "$redis_pid") - m_redis )) "$2")
+  gen_us=$(per_req "$gen" "$2")
+  other=$(awk -v f=$((all - ours)) -v st=$(( $(steal_j) - m_steal )) -v ns="$ns" -v c="$(nproc)" \
+    'BEGIN{v=f*1e9/100/ns/c*100; if (v<0) v=0; printf "%.0f%%/%.0f%%", v, st*1e9/100/ns/c*100}')
 }
 
 echo "warm-up"
-wrk_run "$BARONG_PORT" "$CONNS" 2s >/dev/null; key_run "$BARONG_PORT" "$CONNS" 2s >/dev/null
-wrk_run "$BARE_PORT" "$CONNS" 2s >/dev/null; key_run "$BARE_PORT" "$CONNS" 2s >/dev/null
-printf '%-4s %-7s %-6s %12s %10s %12s\n' run mode target req/s p99 other/steal
+for port in "$BARONG_PORT" "$BARE_PORT"; do
+  wrk_run "$port" "$CONNS" 2s >/dev/null; key_run "$port" "$CONNS" 2s >/dev/null
+done
+printf '%-4s %-7s %-6s %6s %10s %9s %9s %9s %9s %12s\n' run mode target load1 req/s p99 cpu/req redis/req gen/req other/steal
+: >"$work/results"
 for run in $(seq 1 "$RUNS"); do
   for mode in $MODES; do
-    for target in "bare:$BARE_PORT" "barong:$BARONG_PORT"; do
-      name=${target%%:*}; port=${target##*:}
-      mark
-      if [ "$mode" = cookie ]; then wrk_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "failed -" >"$work/out"
-      else key_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "failed -" >"$work/out"; fi
-      foreign
-      read -r rps p99 <"$work/out"
-      printf '%-4s %-7s %-6s %12s %10s %12s\n' "$run" "$mode" "$name" "$rps" "$p99" "$other"
+    for target in "bare:$BARE_PORT:$bare_pid" "barong:$BARONG_PORT:$barong_pid"; do
+      IFS=: read -r name port pid <<<"$target"
+      l=$(load1)
+      mark "$pid"
+      if [ "$mode" = cookie ]; then wrk_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "0 failed -" >"$work/out"
+      else key_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "0 failed -" >"$work/out"; fi
+      read -r n rps p99 <"$work/out"
+      measure "$pid" "$n"
+      printf '%-4s %-7s %-6s %6s %10s %9s %7sµs %7sµs %7sµs %12s\n' "$run" "$mode" "$name" "$l" "$rps" "$p99" "$srv_us" "$redis_us" "$gen_us" "$other"
+      echo "$run $mode $name $rps $p99 $srv_us $redis_us $l $gen_us" >>"$work/results"
     done
   done
 done
-echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "uptime after the runs: $(uptime)"
+
+# Summary: medians over the runs; the ratio is the median of the per-run
+# ratios (each run's barong against the bare run just before it).
+echo
+echo "summary ($RUNS runs of $DURATION, $CONNS connections; targets: >= $MIN_RATIO% of bare, p99 < $MAX_P99_MS ms)"
+for mode in $MODES; do
+  awk -v mode="$mode" -v minr="$MIN_RATIO" -v maxp="$MAX_P99_MS" '
+    function ms(v) { if (v ~ /(us|µs)$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v+0 }
+    function median(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+      return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+    $2 == mode && $3 == "bare"   { nb++; bare[nb] = $4; bp[nb] = ms($5); bc[nb] = $6; bl[nb] = $8; cb = $6 + $7 + $9 }
+    $2 == mode && $3 == "barong" { ng++; bar[ng] = $4; gp[ng] = ms($5); gc[ng] = $6; gr[ng] = $7
+      if (bare[ng] > 0) r[ng] = $4 / bare[ng] * 100
+      if ($6 + $7 + $9 > 0) cr[ng] = cb / ($6 + $7 + $9) * 100 }
+    END {
+      if (!ng) exit
+      rat = median(r, ng); p99 = median(gp, ng)
+      printf "  %-7s bare %6.0f req/s, p99 %5.2f ms, %4.1f µs | barong %6.0f req/s, p99 %5.2f ms, %4.1f µs + Redis %3.1f µs | load1 %.1f\n",
+        mode, median(bare, nb), median(bp, nb), median(bc, nb), median(bar, ng), p99, median(gc, ng), median(gr, ng), median(bl, nb)
+      printf "  %-7s rate %3.0f%% of bare (%s), p99 %s; by CPU per request %3.0f%%\n",
+        "", rat, (rat >= minr ? "MET" : "NOT MET"), (p99 < maxp ? "MET" : "NOT MET"), median(cr, ng)
+    }' "$work/results"
+done
 
 if [ "$MEM_SECONDS" -gt 0 ]; then
   half=$((CONNS / 2))

@@ -123,12 +123,54 @@ func (q queries) UpdateAPIKey(ctx context.Context, k *barong.APIKey) error {
 		return err
 	}
 	k.UpdatedAt = now
+	if k.KID == "" {
+		return q.reportKeys(ctx, "id = ?", k.ID)
+	}
+	q.report(ctx, barong.Change{Kind: barong.ChangedAPIKey, Key: k.KID})
 	return nil
 }
 
 // DeleteAPIKey deletes an API key.
 func (q queries) DeleteAPIKey(ctx context.Context, id int64) error {
-	return q.deleteByID(ctx, "apikeys", id)
+	kids, err := q.keyIDs(ctx, "id = ?", id)
+	if err != nil {
+		return err
+	}
+	if err := q.deleteByID(ctx, "apikeys", id); err != nil {
+		return err
+	}
+	q.reportKIDs(ctx, kids)
+	return nil
+}
+
+// keyIDs reads the kids of the keys matching where.
+func (q queries) keyIDs(ctx context.Context, where string, args ...any) ([]string, error) {
+	kids, err := list(ctx, q.w, func(s scanner) (string, error) {
+		var kid string
+		return kid, s.Scan(&kid)
+	}, "SELECT kid FROM apikeys WHERE "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("api keys to report: %w", err)
+	}
+	return kids, nil
+}
+
+// reportKeys reports the keys matching where as changed.
+func (q queries) reportKeys(ctx context.Context, where string, args ...any) error {
+	kids, err := q.keyIDs(ctx, where, args...)
+	if err != nil {
+		return err
+	}
+	q.reportKIDs(ctx, kids)
+	return nil
+}
+
+func (q queries) reportKIDs(ctx context.Context, kids []string) {
+	cs := make([]barong.Change, len(kids))
+	for i, kid := range kids {
+		cs[i] = barong.Change{Kind: barong.ChangedAPIKey, Key: kid}
+	}
+	q.report(ctx, cs...)
 }
 
 // DeactivateAPIKeys sets every active key of the holders to inactive.
@@ -136,15 +178,20 @@ func (q queries) DeactivateAPIKeys(ctx context.Context, holderType string, holde
 	if len(holderIDs) == 0 {
 		return nil
 	}
-	args := []any{q.now(), holderType}
+	args := []any{holderType}
 	for _, id := range holderIDs {
 		args = append(args, id)
 	}
-	if _, err := q.w.exec(ctx, `UPDATE apikeys SET state = 'inactive', updated_at = ?
-		WHERE key_holder_account_type = ? AND key_holder_account_id IN (`+placeholders(len(holderIDs))+`)
-		AND state = 'active'`, args...); err != nil {
+	where := `key_holder_account_type = ? AND key_holder_account_id IN (` + placeholders(len(holderIDs)) + `) AND state = 'active'`
+	kids, err := q.keyIDs(ctx, where, args...)
+	if err != nil {
+		return err
+	}
+	if _, err := q.w.exec(ctx, `UPDATE apikeys SET state = 'inactive', updated_at = ? WHERE `+where,
+		append([]any{q.now()}, args...)...); err != nil {
 		return fmt.Errorf("deactivate api keys: %w", err)
 	}
+	q.reportKIDs(ctx, kids)
 	return nil
 }
 
@@ -228,5 +275,6 @@ func (q queries) UpdateServiceAccount(ctx context.Context, a *barong.ServiceAcco
 		return err
 	}
 	a.UpdatedAt = now
+	q.report(ctx, barong.Change{Kind: barong.ChangedServiceAccount, Key: a.UID})
 	return nil
 }

@@ -54,6 +54,10 @@ type DB struct {
 	clock       func() time.Time
 	signal      chan struct{}
 	deliverMu   sync.Mutex // serializes DeliverOutbox on SQLite
+	changes     *changeFeed
+	// sink takes the changes the DB commits: changes.notify unless
+	// ReportChangesTo routed them elsewhere.
+	sink func(ctx context.Context, cs []barong.Change)
 }
 
 // Compile-time checks of the root interfaces.
@@ -80,6 +84,8 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		log:    opts.Logger,
 		signal: make(chan struct{}, 1),
 	}
+	db.changes = &changeFeed{db: db}
+	db.sink = db.changes.notify
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -101,6 +107,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		now:    db.clock,
 		cipher: opts.Cipher,
 		salt:   opts.CRC32Salt,
+		report: db.reportChanges,
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -134,6 +141,7 @@ func (db *DB) Stats() sql.DBStats { return db.read.Stats() }
 
 // Close closes the prepared statements and the pools.
 func (db *DB) Close() error {
+	db.changes.close()
 	var err error
 	for _, c := range []*stmtCache{db.r.stmts, db.w.stmts} {
 		if c != nil {
@@ -229,10 +237,14 @@ func (db *DB) attempt(ctx context.Context, fn func(barong.Tx) error) error {
 	var emitted bool
 	var missed []string
 	var conflict error
+	// The changes of this attempt: reported once it commits, never for an
+	// attempt rolled back (InTx runs fn again with a fresh list).
+	var changes []barong.Change
 	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
 		t := &tx{at: db.clock()}
 		c := conn{q: sqlTx, d: db.d, stmts: db.w.stmts, tx: sqlTx, missed: &missed, conflict: &conflict}
-		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt}
+		t.queries = queries{r: c, w: c, now: t.Now, cipher: db.cipher, salt: db.salt,
+			report: func(_ context.Context, cs ...barong.Change) { changes = append(changes, cs...) }}
 		err := fn(t)
 		emitted = t.emitted
 		if conflict != nil {
@@ -242,6 +254,9 @@ func (db *DB) attempt(ctx context.Context, fn func(barong.Tx) error) error {
 	})
 	if err == nil && emitted {
 		db.notify()
+	}
+	if err == nil && len(changes) > 0 {
+		db.reportChanges(ctx, changes...)
 	}
 	// The writer connection is free again: prepare what the transaction
 	// ran unprepared, for the next one.

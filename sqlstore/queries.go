@@ -18,6 +18,10 @@ type queries struct {
 	now    func() time.Time
 	cipher barong.Cipher
 	salt   string
+	// report takes the changes of users, service accounts and API keys
+	// written (changes.go): the DB reports them at once, a transaction
+	// after it commits.
+	report func(ctx context.Context, cs ...barong.Change)
 }
 
 var _ barong.Queries = queries{}

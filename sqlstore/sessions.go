@@ -2,21 +2,12 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/barong-go/barong"
 )
-
-// hashID is the stored key of a session: hex SHA-256 of the cookie value,
-// so a leaked table does not leak usable cookies.
-func hashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
-}
 
 // expiry is now + ttl rounded up to the second (stored times are whole
 // seconds, and a record must not expire early); ttl <= 0 is nil, no expiry.
@@ -57,7 +48,7 @@ func (db *DB) CreateSession(ctx context.Context, s *barong.Session, ttl time.Dur
 	}
 	if _, err := db.w.exec(ctx, `INSERT INTO sessions (id_hash, uid, user_ip, user_agent, csrf_token, expire_time,
 		expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		hashID(s.ID), s.UID, s.UserIP, s.UserAgent, s.CSRFToken, s.ExpireTime, exp, s.CreatedAt); err != nil {
+		barong.SessionHash(s.ID), s.UID, s.UserIP, s.UserAgent, s.CSRFToken, s.ExpireTime, exp, s.CreatedAt); err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
@@ -69,7 +60,7 @@ func (db *DB) CreateSession(ctx context.Context, s *barong.Session, ttl time.Dur
 func (db *DB) Session(ctx context.Context, id string) (*barong.Session, error) {
 	s := barong.Session{ID: id}
 	err := db.r.queryRow(ctx, `SELECT uid, user_ip, user_agent, csrf_token, expire_time, created_at FROM sessions
-		WHERE id_hash = ? AND expires_at > ?`, hashID(id), db.clock()).
+		WHERE id_hash = ? AND expires_at > ?`, barong.SessionHash(id), db.clock()).
 		Scan(&s.UID, &s.UserIP, &s.UserAgent, &s.CSRFToken, &s.ExpireTime, timestamp{&s.CreatedAt})
 	if err != nil {
 		return nil, notFound(err, "session")
@@ -77,32 +68,27 @@ func (db *DB) Session(ctx context.Context, id string) (*barong.Session, error) {
 	return &s, nil
 }
 
-// SessionWithUser reads the session with this id and its user in one
-// statement (the authz check of SQL sessions). A missing session, or one
-// whose user is gone, is ErrNotFound; the caller that must tell the two
-// apart asks Session and UserByUID.
-func (db *DB) SessionWithUser(ctx context.Context, id string) (*barong.Session, *barong.User, error) {
-	s := barong.Session{ID: id}
-	var u barong.User
-	err := db.r.queryRow(ctx, `SELECT s.uid, s.user_ip, s.user_agent, s.csrf_token, s.expire_time, s.created_at, `+userColsU+`
-		FROM sessions s JOIN users u ON u.uid = s.uid WHERE s.id_hash = ? AND s.expires_at > ?`, hashID(id), db.clock()).
-		Scan(append([]any{&s.UID, &s.UserIP, &s.UserAgent, &s.CSRFToken, &s.ExpireTime, timestamp{&s.CreatedAt}},
-			userDest(&u)...)...)
-	if err != nil {
-		return nil, nil, notFound(err, "session with user")
+// TouchSession stores s.ExpireTime and extends the record's lifetime to
+// ttl from now, and reports it (changes.go); ErrNotFound when the
+// session is gone.
+func (db *DB) TouchSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {
+	if err := db.touch(ctx, s, ttl); err != nil {
+		return err
 	}
-	return &s, &u, nil
+	db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession, Key: barong.SessionHash(s.ID)})
+	return nil
 }
 
-// TouchSession stores s.ExpireTime and extends the record's lifetime to
-// ttl from now; ErrNotFound when the session is gone.
-func (db *DB) TouchSession(ctx context.Context, s *barong.Session, ttl time.Duration) error {
+// touch is TouchSession without the report: the slide of a session that
+// authz holds (Principals.SlideSession), which only moves its expiry
+// forward.
+func (db *DB) touch(ctx context.Context, s *barong.Session, ttl time.Duration) error {
 	now := db.clock()
 	exp, err := sessionExpiry(now, ttl)
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)
 	}
-	h := hashID(s.ID)
+	h := barong.SessionHash(s.ID)
 	n, err := affected(db.w.exec(ctx, `UPDATE sessions SET expire_time = ?, expires_at = ? WHERE id_hash = ? AND expires_at > ?`,
 		s.ExpireTime, exp, h, now))
 	if err != nil {
@@ -123,35 +109,45 @@ func (db *DB) TouchSession(ctx context.Context, s *barong.Session, ttl time.Dura
 	return nil
 }
 
-// DeleteSession deletes a session; an unknown id is not an error.
+// DeleteSession deletes a session and reports it (changes.go); an unknown
+// id is not an error.
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	if _, err := db.w.exec(ctx, "DELETE FROM sessions WHERE id_hash = ?", hashID(id)); err != nil {
+	h := barong.SessionHash(id)
+	n, err := affected(db.w.exec(ctx, "DELETE FROM sessions WHERE id_hash = ?", h))
+	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
+	}
+	if n {
+		db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession, Key: h})
 	}
 	return nil
 }
 
 // DeleteUserSessions deletes every session of uid except exceptID ("" for
-// none).
+// none) and reports it (changes.go).
 func (db *DB) DeleteUserSessions(ctx context.Context, uid, exceptID string) error {
 	var err error
+	except := ""
 	if exceptID == "" {
 		_, err = db.w.exec(ctx, "DELETE FROM sessions WHERE uid = ?", uid)
 	} else {
-		_, err = db.w.exec(ctx, "DELETE FROM sessions WHERE uid = ? AND id_hash <> ?", uid, hashID(exceptID))
+		except = barong.SessionHash(exceptID)
+		_, err = db.w.exec(ctx, "DELETE FROM sessions WHERE uid = ? AND id_hash <> ?", uid, except)
 	}
 	if err != nil {
 		return fmt.Errorf("delete sessions of %s: %w", uid, err)
 	}
+	db.reportChanges(ctx, barong.Change{Kind: barong.ChangedUserSessions, Key: uid, Except: except})
 	return nil
 }
 
 // DeleteAllSessions deletes every session of every user (an enabled
-// blocklogin restriction, reference §3.5).
+// blocklogin restriction, reference §3.5) and reports it (changes.go).
 func (db *DB) DeleteAllSessions(ctx context.Context) error {
 	if _, err := db.w.exec(ctx, "DELETE FROM sessions"); err != nil {
 		return fmt.Errorf("delete all sessions: %w", err)
 	}
+	db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession})
 	return nil
 }
 
@@ -167,6 +163,9 @@ func (db *DB) PurgeExpired(ctx context.Context) error {
 	}
 	if _, err := db.w.exec(ctx, "DELETE FROM setup_tokens WHERE expires_at <= ?", now); err != nil {
 		return fmt.Errorf("purge expired setup tokens: %w", err)
+	}
+	if _, err := db.w.exec(ctx, "DELETE FROM cache_changes WHERE created_at < ?", now.Add(-changeRetention)); err != nil {
+		return fmt.Errorf("purge old changes: %w", err)
 	}
 	return nil
 }

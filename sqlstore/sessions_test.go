@@ -32,7 +32,7 @@ func TestSessions(t *testing.T) {
 		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", s.ID); n != 0 {
 			t.Fatal("plain session id stored")
 		}
-		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", hashID(s.ID)); n != 1 {
+		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", barong.SessionHash(s.ID)); n != 1 {
 			t.Fatal("session not stored under its hash")
 		}
 		_, err = db.Session(ctx, "unknown")
@@ -60,13 +60,13 @@ func TestSessions(t *testing.T) {
 		}
 
 		// PurgeExpired removes the expired record of s.
-		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", hashID(s.ID)); n != 1 {
+		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", barong.SessionHash(s.ID)); n != 1 {
 			t.Fatal("expired session already gone")
 		}
 		if err := db.PurgeExpired(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", hashID(s.ID)); n != 0 {
+		if n := rawInt(t, db, "SELECT COUNT(*) FROM sessions WHERE id_hash = ?", barong.SessionHash(s.ID)); n != 0 {
 			t.Fatal("expired session not purged")
 		}
 
@@ -131,40 +131,6 @@ func TestDeleteAllSessions(t *testing.T) {
 		for _, id := range ids {
 			_, err := db.Session(ctx, id)
 			wantNotFound(t, err)
-		}
-	})
-}
-
-// SessionWithUser reads a session and its user in one statement; a session
-// whose user is gone and an unknown session are both ErrNotFound.
-func TestSessionWithUser(t *testing.T) {
-	forEachDB(t, func(t *testing.T, db *DB) {
-		ctx := context.Background()
-		u := mustUser(t, db, func(u *barong.User) { u.Username, u.Level, u.OTP = unique("ann")[:12], 2, true })
-		want, err := db.UserByID(ctx, u.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &barong.Session{ID: unique("sid"), UID: u.UID, UserIP: "10.1.2.3", UserAgent: "UA",
-			CSRFToken: unique("csrf"), ExpireTime: time.Now().Add(time.Hour).Unix()}
-		if err := db.CreateSession(ctx, s, time.Hour); err != nil {
-			t.Fatal(err)
-		}
-		gs, gu, err := db.SessionWithUser(ctx, s.ID)
-		if err != nil || gs.UID != u.UID || gs.CSRFToken != s.CSRFToken || gs.UserAgent != "UA" || *gu != *want {
-			t.Fatalf("SessionWithUser = %+v %+v %v; want %+v %+v", gs, gu, err, s, want)
-		}
-		_, _, err = db.SessionWithUser(ctx, "unknown")
-		wantNotFound(t, err)
-		orphan := &barong.Session{ID: unique("sid"), UID: "IDGONE00000", UserIP: "10.1.2.3", UserAgent: "UA",
-			CSRFToken: "c", ExpireTime: time.Now().Add(time.Hour).Unix()}
-		if err := db.CreateSession(ctx, orphan, time.Hour); err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = db.SessionWithUser(ctx, orphan.ID)
-		wantNotFound(t, err)
-		if _, err := db.Session(ctx, orphan.ID); err != nil {
-			t.Fatalf("orphan session itself: %v", err)
 		}
 	})
 }

@@ -93,6 +93,7 @@ func (q queries) UpdateUser(ctx context.Context, u *barong.User) error {
 		return err
 	}
 	u.UpdatedAt = now
+	q.report(ctx, barong.Change{Kind: barong.ChangedUser, Key: u.UID})
 	return nil
 }
 

@@ -21,17 +21,17 @@ func countingServer(t *testing.T, ts *testServer, n *atomic.Int64) *testServer {
 }
 
 // GET users/me with a cookie session reads the user row and every record
-// the entity shows in one SQL statement. With Redis the session and the
-// decision come from one Redis round trip, so the request makes exactly
-// one database round trip; with SQL sessions the session and the user row
-// the decision needs are one more statement (a join).
+// the entity shows in one SQL statement. The session and the user's claims
+// the decision needs are kept in process memory (authz's cache), with SQL
+// sessions as with Redis, so the request makes exactly one database round
+// trip.
 func TestMeDatabaseRoundTrips(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		env  func(t *testing.T) map[string]string
 		want int64
 	}{
-		{"sqlite_sql_sessions", func(t *testing.T) map[string]string { return nil }, 2},
+		{"sqlite_sql_sessions", func(t *testing.T) map[string]string { return nil }, 1},
 		{"postgres_redis_sessions", func(t *testing.T) map[string]string {
 			env := redisEnv(t)
 			env["BARONG_DATABASE_URL"] = testenvDatabase(t, "postgres")
@@ -48,7 +48,7 @@ func TestMeDatabaseRoundTrips(t *testing.T) {
 			c, _ := ts.signUp(t, "me@example.com")
 			var n atomic.Int64
 			c.ts = countingServer(t, ts, &n)
-			// The first request of a session may load snapshots.
+			// The first request of a session loads it into the cache.
 			first := c.do(t, "GET", res+"/users/me", nil)
 			expect(t, first, 200)
 			const requests = 5

@@ -133,18 +133,23 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	}
 	var sessions barong.SessionStore = s.DB
 	var kv barong.KV = s.DB
-	// store is what the rules write through: with Redis it deletes the
-	// principal snapshots of authz after every change.
-	var store barong.Store = s.DB
-	var principals *redisstore.Principals
+	// principals is where authz reads callers: kept in process memory and
+	// dropped on the changes of any process, which reach it by Redis
+	// pub/sub, or without Redis through the database. store is what the
+	// rules write through: it reports every change of a user, a service
+	// account or an API key to that feed.
+	var principals interface {
+		authz.Principals
+		Wrap(barong.Store) barong.Store
+	} = s.DB.Principals(0)
 	if cfg.RedisURL != "" {
 		if s.Redis, err = redisstore.Open(ctx, cfg.RedisURL, log); err != nil {
 			return nil, fmt.Errorf("BARONG_REDIS_URL: %w", err)
 		}
 		sessions, kv = s.Redis.Sessions(cfg.RedisPrefix), s.Redis.KV(cfg.RedisPrefix)
 		principals = s.Redis.Principals(cfg.RedisPrefix, 0)
-		store = principals.Wrap(s.DB)
 	}
+	store := principals.Wrap(s.DB)
 	if WrapStore != nil {
 		store = WrapStore(store)
 	}
@@ -199,9 +204,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	s.Authz = authz.New(authz.Config{CSRFProtection: cfg.CSRFProtection, SessionExpire: cfg.SessionExpireTime,
 		NonceLifetime: cfg.APIKeyNonceLifetime, JWTExpire: cfg.JWTExpireTime, TokenCache: cfg.AuthzTokenCache,
 		Pass: cfg.AuthzRules.Pass, Block: cfg.AuthzRules.Block}, s.DB, sessions, kv, s.Keys, s.Geo, log)
-	if principals != nil {
-		s.Authz.UsePrincipals(principals)
-	}
+	s.Authz.UsePrincipals(principals)
 	if err := s.Authz.Reload(ctx); err != nil {
 		return nil, fmt.Errorf("load authz snapshot: %w", err)
 	}

@@ -8,8 +8,8 @@
 // the environment of the barong it talks to (BARONG_DATABASE_URL,
 // BARONG_ENCRYPTION_KEY_PATH, BARONG_REDIS_URL, BARONG_REDIS_PREFIX, run
 // from barong's directory), turns on the member's 2FA flag and creates N
-// API keys of his through the store the service writes through (so that
-// cached snapshots are invalidated as for any change). The keys go to
+// API keys of his through the database, whose changes reach barong's
+// process cache as any change does (through Redis when configured). The keys go to
 // DIR/keys, one "kid secret" a line. With -records the member also gets
 // what a KYC'd user has (three labels, a verified phone, a submitted
 // profile, a data storage), for the users/me load (scripts/bench-me.sh).
