@@ -3,9 +3,11 @@ package redisstore
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -70,16 +72,26 @@ func TestChangesBetweenProcesses(t *testing.T) {
 	ctx := ctxT(t)
 	s := newSession(t, "IDCHANGES001")
 	keep := newSession(t, s.UID)
+	listed := newSession(t, s.UID)
 	mustCreate(t, st, s, time.Minute)
 	mustCreate(t, st, keep, time.Minute)
-	h, hk := barong.SessionHash(s.ID), barong.SessionHash(keep.ID)
+	mustCreate(t, st, listed, time.Minute)
+	h, hk, hl := barong.SessionHash(s.ID), barong.SessionHash(keep.ID), barong.SessionHash(listed.ID)
 
-	for _, c := range []struct {
+	type change struct {
 		name string
 		do   func() error
 		want barong.Change
-	}{
+	}
+	cases := []change{
 		{"TouchSession", func() error { return st.TouchSession(ctx, s, time.Minute) }, barong.Change{Kind: barong.ChangedSession, Key: h}},
+		{"DeleteUserSession", func() error {
+			ok, err := st.DeleteUserSession(ctx, s.UID, hl)
+			if err == nil && !ok {
+				err = errors.New("not deleted")
+			}
+			return err
+		}, barong.Change{Kind: barong.ChangedSession, Key: hl}},
 		{"DeleteUserSessions", func() error { return st.DeleteUserSessions(ctx, s.UID, keep.ID) },
 			barong.Change{Kind: barong.ChangedUserSessions, Key: s.UID, Except: hk}},
 		{"DeleteSession", func() error { return st.DeleteSession(ctx, keep.ID) }, barong.Change{Kind: barong.ChangedSession, Key: hk}},
@@ -90,7 +102,18 @@ func TestChangesBetweenProcesses(t *testing.T) {
 			a.hub(p).notify(ctx, []barong.Change{{Kind: barong.ChangedUser, Key: "IDCHANGES001"}})
 			return nil
 		}, barong.Change{Kind: barong.ChangedUser, Key: "IDCHANGES001"}},
-	} {
+	}
+	// Every method of the session store that deletes or slides a session
+	// is one of the cases: a new one must report its change too.
+	typ := reflect.TypeFor[*sessionStore]()
+	for i := range typ.NumMethod() {
+		name := typ.Method(i).Name
+		if (strings.HasPrefix(name, "Delete") || strings.HasPrefix(name, "Touch")) &&
+			!slices.ContainsFunc(cases, func(c change) bool { return c.name == name }) {
+			t.Errorf("sessionStore.%s deletes or slides sessions: report it (hub.notify) and add it here", name)
+		}
+	}
+	for _, c := range cases {
 		other.take()
 		same.take()
 		if err := c.do(); err != nil {

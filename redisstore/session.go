@@ -350,7 +350,8 @@ func (st *sessionStore) UserSessions(ctx context.Context, uid string) ([]barong.
 }
 
 // DeleteUserSession deletes the session whose id hashes to idHash when it
-// belongs to uid, atomically, and reports whether it did.
+// belongs to uid, atomically, reports the deletion on the change feed and
+// whether it did.
 func (st *sessionStore) DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error) {
 	if uid == "" || idHash == "" {
 		return false, nil
@@ -359,6 +360,9 @@ func (st *sessionStore) DeleteUserSession(ctx context.Context, uid, idHash strin
 	n, err := deleteOwnedScript.Run(ctx, st.rdb, keys, uid, idHash).Int()
 	if err != nil {
 		return false, fmt.Errorf("redisstore: delete user session: %w", err)
+	}
+	if n == 1 {
+		st.hub.notify(ctx, []barong.Change{{Kind: barong.ChangedSession, Key: idHash}})
 	}
 	return n == 1, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -88,7 +89,9 @@ func TestChangeFeedBetweenProcesses(t *testing.T) {
 				ExpireTime: time.Now().Add(time.Hour).Unix()}
 			keep := &barong.Session{ID: unique("sid"), UID: u.UID, UserIP: "10.1.2.3", UserAgent: "UA", CSRFToken: "c",
 				ExpireTime: time.Now().Add(time.Hour).Unix()}
-			for _, se := range []*barong.Session{s, keep} {
+			listed := &barong.Session{ID: unique("sid"), UID: u.UID, UserIP: "10.1.2.3", UserAgent: "UA", CSRFToken: "c",
+				ExpireTime: time.Now().Add(time.Hour).Unix()}
+			for _, se := range []*barong.Session{s, keep, listed} {
 				if err := a.CreateSession(ctx, se, time.Hour); err != nil {
 					t.Fatal(err)
 				}
@@ -100,6 +103,13 @@ func TestChangeFeedBetweenProcesses(t *testing.T) {
 				want barong.Change
 			}{
 				{"TouchSession", func() error { return a.TouchSession(ctx, s, time.Hour) }, barong.Change{Kind: barong.ChangedSession, Key: h}},
+				{"DeleteUserSession", func() error {
+					ok, err := a.DeleteUserSession(ctx, u.UID, barong.SessionHash(listed.ID))
+					if err == nil && !ok {
+						err = errors.New("not deleted")
+					}
+					return err
+				}, barong.Change{Kind: barong.ChangedSession, Key: barong.SessionHash(listed.ID)}},
 				{"DeleteUserSessions", func() error { return a.DeleteUserSessions(ctx, u.UID, keep.ID) },
 					barong.Change{Kind: barong.ChangedUserSessions, Key: u.UID, Except: hk}},
 				{"DeleteSession", func() error { return a.DeleteSession(ctx, keep.ID) }, barong.Change{Kind: barong.ChangedSession, Key: hk}},

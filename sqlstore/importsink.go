@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/barong-go/barong"
 )
 
 // This file is the target side of `barong import` (package barongimport):
@@ -51,8 +53,23 @@ func quoteIdent(name string) (string, error) {
 	return `"` + name + `"`, nil
 }
 
+// importedPrincipals are the tables whose records authz caches in process
+// memory, with the column that names a record in a barong.Change.
+var importedPrincipals = map[string]struct {
+	col  string
+	kind barong.ChangeKind
+}{
+	"users":            {"uid", barong.ChangedUser},
+	"service_accounts": {"uid", barong.ChangedServiceAccount},
+	"apikeys":          {"kid", barong.ChangedAPIKey},
+}
+
 // WriteImport writes b in one transaction: deletions, inserts (several rows
-// per statement), updates by id, ledger entries and Vault TOTP keys.
+// per statement), updates by id, ledger entries and Vault TOTP keys. The
+// users, service accounts and API keys it updates or deletes are reported
+// (changes.go) once it committed, as they were before the write: an import
+// into the database of running servers drops what their caches hold of
+// them. Inserted rows are new to every cache.
 func (db *DB) WriteImport(ctx context.Context, b ImportBatch) error {
 	table, err := quoteIdent(b.Table)
 	if err != nil {
@@ -67,8 +84,13 @@ func (db *DB) WriteImport(ctx context.Context, b ImportBatch) error {
 			return err
 		}
 	}
-	return db.transact(ctx, func(sqlTx *sql.Tx) error {
+	var changes []barong.Change
+	err = db.transact(ctx, func(sqlTx *sql.Tx) error {
 		c := conn{q: sqlTx, d: db.d, tx: sqlTx}
+		var err error
+		if changes, err = importChanges(ctx, c, b, table); err != nil {
+			return err
+		}
 		for _, ids := range chunks(b.Delete) {
 			args := anys(ids)
 			if _, err := c.exec(ctx, "DELETE FROM "+table+" WHERE id IN ("+placeholders(len(ids))+")", args...); err != nil {
@@ -126,6 +148,39 @@ func (db *DB) WriteImport(ctx context.Context, b ImportBatch) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	db.reportChanges(ctx, changes...)
+	return nil
+}
+
+// importChanges reads, in the import's transaction before it writes, the
+// changes of the records of b that authz may cache: those b updates or
+// deletes, named as they are before the write.
+func importChanges(ctx context.Context, c conn, b ImportBatch, table string) ([]barong.Change, error) {
+	p, ok := importedPrincipals[b.Table]
+	if !ok {
+		return nil, nil
+	}
+	ids := anys(b.Delete)
+	for _, r := range b.Rows {
+		if r.Exists {
+			ids = append(ids, r.Values[0])
+		}
+	}
+	keys, err := listIn(ctx, c, func(s scanner) (string, error) {
+		var k string
+		return k, s.Scan(&k)
+	}, "SELECT "+p.col+" FROM "+table, "id", ids, "")
+	if err != nil {
+		return nil, fmt.Errorf("import %s: records to report: %w", b.Table, err)
+	}
+	changes := make([]barong.Change, len(keys))
+	for i, k := range keys {
+		changes[i] = barong.Change{Kind: p.kind, Key: k}
+	}
+	return changes, nil
 }
 
 // insertMany runs head VALUES (...), (...) tail for rows, several rows

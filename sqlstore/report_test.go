@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/barong-go/barong"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // reportFixture is a DB whose reported changes are collected, with a user
@@ -140,6 +141,26 @@ func TestReportChanges(t *testing.T) {
 			}
 		}
 
+		// Run again after a conflict: only the attempt that commits
+		// reports, once; the first attempt wrote the user, the second the
+		// service account.
+		attempt := 0
+		if err := db.InTx(context.Background(), func(tx barong.Tx) error {
+			attempt++
+			if attempt == 1 {
+				if err := tx.UpdateUser(context.Background(), f.user); err != nil {
+					return err
+				}
+				return &pgconn.PgError{Code: "40001", Message: "injected"}
+			}
+			return tx.UpdateServiceAccount(context.Background(), f.sa)
+		}); err != nil || attempt != 2 {
+			t.Fatalf("retried InTx: %v after %d attempts", err, attempt)
+		}
+		if got := f.take(); !reflect.DeepEqual(got, []barong.Change{sa}) {
+			t.Errorf("retried transaction reported %v, want only the committed attempt's %v", got, sa)
+		}
+
 		// Rolled back: nothing happened, nothing is reported.
 		boom := context.Canceled
 		err := db.InTx(context.Background(), func(tx barong.Tx) error {
@@ -157,21 +178,125 @@ func TestReportChanges(t *testing.T) {
 	})
 }
 
-// TestReportCoversWrites fails when barong.Queries gains a write of users,
-// API keys or service accounts the DB does not report: decide whether it
-// changes what authz caches, then report it (and list it here) or list it
-// as harmless.
+// TestReportCoversWrites fails when the DB (its Queries, its Tx, its
+// session store, the import sink) gains a method that may write and is
+// listed neither as reported nor as harmless: decide whether it changes
+// what authz caches (sessions, users, service accounts, API keys), then
+// report it (changes.go; and test it in TestReportChanges,
+// TestChangeFeedBetweenProcesses or TestReportImport) or list it as
+// harmless here, with the reason.
 func TestReportCoversWrites(t *testing.T) {
-	reported := map[string]bool{"UpdateUser": true, "UpdateServiceAccount": true, "UpdateAPIKey": true,
-		"DeleteAPIKey": true, "DeactivateAPIKeys": true}
-	harmless := map[string]bool{"CreateUser": true, "CreateServiceAccount": true, "CreateAPIKey": true}
-	write := regexp.MustCompile(`^(Create|Update|Delete|Deactivate|Activate|Set|Insert|Upsert|Remove|Lock|Ban|Purge|Replace|Change)`)
-	about := regexp.MustCompile(`User|APIKey|ServiceAccount`)
-	qt := reflect.TypeFor[barong.Queries]()
-	for i := range qt.NumMethod() {
-		name := qt.Method(i).Name
-		if write.MatchString(name) && about.MatchString(name) && !reported[name] && !harmless[name] {
-			t.Errorf("barong.Queries.%s writes a principal: report its changes (sqlstore/changes.go)", name)
+	reported := map[string]bool{
+		// Queries and Tx.
+		"UpdateUser": true, "UpdateServiceAccount": true, "UpdateAPIKey": true, "DeleteAPIKey": true, "DeactivateAPIKeys": true,
+		// SessionStore.
+		"TouchSession": true, "DeleteSession": true, "DeleteUserSession": true, "DeleteUserSessions": true, "DeleteAllSessions": true,
+		// The import sink (barong import).
+		"WriteImport": true,
+	}
+	harmless := map[string]string{
+		"CreateUser": "new", "CreateServiceAccount": "new", "CreateAPIKey": "new", "CreateSession": "new",
+		"LockUser":     "a row lock, no write",
+		"PurgeExpired": "expired sessions are refused wherever they are cached",
+		"InTx":         "its writes report", "Migrate": "schema", "Close": "no write",
+		"ReportChangesTo": "routing", "FinishImport": "id sequences only",
+		"ImportLedger": "read", "ImportPresent": "read",
+		"SetTOTPSecret": "not cached", "UseTOTPStep": "not cached", "UseWebAuthnCredential": "not cached",
+		"CreateWebAuthnCredential": "not cached", "RenameWebAuthnCredential": "not cached", "DeleteWebAuthnCredential": "not cached",
+		"ConsumeSetupToken": "not cached", "CreateSetupToken": "not cached",
+		"RecordKeyFingerprint": "not cached", "ReplaceKeyFingerprint": "not cached",
+		"Set": "KV", "SetNX": "KV", "Delete": "KV", "Incr": "KV", "Decr": "KV",
+		"DeliverOutbox": "outbox", "DeliverOutboxBatch": "outbox", "CreateActivity": "not cached",
+		// Records of users that authz does not read (its permissions and
+		// restrictions are its own snapshots, reloaded on their tables'
+		// fingerprint).
+		"CreateLabel": "labels", "UpdateLabel": "labels", "DeleteLabel": "labels", "CreateLevel": "levels",
+		"CreateProfile": "profiles", "UpdateProfile": "profiles", "CreatePhone": "phones", "UpdatePhone": "phones", "DeletePhone": "phones",
+		"CreateDocument": "documents", "UpdateDocumentMetadata": "documents", "CreateDataStorage": "data storages",
+		"DeleteDataStorage": "data storages", "CreateComment": "comments", "UpdateComment": "comments", "DeleteComment": "comments",
+		"CreatePermission": "snapshot", "UpdatePermission": "snapshot", "DeletePermission": "snapshot",
+		"CreateRestriction": "snapshot", "UpdateRestriction": "snapshot", "DeleteRestriction": "snapshot",
+	}
+	write := regexp.MustCompile(`^(Create|Update|Delete|Deactivate|Activate|Set|Insert|Upsert|Remove|Lock|Ban|Purge|Replace|Change|` +
+		`Touch|Write|Import|Finish|Consume|Use|Record|Rename|Incr|Decr|Deliver|Migrate|Report|InTx|Close|Revoke|Grant|Disable|Enable|Add|Put|Save|Apply)([A-Z]|$)`)
+	seen := map[string]bool{}
+	for _, typ := range []reflect.Type{reflect.TypeFor[*DB](), reflect.TypeFor[*tx](), reflect.TypeFor[barong.Tx](),
+		reflect.TypeFor[barong.SessionStore](), reflect.TypeFor[barong.Queries]()} {
+		for i := range typ.NumMethod() {
+			name := typ.Method(i).Name
+			if seen[name] || !write.MatchString(name) {
+				continue
+			}
+			seen[name] = true
+			if !reported[name] && harmless[name] == "" {
+				t.Errorf("%s.%s may write: report its changes (sqlstore/changes.go) or list it as harmless here", typ, name)
+			}
 		}
 	}
+	for name := range reported {
+		if !seen[name] {
+			t.Errorf("%s is listed as reported but is no method of the DB any more", name)
+		}
+	}
+}
+
+// TestReportImport: the import sink reports the users, service accounts
+// and API keys it updates or deletes, by their keys before the write, once
+// the batch committed; rows it inserts, rows of other tables and a failed
+// batch report nothing.
+func TestReportImport(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		f := newReportFixture(t, db)
+		ctx := context.Background()
+		now := db.Now()
+		write := func(b ImportBatch) []barong.Change {
+			t.Helper()
+			if err := db.WriteImport(ctx, b); err != nil {
+				t.Fatalf("WriteImport %s: %v", b.Table, err)
+			}
+			return f.take()
+		}
+		// An update of a user, renamed by the import: the uid the caches
+		// know is reported.
+		renamed := "ID" + strings.ToUpper(unique("")[:10])
+		got := write(ImportBatch{Table: "users", Columns: []string{"id", "uid", "state", "updated_at"},
+			Rows: []ImportRow{{Values: []any{f.user.ID, renamed, "banned", now}, Exists: true}}})
+		if want := []barong.Change{{Kind: barong.ChangedUser, Key: f.user.UID}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("user update reported %v, want %v", got, want)
+		}
+		got = write(ImportBatch{Table: "service_accounts", Columns: []string{"id", "state", "updated_at"},
+			Rows: []ImportRow{{Values: []any{f.sa.ID, "disabled", now}, Exists: true}}})
+		if want := []barong.Change{{Kind: barong.ChangedServiceAccount, Key: f.sa.UID}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("service account update reported %v, want %v", got, want)
+		}
+		// Keys: one updated, one deleted, one inserted (not reported).
+		newID := f.keys[2].ID + 1000
+		got = write(ImportBatch{Table: "apikeys",
+			Columns: []string{"id", "key_holder_account_id", "key_holder_account_type", "kid", "algorithm", "state", "created_at", "updated_at"},
+			Rows: []ImportRow{
+				{Values: []any{f.keys[0].ID, f.user.ID, barong.HolderUser, f.keys[0].KID, "HS256", "inactive", now, now}, Exists: true},
+				{Values: []any{newID, f.user.ID, barong.HolderUser, unique("k")[:16], "HS256", "active", now, now}},
+			},
+			Delete: []int64{f.keys[1].ID}})
+		want := []barong.Change{{Kind: barong.ChangedAPIKey, Key: f.keys[0].KID}, {Kind: barong.ChangedAPIKey, Key: f.keys[1].KID}}
+		slices.SortFunc(want, func(a, b barong.Change) int { return strings.Compare(a.Key, b.Key) })
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("api keys reported %v, want %v", got, want)
+		}
+		if k, err := db.APIKeyByKID(ctx, f.keys[0].KID); err != nil || k.State != "inactive" {
+			t.Fatalf("imported key %+v %v", k, err)
+		}
+		// Another table reports nothing; a failed batch neither.
+		if got := write(ImportBatch{Table: "comments", Columns: []string{"id"}, Delete: []int64{1 << 40}}); len(got) != 0 {
+			t.Errorf("comments reported %v", got)
+		}
+		err := db.WriteImport(ctx, ImportBatch{Table: "users", Columns: []string{"id", "no_such_column"},
+			Rows: []ImportRow{{Values: []any{f.user.ID, "x"}, Exists: true}}})
+		if err == nil {
+			t.Fatal("a batch with an unknown column was written")
+		}
+		if got := f.take(); len(got) != 0 {
+			t.Errorf("a failed batch reported %v", got)
+		}
+	})
 }

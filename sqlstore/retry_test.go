@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -70,10 +71,10 @@ func TestInTxRetryBounds(t *testing.T) {
 
 // Two transactions that lock two users' rows in opposite orders deadlock on
 // PostgreSQL and MariaDB: the database aborts one, InTx runs it again, and
-// both commit with their outbox events exactly once. fn ignores the error
-// of its second lock, as careless code would: the attempt fails all the
-// same, and no half of it is committed (on MySQL the aborted transaction's
-// later statements would otherwise autocommit).
+// both commit with their outbox events and their reported changes exactly
+// once. fn ignores the error of its second lock, as careless code would:
+// the attempt fails all the same, and no half of it is committed (on MySQL
+// the aborted transaction's later statements would otherwise autocommit).
 func TestInTxRetriesDeadlock(t *testing.T) {
 	t.Parallel()
 	for _, dialect := range []string{DialectPostgres, DialectMySQL} {
@@ -82,6 +83,15 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 			db := openTestDB(t, dialect, Options{})
 			ctx := context.Background()
 			a, b := mustUser(t, db), mustUser(t, db)
+			var mu sync.Mutex
+			reported := map[barong.Change]int{}
+			db.ReportChangesTo(func(_ context.Context, cs []barong.Change) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range cs {
+					reported[c]++
+				}
+			})
 			event := unique("test.deadlock.")
 			var runs atomic.Int32
 			var locked sync.WaitGroup // both first locks held
@@ -128,6 +138,14 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 				if err != nil || got.Data == "" {
 					t.Fatalf("user %d data %q, %v", u.ID, got.Data, err)
 				}
+			}
+			// The change of each user is reported once: by the attempt
+			// that committed, not by the one the deadlock aborted.
+			mu.Lock()
+			defer mu.Unlock()
+			want := map[barong.Change]int{{Kind: barong.ChangedUser, Key: a.UID}: 1, {Kind: barong.ChangedUser, Key: b.UID}: 1}
+			if !maps.Equal(reported, want) {
+				t.Fatalf("reported %v, want %v", reported, want)
 			}
 		})
 	}

@@ -186,12 +186,15 @@ func (db *DB) UserSessions(ctx context.Context, uid string) ([]barong.Session, e
 }
 
 // DeleteUserSession deletes the live session of uid whose id hashes to
-// idHash and reports whether there was one.
+// idHash, reports the deletion (changes.go) and whether there was one.
 func (db *DB) DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error) {
 	ok, err := affected(db.w.exec(ctx, "DELETE FROM sessions WHERE id_hash = ? AND uid = ? AND expires_at > ?",
 		idHash, uid, db.clock()))
 	if err != nil {
 		return false, fmt.Errorf("delete session of %s: %w", uid, err)
+	}
+	if ok {
+		db.reportChanges(ctx, barong.Change{Kind: barong.ChangedSession, Key: idHash})
 	}
 	return ok, nil
 }
