@@ -266,3 +266,76 @@ func TestBarongAdoption(t *testing.T) {
 		})
 	}
 }
+
+// TestImportReachesRunningServers: a delta import into the database of a
+// running server (the final import of a migration, docs/migrating-from-
+// barong.md) is in force at its gateway check within the 1 s of
+// revocations, although the server had cached what the import changed: a
+// user banned, an API key deactivated and a service account disabled in
+// Barong. The import reports them through the servers' feed: the
+// cache_changes table without Redis (PostgreSQL here), Redis pub/sub with
+// BARONG_REDIS_URL (MariaDB here).
+func TestImportReachesRunningServers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, dialect string }{{"postgres", "postgres"}, {"mysql_redis", "mysql"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			v := vaulttest.New(t)
+			src := barongtest.New(t, tc.dialect, "2.7", v)
+			keyPEM, err := os.ReadFile(filepath.Join("..", "..", "cmd", "barong", "testdata", "barong-rsa-key"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{
+				"BARONG_DATABASE_URL":        testenv.Database(t, tc.dialect),
+				"BARONG_ENCRYPTION_KEY_PATH": filepath.Join(t.TempDir(), "enc.key"),
+				"JWT_PRIVATE_KEY":            base64.URLEncoding.EncodeToString(keyPEM),
+				"JWT_PRIVATE_KEY_PATH":       "",
+				"BARONG_VAULT_ADDRESS":       v.URL,
+				"BARONG_VAULT_TOKEN":         v.Token,
+				"SECRET_KEY_BASE":            barongtest.SecretKeyBase,
+				"BARONG_CONFIG":              "",
+			}
+			if tc.name == "mysql_redis" {
+				maps.Copy(env, redisEnv(t))
+			}
+			importNow := func() {
+				t.Helper()
+				rep, err := server.Import(ctx, loadEnv(t, env), slog.New(slog.DiscardHandler), barongimport.Options{From: src.URL})
+				if err != nil || rep.Failed() != len(src.Broken) {
+					t.Fatalf("import: %v, %d failures (want %d)", err, rep.Failed(), len(src.Broken))
+				}
+			}
+			importNow()
+
+			ts := newServer(t, env)
+			bob := ts.client()
+			r := bob.do(t, "POST", "/api/v2/auth/identity/sessions", map[string]string{"email": "bob@example.com",
+				"password": src.Users["bob"].Password})
+			expect(t, r, 201)
+			key, saKey := src.APIKeys["alice"], src.APIKeys["sa"]
+			// Twice: the second check is answered from the cache.
+			for range 2 {
+				expect(t, bob.do(t, "GET", authzPeatio, nil), 200)
+				expect(t, authzCacheKeyGet(t, ts, key.KID, key.Secret), 200)
+				expect(t, authzCacheKeyGet(t, ts, saKey.KID, saKey.Secret), 200)
+			}
+
+			src.Exec(t, "UPDATE users SET state = 'banned' WHERE id = ?", src.Users["bob"].ID)
+			src.Exec(t, "UPDATE apikeys SET state = 'inactive' WHERE id = ?", key.ID)
+			src.Exec(t, "UPDATE service_accounts SET state = 'disabled' WHERE id = ?", saKey.HolderID)
+			importNow()
+			since := time.Now()
+			revokedWithin(t, "user banned by the import", since, func() bool { return bob.do(t, "GET", authzPeatio, nil).Status == 401 })
+			expect(t, bob.do(t, "GET", authzPeatio, nil), 401, "authz.user_not_active")
+			revokedWithin(t, "key deactivated by the import", since, func() bool {
+				return authzCacheKeyGet(t, ts, key.KID, key.Secret).Status == 401
+			})
+			expect(t, authzCacheKeyGet(t, ts, key.KID, key.Secret), 401, "authz.apikey_not_active")
+			revokedWithin(t, "service account disabled by the import", since, func() bool {
+				return authzCacheKeyGet(t, ts, saKey.KID, saKey.Secret).Status == 401
+			})
+		})
+	}
+}

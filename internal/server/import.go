@@ -7,6 +7,7 @@ import (
 
 	"github.com/barong-go/barong/barongimport"
 	"github.com/barong-go/barong/config"
+	"github.com/barong-go/barong/redisstore"
 	"github.com/barong-go/barong/vault"
 )
 
@@ -22,7 +23,10 @@ const ledgerKeyPurpose = "barong-go import ledger"
 // it must exist and be the recorded key. The JWT key is left alone: an
 // import never generates one, and the first start on the imported
 // database asks for Barong's. A dry run checks the key and writes nothing,
-// not even a new key file.
+// not even a new key file. The users, service accounts and API keys it
+// updates or deletes reach the caches of running servers through their
+// feed of changes: Redis with BARONG_REDIS_URL set (which must answer),
+// else the database's cache_changes table.
 //
 // opts carries From and the command's flags; Target, DigestKey (derived
 // from the encryption key), SecretKeyBase, VaultAppName and, with
@@ -54,6 +58,19 @@ func Import(ctx context.Context, cfg *config.Config, log *slog.Logger, opts baro
 	}
 	if isNew && opts.DryRun {
 		log.Info("dry run: no encryption key file yet; the import will generate it", "path", describePath(cfg.EncryptionKeyPath))
+	}
+	if cfg.RedisURL != "" && !opts.DryRun {
+		// The servers of a deployment with Redis follow the changes on its
+		// feed, not the database's: the users, service accounts and API
+		// keys the import updates or deletes are reported there, so that
+		// a delta import into the database of running servers is in force
+		// on all of them when each batch returns.
+		rc, err := redisstore.Open(ctx, cfg.RedisURL, log)
+		if err != nil {
+			return nil, fmt.Errorf("BARONG_REDIS_URL: %w", err)
+		}
+		defer rc.Close()
+		rc.Principals(cfg.RedisPrefix, 0).Wrap(db)
 	}
 	opts.Target, opts.DigestKey = db, deriveKey(key, ledgerKeyPurpose)
 	opts.SecretKeyBase, opts.VaultAppName = cfg.SecretKeyBase, cfg.VaultAppName

@@ -25,7 +25,7 @@ func revokedWithin(t *testing.T, what string, since time.Time, ok func() bool) {
 }
 
 // TestRevocationAcrossProcesses: two processes sharing Redis, or only the
-// database, both caching sessions, users and keys. Every kind of change
+// database (SQLite file, PostgreSQL, MariaDB), both caching sessions, users and keys. Every kind of change
 // made through one (logout, password change, role and level change, ban,
 // key disabled, key deleted) is in force on the other within a second.
 func TestRevocationAcrossProcesses(t *testing.T) {
@@ -37,6 +37,9 @@ func TestRevocationAcrossProcesses(t *testing.T) {
 		{"sqlite_shared_file", func(t *testing.T) map[string]string { return nil }},
 		{"postgres", func(t *testing.T) map[string]string {
 			return map[string]string{"BARONG_DATABASE_URL": testenvDatabase(t, "postgres")}
+		}},
+		{"mysql", func(t *testing.T) map[string]string {
+			return map[string]string{"BARONG_DATABASE_URL": testenvDatabase(t, "mysql")}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -247,8 +247,11 @@ func TestSessionsBehindGateway(t *testing.T) {
 }
 
 // TestSessionRevocationAcrossProcesses: a session revoked through one
-// process is refused by another process's gateway check at once: with
-// Redis sessions, and with SQL sessions on each database.
+// process is refused by another process's gateway check, which had it
+// cached, at once: with Redis sessions, and with SQL sessions on each
+// database. Each revocation path of issue 15 is checked: the owner's
+// DELETE resource/sessions/{id}, an admin's revocation of one session and
+// of all of a user's sessions.
 func TestSessionRevocationAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"redis", "sqlite", "postgres", "mysql"} {
@@ -263,12 +266,12 @@ func TestSessionRevocationAcrossProcesses(t *testing.T) {
 			}
 			a := newServer(t, env)
 			b := newServerSharing(t, a, env)
-			a.signUp(t, "root@example.com")
-			a.signUp(t, "proc@example.com")
+			root, _ := a.signUp(t, "root@example.com")
+			_, info := a.signUp(t, "proc@example.com")
+			uid := info["uid"].(string)
 			a.activate(t, "proc@example.com")
 			owner, _ := a.sessionLogin(t, "proc@example.com", "Agent/owner")
-			_, sid := a.sessionLogin(t, "proc@example.com", "Agent/victim")
-			check := func() int {
+			check := func(sid string) int {
 				req, _ := http.NewRequest("GET", b.URL+"/api/v2/auth/api/v2/peatio/account/balances", nil)
 				req.Header.Set("User-Agent", "Agent/victim")
 				req.AddCookie(&http.Cookie{Name: "_barong_session", Value: sid})
@@ -282,19 +285,43 @@ func TestSessionRevocationAcrossProcesses(t *testing.T) {
 				}
 				return resp.StatusCode
 			}
-			if got := check(); got != 200 {
-				t.Fatalf("gateway check on the other process: %d", got)
-			}
-			expect(t, owner.do(t, "DELETE", res+"/sessions/"+barong.SessionHash(sid), nil), 204)
-			// The contract is 1 s; the margin is for a loaded machine.
-			start := time.Now()
-			for check() != 401 {
-				if time.Since(start) > 5*time.Second {
-					t.Fatal("revoked session still accepted by the other process after 5 s")
+			// victim opens a session through a, which b's gateway check
+			// accepts (and caches).
+			victim := func() string {
+				_, sid := a.sessionLogin(t, "proc@example.com", "Agent/victim")
+				if got := check(sid); got != 200 {
+					t.Fatalf("gateway check on the other process: %d", got)
 				}
-				time.Sleep(20 * time.Millisecond)
+				return sid
 			}
-			t.Logf("%s: refused by the other process %s after the revocation answered", name, time.Since(start))
+			// The contract is 1 s; the margin is for a loaded machine.
+			refused := func(what string, sids ...string) {
+				t.Helper()
+				start := time.Now()
+				for _, sid := range sids {
+					for check(sid) != 401 {
+						if time.Since(start) > 5*time.Second {
+							t.Fatalf("%s: revoked session still accepted by the other process after 5 s", what)
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+				t.Logf("%s (%s): refused by the other process %s after the revocation answered", what, name, time.Since(start))
+			}
+
+			sid := victim()
+			expect(t, owner.do(t, "DELETE", res+"/sessions/"+barong.SessionHash(sid), nil), 204)
+			refused("owner revokes one", sid)
+
+			sid = victim()
+			q := url.Values{"uid": {uid}, "id": {barong.SessionHash(sid)}}
+			expect(t, root.do(t, "DELETE", admQ(adm+"/users/sessions", q), nil), 204)
+			refused("admin revokes one", sid)
+
+			s1, s2 := victim(), victim()
+			expect(t, root.do(t, "DELETE", admQ(adm+"/users/sessions", url.Values{"uid": {uid}}), nil), 204)
+			refused("admin revokes all", s1, s2)
+			expect(t, owner.do(t, "GET", res+"/users/me", nil), 401, "authz.invalid_session")
 		})
 	}
 }
