@@ -46,8 +46,9 @@ func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
 
 // authenticatedByUID is authenticated for handlers that read the caller's
 // records themselves and use only c.User.UID: the decision may come from
-// the claims authz keeps in process memory (no database read), and a bearer JWT's user is
-// not read; the handler's own read reports a user gone since.
+// the claims authz keeps in process memory (no database read), and a
+// bearer JWT's user is not read; the handler's own read reports a user
+// gone since.
 func (s *Server) authenticatedByUID(family string, h callerHandler) handlerFunc {
 	return s.authenticatedAs(family, true, h)
 }
