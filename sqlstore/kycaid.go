@@ -44,7 +44,7 @@ func likeEscape(s string) string {
 }
 
 // KYCAIDBatches lists the complete batches still to send to KYCAID (see
-// barong.Queries). Only users with a pending document or address label are
+// barong.KYCAIDQueries). Only users with a pending document or address label are
 // looked at (a batch sets it when it completes; the verification's answer
 // or a refusal ends it), so the poll reads the few users in review, not
 // every document ever uploaded (the labels index on key, scope, value

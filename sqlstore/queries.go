@@ -24,7 +24,30 @@ type queries struct {
 	report func(ctx context.Context, cs ...barong.Change)
 }
 
-var _ barong.Queries = queries{}
+// Compile-time checks: queries serves every aggregate's interface.
+var (
+	_ barong.Queries               = queries{}
+	_ barong.UserQueries           = queries{}
+	_ barong.UserSearchQueries     = queries{}
+	_ barong.UserViewQueries       = queries{}
+	_ barong.LabelQueries          = queries{}
+	_ barong.LevelQueries          = queries{}
+	_ barong.PermissionQueries     = queries{}
+	_ barong.RestrictionQueries    = queries{}
+	_ barong.RulesQueries          = queries{}
+	_ barong.ActivityQueries       = queries{}
+	_ barong.ProfileQueries        = queries{}
+	_ barong.PhoneQueries          = queries{}
+	_ barong.DocumentQueries       = queries{}
+	_ barong.DataStorageQueries    = queries{}
+	_ barong.CommentQueries        = queries{}
+	_ barong.APIKeyQueries         = queries{}
+	_ barong.ServiceAccountQueries = queries{}
+	_ barong.TOTPQueries           = queries{}
+	_ barong.WebAuthnQueries       = queries{}
+	_ barong.KYCAIDQueries         = queries{}
+	_ barong.SetupTokenQueries     = queries{}
+)
 
 var errNoCipher = errors.New("sqlstore: no Cipher configured for encrypted columns")
 
