@@ -42,8 +42,15 @@ const (
 	ChangedUserSessions
 )
 
+// HolderQueries are the reads of LoadHolder; ErrNotFound for a holder
+// that is gone.
+type HolderQueries interface {
+	UserByID(ctx context.Context, id int64) (*User, error)
+	ServiceAccountByID(ctx context.Context, id int64) (*ServiceAccount, error)
+}
+
 // LoadHolder reads the holder of k, a user or a service account.
-func LoadHolder(ctx context.Context, q Queries, k *APIKey) (*User, *ServiceAccount, error) {
+func LoadHolder(ctx context.Context, q HolderQueries, k *APIKey) (*User, *ServiceAccount, error) {
 	if k.HolderType == HolderServiceAccount {
 		sa, err := q.ServiceAccountByID(ctx, k.HolderID)
 		if err != nil {

@@ -77,10 +77,22 @@ type Geo interface {
 	Lookup(ip string) (countryCode, countryName, continentCode, continentName string)
 }
 
+// Store is what the engine reads and writes in the database (barong.Store
+// serves it): the permissions and restrictions of its snapshots and their
+// fingerprint, the callers it reads past its cache, and the audit
+// activities, written in transactions of their own.
+type Store interface {
+	RulesVersion(ctx context.Context) (barong.RulesVersion, error)
+	Permissions(ctx context.Context) ([]barong.Permission, error)
+	Restrictions(ctx context.Context) ([]barong.Restriction, error)
+	CallerRows
+	InTx(ctx context.Context, fn func(tx barong.Tx) error) error
+}
+
 // Engine decides authz requests.
 type Engine struct {
 	cfg   Config
-	store barong.Store
+	store Store
 	keys  *token.Keyring
 	geo   Geo
 	log   *slog.Logger
@@ -97,7 +109,7 @@ type Engine struct {
 
 // New builds the engine on the stores (one read per request; see
 // UsePrincipals); call Run to keep its snapshots fresh.
-func New(cfg Config, store barong.Store, sessions barong.SessionStore, kv barong.KV, keys *token.Keyring, geo Geo, log *slog.Logger) *Engine {
+func New(cfg Config, store Store, sessions barong.SessionStore, kv barong.KV, keys *token.Keyring, geo Geo, log *slog.Logger) *Engine {
 	if cfg.Refresh == 0 {
 		cfg.Refresh = 2 * time.Second
 	}

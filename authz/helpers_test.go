@@ -220,7 +220,7 @@ func outcome(res *Result, err error) string {
 
 // countingStore counts the reads authz makes.
 type countingStore struct {
-	barong.Store
+	Store
 	n *atomic.Int64
 }
 

@@ -54,10 +54,19 @@ type Changes interface {
 	MaxAge() time.Duration
 }
 
+// CallerRows are the rows of callers the decision reads from the database
+// (barong.Queries serves them): users by UID, API keys by kid, and their
+// holders. Each returns barong.ErrNotFound for no such row.
+type CallerRows interface {
+	UserByUID(ctx context.Context, uid string) (*barong.User, error)
+	APIKeyByKID(ctx context.Context, kid string) (*barong.APIKey, error)
+	barong.HolderQueries
+}
+
 // stores serves Principals from the stores the engine was built with, one
 // read or write per call: the reference behaviour.
 type stores struct {
-	db       barong.Queries
+	db       CallerRows
 	sessions barong.SessionStore
 	kv       barong.KV
 }

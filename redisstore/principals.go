@@ -32,7 +32,14 @@ type Principals struct {
 	nonces   *batcher
 	kvPrefix string
 	maxAge   time.Duration
-	db       barong.Queries
+	db       callerRows
+}
+
+// callerRows are the rows Principals reads from the database.
+type callerRows interface {
+	UserByUID(ctx context.Context, uid string) (*barong.User, error)
+	APIKeyByKID(ctx context.Context, kid string) (*barong.APIKey, error)
+	barong.HolderQueries
 }
 
 // Principals returns the principals under prefix (DefaultPrefix when
