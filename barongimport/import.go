@@ -38,13 +38,27 @@ import (
 // it did not change (a change of how rows are converted).
 const digestVersion = "1"
 
+// Target is the import sink of barong-go's database (sqlstore's
+// importsink.go, which documents each method).
+type Target interface {
+	WriteImport(ctx context.Context, b sqlstore.ImportBatch) error
+	ImportLedger(ctx context.Context, table string, after, upTo int64) (map[int64]string, error)
+	ImportPresent(ctx context.Context, table string, after, upTo int64) (map[int64]time.Time, error)
+	FinishImport(ctx context.Context, next map[string]int64) error
+	EncryptValue(plain string) (string, error)
+	IndexValue(plain string) int64
+}
+
+var _ Target = (*sqlstore.DB)(nil)
+
 // Options of an import.
 type Options struct {
 	// From is the Barong database URL: mysql://, mysql2://, postgres:// or
 	// postgresql://.
 	From string
-	// Target is barong-go's database, migrated, with its encryption key.
-	Target *sqlstore.DB
+	// Target is barong-go's database, migrated, with its encryption key
+	// (a *sqlstore.DB).
+	Target Target
 	// DigestKey keys the digests of the ledger (barong_import_rows); the
 	// same key on every run (internal/server derives it from the
 	// encryption key). Required.
@@ -100,7 +114,7 @@ func (r *Report) Failed() int { return len(r.Failures) }
 type importer struct {
 	opts   Options
 	src    *source
-	target *sqlstore.DB
+	target Target
 	rails  *railsDecrypter
 	report *Report
 	failed map[string]map[int64]bool
