@@ -1,7 +1,6 @@
 package api
 
 import (
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,9 +30,6 @@ const (
 	modelSession = "Session"
 )
 
-// keyNotPermitted is the answer to a caller whose role lacks the ability.
-const keyNotPermitted = "admin.ability.not_permitted"
-
 // registerAdmin adds the admin API (reference §8.1) at both mounts.
 func (s *Server) registerAdmin() {
 	s.registerAdminUsers()
@@ -45,18 +41,17 @@ func (s *Server) registerAdmin() {
 }
 
 // handleAdmin registers an admin endpoint: the caller is authenticated as
-// for the resource API (authz path api/v2/barong/admin/<rest>), then his
-// role must have the ability to do action on model, else 401
-// admin.ability.not_permitted. Every admin route goes through here, also
-// those Barong left without an ability check (comments, profile creation,
-// abilities; reference §12.4 item 12).
+// for the resource API (authz path api/v2/barong/admin/<rest>), then the
+// app checks that his role has the ability to do action on model, else 401
+// admin.ability.not_permitted, before the parameters are parsed (the
+// service method checks it again). Every admin route goes through here,
+// also those Barong left without an ability check (comments, profile
+// creation, abilities; reference §12.4 item 12).
 func (s *Server) handleAdmin(method, path, summary, action, model string, h callerHandler) {
 	s.handleAuth("admin", method, path, summary, func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		if !s.cfg.Abilities.Can(c.User.Role, action, model) {
-			seclog.Log(r.Context(), s.log, seclog.AuthzRefused, slog.String("path", r.URL.Path), slog.String("method", r.Method),
-				slog.String("uid", c.User.UID), slog.String("role", c.User.Role), slog.String("ability", action+" "+model),
-				slog.Any("errors", []string{keyNotPermitted}))
-			return barong.Unauthorized(keyNotPermitted)
+		ctx := seclog.WithRoute(r.Context(), r.Method, r.URL.Path)
+		if err := s.app.Authorize(ctx, barong.AdminActor(c.User), action, model); err != nil {
+			return err
 		}
 		return h(w, r, c)
 	})

@@ -127,7 +127,7 @@ func (s *Service) AdminCreatePermission(ctx context.Context, in PermissionInput)
 	return p, nil
 }
 
-func (s *Service) checkPermissionRole(ctx context.Context, q barong.Queries, role string) error {
+func (s *core) checkPermissionRole(ctx context.Context, q barong.Queries, role string) error {
 	ok, err := s.roleExists(ctx, q, role)
 	if err != nil {
 		return err
@@ -182,9 +182,9 @@ func (s *Service) AdminDeletePermission(ctx context.Context, id int64) error {
 	})
 }
 
-func (s *Service) permissionsChanged(ctx context.Context) {
-	if s.OnPermissionsChanged != nil {
-		s.OnPermissionsChanged(ctx)
+func (s *core) permissionsChanged(ctx context.Context) {
+	if s.svc.OnPermissionsChanged != nil {
+		s.svc.OnPermissionsChanged(ctx)
 	}
 }
 

@@ -64,7 +64,7 @@ func (s *Service) AdminActivities(ctx context.Context, category string, q AdminA
 }
 
 // withActivityUsers attaches actors and targets to acts.
-func (s *Service) withActivityUsers(ctx context.Context, acts []barong.Activity) ([]AdminActivity, error) {
+func (s *core) withActivityUsers(ctx context.Context, acts []barong.Activity) ([]AdminActivity, error) {
 	var ids []int64
 	var uids []string
 	for _, a := range acts {

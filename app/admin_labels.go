@@ -235,7 +235,7 @@ func commentNotFound(err error) error {
 }
 
 // adminUserByID loads the KYC view of the user id.
-func (s *Service) adminUserByID(ctx context.Context, id int64) (*AdminUser, error) {
+func (s *core) adminUserByID(ctx context.Context, id int64) (*AdminUser, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		if isNotFound(err) {

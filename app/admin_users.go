@@ -62,7 +62,7 @@ const (
 
 // adminUsers loads the records of view for users with a fixed number of
 // queries, whatever the number of users.
-func (s *Service) adminUsers(ctx context.Context, users []barong.User, view userView) ([]AdminUser, error) {
+func (s *core) adminUsers(ctx context.Context, users []barong.User, view userView) ([]AdminUser, error) {
 	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (s *Service) adminUsers(ctx context.Context, users []barong.User, view user
 
 // referralUIDs maps the referral ids of users to their referrers' UIDs
 // (one query for the whole list).
-func (s *Service) referralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
+func (s *core) referralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, u := range users {
@@ -129,7 +129,7 @@ func (s *Service) referralUIDs(ctx context.Context, users []barong.User) (map[in
 }
 
 // adminUser loads the KYC view of one user.
-func (s *Service) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error) {
+func (s *core) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error) {
 	us, err := s.adminUsers(ctx, []barong.User{*u}, viewKYC)
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (s *Service) AdminGetUser(ctx context.Context, uid string) (*AdminUser, err
 }
 
 // findTarget loads the user uid; unknown is 404 admin.user.doesnt_exist.
-func (s *Service) findTarget(ctx context.Context, q barong.Queries, uid string) (*barong.User, error) {
+func (s *core) findTarget(ctx context.Context, q barong.Queries, uid string) (*barong.User, error) {
 	u, err := q.UserByUID(ctx, uid)
 	if err != nil {
 		if isNotFound(err) {
@@ -194,7 +194,7 @@ func (s *Service) findTarget(ctx context.Context, q barong.Queries, uid string) 
 // modifiableTarget loads the user uid for a change by admin: unknown is 404
 // admin.user.doesnt_exist; a superadmin changed by anyone else than a
 // superadmin is 422 superKey (reference §10.4).
-func (s *Service) modifiableTarget(ctx context.Context, q barong.Queries, admin *barong.User, uid, superKey string) (*barong.User, error) {
+func (s *core) modifiableTarget(ctx context.Context, q barong.Queries, admin *barong.User, uid, superKey string) (*barong.User, error) {
 	u, err := s.findTarget(ctx, q, uid)
 	if err != nil {
 		return nil, err
@@ -298,7 +298,7 @@ const adminPinValue = "admin"
 // state removes the "admin" trigger labels of the other states, so that
 // lifting a ban is not undone by the ban's own label. Trigger labels set by
 // anything else stay: an admin lifts them with the labels API.
-func (s *Service) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error {
 	triggers := map[string][]string{} // label key -> the states it triggers
 	pinKey := ""                      // the label that pins u.State
 	for _, t := range s.cfg.Rules.StateTriggers {
@@ -341,7 +341,7 @@ func (s *Service) pinAdminState(ctx context.Context, tx *txn, u *barong.User) er
 
 // checkNewEmail validates an e-mail given to u: email.invalid, email.taken
 // (by another user, in any letter case).
-func (s *Service) checkNewEmail(ctx context.Context, q barong.Queries, u *barong.User, email string) error {
+func (s *core) checkNewEmail(ctx context.Context, q barong.Queries, u *barong.User, email string) error {
 	if !validEmail(email) {
 		return barong.Invalid("email.invalid")
 	}

@@ -41,7 +41,7 @@ const keyStateActive = "active"
 // <prefix>.2fa_disabled when u has no 2FA, 422 <prefix>.missing_totp for a
 // blank code, 422 <prefix>.invalid_totp for a wrong or already used one.
 // A valid code is used up when q's transaction commits.
-func (s *Service) otpProtected(ctx context.Context, q barong.Queries, u *barong.User, code, prefix string) error {
+func (s *core) otpProtected(ctx context.Context, q barong.Queries, u *barong.User, code, prefix string) error {
 	if !u.OTP {
 		return barong.BadRequest(prefix + ".2fa_disabled")
 	}
@@ -127,7 +127,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, u *barong.User, kid, totpCod
 // createKey validates and inserts a key of the holder, as Barong's APIKey
 // model does: a kid is generated only for HS* algorithms (else kid.blank),
 // only HS256 is accepted, and the holder must be active.
-func (s *Service) createKey(ctx context.Context, tx *txn, holderType string, holderID int64, holderState string, in APIKeyInput) (*barong.APIKey, error) {
+func (s *core) createKey(ctx context.Context, tx *txn, holderType string, holderID int64, holderState string, in APIKeyInput) (*barong.APIKey, error) {
 	k := &barong.APIKey{HolderID: holderID, HolderType: holderType, Algorithm: in.Algorithm,
 		Scope: []string{}, State: keyStateActive, Secret: randHex(16)}
 	if in.Scope != nil {

@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/kycaid"
 	"github.com/barong-go/barong/phone"
 	"github.com/barong-go/barong/storage"
@@ -51,6 +52,12 @@ type Config struct {
 	KYCAID KYCAIDConfig
 	// WebAuthn is the relying party of passkeys (app/webauthn.go).
 	WebAuthn WebAuthnConfig
+	// Abilities are the admin abilities of each role (abilities.yml),
+	// checked by the admin methods of the services.
+	Abilities config.Abilities
+	// ManagementScopes are the signers of each management scope
+	// (management_api.yml), checked by the management methods.
+	ManagementScopes map[string]config.ManagementScope
 }
 
 // Auth0Config verifies Auth0 ID tokens.
@@ -108,8 +115,10 @@ type VaultTOTP interface {
 	ValidateTOTP(ctx context.Context, mount, name, code string) (bool, error)
 }
 
-// Service implements the identity rules.
-type Service struct {
+// core is what every concept service shares: the settings, the stores,
+// the outside parts and the helpers (transactions, activities, events).
+// Each concept service embeds the one core of the Service.
+type core struct {
 	cfg      Config
 	store    barong.Store
 	sessions barong.SessionStore
@@ -125,6 +134,16 @@ type Service struct {
 	kycaid   *kycaid.Client
 	throttle *Throttle
 	vault    VaultTOTP
+
+	// onRestrictionsChanged and onPermissionsChanged point to the
+	// Service's hooks.
+	svc *Service
+}
+
+// Service is the composition of the concept services that internal/server
+// wires and the HTTP layer calls.
+type Service struct {
+	*core
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -145,10 +164,13 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.SetupTokenTTL == 0 {
 		cfg.SetupTokenTTL = 24 * time.Hour
 	}
-	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
+	c := &core{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
 		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now),
 		vault: d.VaultTOTP}
+	s := &Service{core: c}
+	c.svc = s
+	return s
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country
@@ -199,7 +221,7 @@ func (tx *txn) lockUser(ctx context.Context, u *barong.User) error {
 // attempt (copy what it changes, reset what it assigns outside) and leave
 // every effect outside the database to tx.after, which only the committed
 // attempt's actions reach.
-func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
+func (s *core) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	var t *txn
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		t = &txn{Tx: tx}
@@ -215,7 +237,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
 }
 
 // record writes an activity in tx (reference §6.0).
-func (s *Service) record(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action, result, reason string) error {
+func (s *core) record(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action, result, reason string) error {
 	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP,
 		UserIPCountry: c.Country, UserAgent: c.UserAgent, Topic: topic, Action: action, Result: result}
 	if reason != "" {
@@ -229,7 +251,7 @@ func (s *Service) record(ctx context.Context, tx barong.Tx, userID int64, c Clie
 
 // recordAlone writes an activity in its own transaction (failure paths,
 // whose other writes are not kept).
-func (s *Service) recordAlone(ctx context.Context, userID int64, c Client, topic, action, result, reason string) {
+func (s *core) recordAlone(ctx context.Context, userID int64, c Client, topic, action, result, reason string) {
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		return s.record(ctx, tx, userID, c, topic, action, result, reason)
 	})

@@ -169,7 +169,7 @@ func (s *Service) Auth0Login(ctx context.Context, idToken, otpCode string, c Cli
 
 // createAuth0User creates an active user with a random password and the
 // private label email=verified.
-func (s *Service) createAuth0User(ctx context.Context, email string) (*barong.User, error) {
+func (s *core) createAuth0User(ctx context.Context, email string) (*barong.User, error) {
 	if !validEmail(email) {
 		return nil, barong.Invalid("email.invalid")
 	}

@@ -54,7 +54,7 @@ func (s *Service) CreateOwnDataStorage(ctx context.Context, u *barong.User, titl
 // validateDataStorage checks d as Barong's DataStorage model does. The
 // reserved titles are compared in any letter case: label keys are
 // lower-cased, so "Profile" would otherwise reach the profile label.
-func (s *Service) validateDataStorage(ctx context.Context, q barong.Queries, d *barong.DataStorage) error {
+func (s *core) validateDataStorage(ctx context.Context, q barong.Queries, d *barong.DataStorage) error {
 	var v barong.ValidationErrors
 	if utf8.RuneCountInString(d.Title) > 64 {
 		v.Add("title.too_long")
@@ -86,7 +86,7 @@ func (s *Service) validateDataStorage(ctx context.Context, q barong.Queries, d *
 // recordedLabel sets the private label <title> = recorded unless the title
 // is no valid label key. Barong only creates the label, so an existing
 // private label of that key (say email = verified) is left as it is.
-func (s *Service) recordedLabel(ctx context.Context, tx *txn, u *barong.User, title string) error {
+func (s *core) recordedLabel(ctx context.Context, tx *txn, u *barong.User, title string) error {
 	l := &barong.Label{Key: title, Value: "recorded", Scope: barong.ScopePrivate}
 	var v barong.ValidationErrors
 	normalizeLabel(&v, l)

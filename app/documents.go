@@ -92,6 +92,11 @@ func ParseDate(s string) (string, bool) {
 
 // Documents lists the user's documents with their download URLs.
 func (s *Service) Documents(ctx context.Context, u *barong.User) ([]DocumentView, error) {
+	return s.documents(ctx, u)
+}
+
+// documents lists u's documents with their download URLs.
+func (s *core) documents(ctx context.Context, u *barong.User) ([]DocumentView, error) {
 	ds, err := s.store.DocumentsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load documents: %w", err)
@@ -105,7 +110,7 @@ func (s *Service) Documents(ctx context.Context, u *barong.User) ([]DocumentView
 
 // documentURL is the URL of d's file ("" when it has none). Rows written
 // by Barong hold only the file name, stored under .../upload/<id>/.
-func (s *Service) documentURL(ctx context.Context, d *barong.Document) string {
+func (s *core) documentURL(ctx context.Context, d *barong.Document) string {
 	if d.Upload == "" || s.files == nil {
 		return ""
 	}
@@ -203,7 +208,7 @@ func (s *Service) CreateAddress(ctx context.Context, u *barong.User, in AddressI
 // checkDocumentLimit applies BARONG_DOC_NUM_LIMIT as Barong does: 400
 // limit_reached when the user already has more, limit_will_be_reached when
 // the new files would take him past it.
-func (s *Service) checkDocumentLimit(ctx context.Context, q barong.Queries, u *barong.User, n int) error {
+func (s *core) checkDocumentLimit(ctx context.Context, q barong.Queries, u *barong.User, n int) error {
 	count, err := q.CountDocuments(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("count documents: %w", err)
@@ -220,7 +225,7 @@ func (s *Service) checkDocumentLimit(ctx context.Context, q barong.Queries, u *b
 
 // checkUploads validates every file: present, extension whitelisted, size
 // in range (CarrierWave's integrity error for both).
-func (s *Service) checkUploads(v *barong.ValidationErrors, files []Upload) {
+func (s *core) checkUploads(v *barong.ValidationErrors, files []Upload) {
 	r := s.cfg.Documents
 	if len(files) == 0 {
 		v.Add("upload.blank")
@@ -241,7 +246,7 @@ func (s *Service) checkUploads(v *barong.ValidationErrors, files []Upload) {
 // saveDocuments stores the files, then writes one row per file from tmpl,
 // the model.document.created events and the private <label>=pending label
 // in one transaction; the files are deleted when anything fails.
-func (s *Service) saveDocuments(ctx context.Context, u *barong.User, tmpl barong.Document, files []Upload, label string) error {
+func (s *core) saveDocuments(ctx context.Context, u *barong.User, tmpl barong.Document, files []Upload, label string) error {
 	if s.files == nil {
 		return fmt.Errorf("save documents: no file storage configured")
 	}
@@ -310,7 +315,7 @@ func (s *Service) saveDocuments(ctx context.Context, u *barong.User, tmpl barong
 
 // putUpload copies one file into the storage, typed by its extension (the
 // client's Content-Type is not trusted).
-func (s *Service) putUpload(ctx context.Context, key string, f Upload) error {
+func (s *core) putUpload(ctx context.Context, key string, f Upload) error {
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("open upload: %w", err)
@@ -329,7 +334,7 @@ func (s *Service) putUpload(ctx context.Context, key string, f Upload) error {
 // documentRecord is the document of model.document.created (reference
 // §9.3): the file URL CGI-escaped, the number unmasked unless
 // BARONG_EVENT_API_MASK_PII.
-func (s *Service) documentRecord(ctx context.Context, user obj, d *barong.Document) obj {
+func (s *core) documentRecord(ctx context.Context, user obj, d *barong.Document) obj {
 	num := d.DocNumber
 	if s.cfg.MaskEventPII {
 		num = MaskDocNumber(num)

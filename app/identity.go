@@ -22,7 +22,7 @@ type SignUpInput struct {
 }
 
 // checkCaptcha verifies the response when endpoint is protected.
-func (s *Service) checkCaptcha(ctx context.Context, endpoint string, resp captcha.Response, c Client) error {
+func (s *core) checkCaptcha(ctx context.Context, endpoint string, resp captcha.Response, c Client) error {
 	if !s.cfg.CaptchaProtected[endpoint] || s.captcha == nil {
 		return nil
 	}
@@ -111,7 +111,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 // checkTaken adds email.taken / username.taken before the insert, so that
 // the common case answers with every key at once; the unique indexes still
 // guard the race.
-func (s *Service) checkTaken(ctx context.Context, v *barong.ValidationErrors, u *barong.User) error {
+func (s *core) checkTaken(ctx context.Context, v *barong.ValidationErrors, u *barong.User) error {
 	if u.Email != "" {
 		if _, err := s.store.UserByEmail(ctx, u.Email); err == nil {
 			v.Add("email.taken")
@@ -129,7 +129,7 @@ func (s *Service) checkTaken(ctx context.Context, v *barong.ValidationErrors, u 
 	return nil
 }
 
-func (s *Service) roleExists(ctx context.Context, q barong.Queries, role string) (bool, error) {
+func (s *core) roleExists(ctx context.Context, q barong.Queries, role string) (bool, error) {
 	ok, err := q.RoleExists(ctx, role)
 	if err != nil {
 		return false, fmt.Errorf("check role: %w", err)
@@ -138,7 +138,7 @@ func (s *Service) roleExists(ctx context.Context, q barong.Queries, role string)
 }
 
 // emitConfirmation publishes system.user.email.confirmation.token.
-func (s *Service) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) error {
 	tok, err := s.tokens.IssueConfirmation(u.Email, u.UID, s.now(), s.cfg.JWTExpire)
 	if err != nil {
 		return fmt.Errorf("issue confirmation token: %w", err)

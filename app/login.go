@@ -66,7 +66,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 
 // loginSecondFactor checks the TOTP code of a 2FA login, or without one
 // the passkey assertion that stands in for it.
-func (s *Service) loginSecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, in LoginInput, action string) error {
+func (s *core) loginSecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, in LoginInput, action string) error {
 	if strings.TrimSpace(in.OTPCode) == "" {
 		if in.Passkey != nil {
 			return s.passkeySecondFactor(ctx, u, c, a, in.Passkey, action)
@@ -95,7 +95,7 @@ func (s *Service) DeviceCookie(uid, current string) (string, time.Duration) {
 func (s *Service) Throttle() *Throttle { return s.throttle }
 
 // stateAllowsLogin refuses banned, deleted and other non-active accounts.
-func (s *Service) stateAllowsLogin(ctx context.Context, u *barong.User, c Client) error {
+func (s *core) stateAllowsLogin(ctx context.Context, u *barong.User, c Client) error {
 	var key, reason string
 	switch {
 	case u.State == barong.StateBanned:
@@ -113,7 +113,7 @@ func (s *Service) stateAllowsLogin(ctx context.Context, u *barong.User, c Client
 
 // completeLogin records the success, emits system.session.create and opens
 // a fresh session.
-func (s *Service) completeLogin(ctx context.Context, u *barong.User, c Client, action string) (*UserInfo, *barong.Session, error) {
+func (s *core) completeLogin(ctx context.Context, u *barong.User, c Client, action string) (*UserInfo, *barong.Session, error) {
 	err := s.inTx(ctx, func(tx *txn) error {
 		if err := s.record(ctx, tx, u.ID, c, "session", action, barong.ResultSucceed, ""); err != nil {
 			return err
@@ -132,6 +132,6 @@ func (s *Service) completeLogin(ctx context.Context, u *barong.User, c Client, a
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.UserInfo(ctx, u)
+	info, err := s.userInfo(ctx, u.UID)
 	return info, sess, err
 }

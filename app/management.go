@@ -99,7 +99,7 @@ func mgmtRecordNotFound() error { return barong.NotFound(MsgRecordNotFound) }
 func mgmtUserMissing() error { return barong.Invalid(msgUserNotFound) }
 
 // mgmtProfileView is u with its profiles (UserWithProfile).
-func (s *Service) mgmtProfileView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
+func (s *core) mgmtProfileView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
 	v := &ManagementUser{User: *u}
 	var err error
 	if v.ReferralUID, err = s.referralUID(ctx, s.store, u); err != nil {
@@ -112,7 +112,7 @@ func (s *Service) mgmtProfileView(ctx context.Context, u *barong.User) (*Managem
 }
 
 // mgmtKycView is u with every record of UserWithKYC.
-func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
+func (s *core) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
 	v, err := s.mgmtProfileView(ctx, u)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementU
 	if v.Phones, err = s.store.PhonesByUser(ctx, u.ID); err != nil {
 		return nil, fmt.Errorf("load phones: %w", err)
 	}
-	if v.Documents, err = s.Documents(ctx, u); err != nil {
+	if v.Documents, err = s.documents(ctx, u); err != nil {
 		return nil, err
 	}
 	if v.DataStorages, err = s.store.DataStoragesByUser(ctx, u.ID); err != nil {
@@ -137,7 +137,7 @@ func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementU
 
 // mgmtUsersPage completes a page of users: referral uids, and the profiles of
 // every user when extended.
-func (s *Service) mgmtUsersPage(ctx context.Context, users []barong.User, extended bool) ([]ManagementUser, error) {
+func (s *core) mgmtUsersPage(ctx context.Context, users []barong.User, extended bool) ([]ManagementUser, error) {
 	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ type keyHolder struct {
 // disabled_management_endpoint); unknown holders are 422
 // user_doesnt_exist / service_account_doesnt_exist, other prefixes
 // uid_prefix_doesnt_exist.
-func (s *Service) mgmtKeyHolder(ctx context.Context, q barong.Queries, in ManagementKeyInput) (*keyHolder, error) {
+func (s *core) mgmtKeyHolder(ctx context.Context, q barong.Queries, in ManagementKeyInput) (*keyHolder, error) {
 	switch {
 	case strings.HasPrefix(in.UID, strings.ToUpper(s.cfg.UIDPrefix)):
 		if !in.AllowUsers {

@@ -91,7 +91,7 @@ func (s *Service) ManagementImportUser(ctx context.Context, in ImportUserInput) 
 
 // mgmtNewProfile builds a profile of state (drafted when "") from in and adds
 // its validation keys, state.inclusion for an unknown state.
-func (s *Service) mgmtNewProfile(v *barong.ValidationErrors, in ProfileInput, state string) *barong.Profile {
+func (s *core) mgmtNewProfile(v *barong.ValidationErrors, in ProfileInput, state string) *barong.Profile {
 	if state == "" {
 		state = ProfileDrafted
 	}
@@ -112,7 +112,7 @@ func (s *Service) mgmtNewProfile(v *barong.ValidationErrors, in ProfileInput, st
 
 // mgmtCreateValidatedPhone adds ph (number and country set) to u, validated
 // now, with a fresh code, as the management API does (no phone label).
-func (s *Service) mgmtCreateValidatedPhone(ctx context.Context, tx *txn, u *barong.User, ph *barong.Phone) error {
+func (s *core) mgmtCreateValidatedPhone(ctx context.Context, tx *txn, u *barong.User, ph *barong.Phone) error {
 	code, err := phoneCode()
 	if err != nil {
 		return err

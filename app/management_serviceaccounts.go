@@ -140,7 +140,7 @@ func (s *Service) ManagementCreateServiceAccount(ctx context.Context, in Service
 
 // mgmtValidateServiceAccount applies Barong's ServiceAccount validations in
 // their order.
-func (s *Service) mgmtValidateServiceAccount(ctx context.Context, q barong.Queries, sa *barong.ServiceAccount) error {
+func (s *core) mgmtValidateServiceAccount(ctx context.Context, q barong.Queries, sa *barong.ServiceAccount) error {
 	var v barong.ValidationErrors
 	ok, err := s.roleExists(ctx, q, sa.Role)
 	if err != nil {
@@ -250,7 +250,7 @@ func (s *Service) ManagementDeleteServiceAccount(ctx context.Context, uid string
 }
 
 // mgmtServiceAccountView loads the owner of sa.
-func (s *Service) mgmtServiceAccountView(ctx context.Context, sa *barong.ServiceAccount) (*ServiceAccountView, error) {
+func (s *core) mgmtServiceAccountView(ctx context.Context, sa *barong.ServiceAccount) (*ServiceAccountView, error) {
 	v := &ServiceAccountView{ServiceAccount: *sa}
 	if sa.OwnerID == 0 {
 		return v, nil

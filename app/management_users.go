@@ -33,7 +33,7 @@ func (s *Service) ManagementUser(ctx context.Context, uid, email, phoneNum strin
 }
 
 // mgmtUserByPhone finds the owner of number, preferring a verified phone.
-func (s *Service) mgmtUserByPhone(ctx context.Context, number string) (*barong.User, error) {
+func (s *core) mgmtUserByPhone(ctx context.Context, number string) (*barong.User, error) {
 	ps, err := s.store.PhonesByNumber(ctx, number)
 	if err != nil {
 		return nil, fmt.Errorf("find phone: %w", err)
@@ -94,7 +94,7 @@ func (s *Service) ManagementCreateUser(ctx context.Context, email, password, ref
 
 // mgmtReferral sets u's referrer from a uid ("" = none), adding
 // referral_id.doesnt_exist for an unknown one.
-func (s *Service) mgmtReferral(ctx context.Context, v *barong.ValidationErrors, u *barong.User, uid string) error {
+func (s *core) mgmtReferral(ctx context.Context, v *barong.ValidationErrors, u *barong.User, uid string) error {
 	if uid == "" {
 		return nil
 	}

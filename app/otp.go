@@ -158,7 +158,7 @@ func (s *Service) VerifyOTP(ctx context.Context, u *barong.User, code string, c 
 }
 
 // useOTPCode accepts code once or returns errOTPCodeInvalid.
-func (s *Service) useOTPCode(ctx context.Context, tx *txn, u *barong.User, code string) error {
+func (s *core) useOTPCode(ctx context.Context, tx *txn, u *barong.User, code string) error {
 	ok, err := s.checkTOTP(ctx, tx, u, code)
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func (s *Service) useOTPCode(ctx context.Context, tx *txn, u *barong.User, code 
 
 // otpResult turns a refused code into the failed activity and 422
 // resource.otp.invalid; other results pass through.
-func (s *Service) otpResult(ctx context.Context, u *barong.User, c Client, action string, err error) error {
+func (s *core) otpResult(ctx context.Context, u *barong.User, c Client, action string, err error) error {
 	if errors.Is(err, errOTPCodeInvalid) {
 		return s.otpFailed(ctx, u, c, action, reasonOTPInvalid, barong.Invalid(KeyOTPInvalid))
 	}
@@ -179,7 +179,7 @@ func (s *Service) otpResult(ctx context.Context, u *barong.User, c Client, actio
 }
 
 // otpFailed records a failed 2FA activity and returns err.
-func (s *Service) otpFailed(ctx context.Context, u *barong.User, c Client, action, reason string, err error) error {
+func (s *core) otpFailed(ctx context.Context, u *barong.User, c Client, action, reason string, err error) error {
 	s.recordAlone(ctx, u.ID, c, otpTopic, action, barong.ResultFailed, reason)
 	return err
 }

@@ -38,7 +38,7 @@ const (
 )
 
 // phoneProvider is the configured provider, the mock when none was given.
-func (s *Service) phoneProvider() phone.Provider {
+func (s *core) phoneProvider() phone.Provider {
 	if s.phone == nil {
 		return phone.NewMock(s.log)
 	}
@@ -58,7 +58,7 @@ func (s *Service) Phones(ctx context.Context, u *barong.User) ([]barong.Phone, e
 // invalid_num for an invalid number, 400 number_exist when anyone has
 // verified it. It returns the number, its country and the user's phone
 // with it (nil when he has none).
-func (s *Service) lookupPhone(ctx context.Context, q barong.Queries, u *barong.User, raw string) (string, string, *barong.Phone, error) {
+func (s *core) lookupPhone(ctx context.Context, q barong.Queries, u *barong.User, raw string) (string, string, *barong.Phone, error) {
 	number, country, err := phone.Normalize(raw)
 	if err != nil {
 		return "", "", nil, barong.BadRequest(keyPhoneInvalid)
@@ -187,7 +187,7 @@ func (s *Service) VerifyPhone(ctx context.Context, u *barong.User, raw, code str
 }
 
 // sendPhoneCode sends code through the provider, mapping its failures.
-func (s *Service) sendPhoneCode(ctx context.Context, number, channel, code string) error {
+func (s *core) sendPhoneCode(ctx context.Context, number, channel, code string) error {
 	if err := s.phoneProvider().Send(ctx, number, channel, code); err != nil {
 		return s.phoneError(ctx, err)
 	}
@@ -197,7 +197,7 @@ func (s *Service) sendPhoneCode(ctx context.Context, number, channel, code strin
 // phoneError turns a provider failure into a 422 with its key: Twilio's
 // known codes keep Barong's keys, anything else (including an unreachable
 // Twilio) is resource.phone.twilio_unexpected, never a 500.
-func (s *Service) phoneError(ctx context.Context, err error) error {
+func (s *core) phoneError(ctx context.Context, err error) error {
 	var pe *phone.Error
 	key := keyPhoneUnexpected
 	if errors.As(err, &pe) {
@@ -209,7 +209,7 @@ func (s *Service) phoneError(ctx context.Context, err error) error {
 
 // limitPhone counts one use of a limited phone action by u within
 // phoneWindow and answers 429 resource.phone.too_many_requests above max.
-func (s *Service) limitPhone(ctx context.Context, prefix string, u *barong.User, max int64) error {
+func (s *core) limitPhone(ctx context.Context, prefix string, u *barong.User, max int64) error {
 	if s.kv == nil {
 		return nil
 	}

@@ -154,7 +154,7 @@ var (
 
 // validateProfile checks p as Barong's Profile model does; blank fields are
 // not checked.
-func (s *Service) validateProfile(p *barong.Profile) error {
+func (s *core) validateProfile(p *barong.Profile) error {
 	var v barong.ValidationErrors
 	text := func(attr, val string, min int, re *regexp.Regexp) {
 		if val == "" {
@@ -198,7 +198,7 @@ func (s *Service) validateProfile(p *barong.Profile) error {
 // creation): model.profile.created or .updated, then the private label
 // profile = state, which recomputes the user's state and level
 // (reference §3.6, §10.7 local KYC).
-func (s *Service) profileSaved(ctx context.Context, tx *txn, u *barong.User, before, p *barong.Profile) error {
+func (s *core) profileSaved(ctx context.Context, tx *txn, u *barong.User, before, p *barong.Profile) error {
 	cur, err := tx.UserByID(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("load user: %w", err)
@@ -222,7 +222,7 @@ func (s *Service) profileSaved(ctx context.Context, tx *txn, u *barong.User, bef
 
 // profileRecord is the profile of model events (reference §9.3), without
 // state; personal data is masked as in entities when MaskEventPII is set.
-func (s *Service) profileRecord(user obj, p *barong.Profile) obj {
+func (s *core) profileRecord(user obj, p *barong.Profile) obj {
 	last, dob := p.LastName, p.DOB
 	if s.cfg.MaskEventPII {
 		last, dob = maskProfileName(last), maskProfileDOB(dob)

@@ -72,7 +72,7 @@ func prepareRestriction(r *barong.Restriction) error {
 }
 
 // createRestriction validates and stores r in tx.
-func (s *Service) createRestriction(ctx context.Context, tx *txn, r *barong.Restriction) error {
+func (s *core) createRestriction(ctx context.Context, tx *txn, r *barong.Restriction) error {
 	if err := prepareRestriction(r); err != nil {
 		return err
 	}
@@ -83,9 +83,9 @@ func (s *Service) createRestriction(ctx context.Context, tx *txn, r *barong.Rest
 	return nil
 }
 
-func (s *Service) restrictionsChanged(ctx context.Context) {
-	if s.OnRestrictionsChanged != nil {
-		s.OnRestrictionsChanged(ctx)
+func (s *core) restrictionsChanged(ctx context.Context) {
+	if s.svc.OnRestrictionsChanged != nil {
+		s.svc.OnRestrictionsChanged(ctx)
 	}
 }
 

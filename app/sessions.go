@@ -19,7 +19,7 @@ func randHex(n int) string {
 
 // openSession creates a fresh session for u (interface §5: a new id at every
 // sign-in, never reusing the caller's).
-func (s *Service) openSession(ctx context.Context, u *barong.User, c Client) (*barong.Session, error) {
+func (s *core) openSession(ctx context.Context, u *barong.User, c Client) (*barong.Session, error) {
 	now := s.now()
 	sess := &barong.Session{
 		ID:         randHex(16),

@@ -55,6 +55,11 @@ type Revocation struct {
 // Sessions lists the live sessions of u, newest first; currentID is the
 // caller's session id ("" when he has none), whose entry is marked.
 func (s *Service) Sessions(ctx context.Context, u *barong.User, currentID string) ([]SessionView, error) {
+	return s.liveSessions(ctx, u, currentID)
+}
+
+// liveSessions lists u's live sessions, newest first, currentID marked.
+func (s *core) liveSessions(ctx context.Context, u *barong.User, currentID string) ([]SessionView, error) {
 	ss, err := s.sessions.UserSessions(ctx, u.UID)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
@@ -149,8 +154,8 @@ func (s *Service) ManagementRevokeSessions(ctx context.Context, uid, idHash stri
 // rather than alive. A session of u opened between the listing and the
 // revocation of "all" is revoked without its event. An unknown idHash is
 // barong.ErrNotFound.
-func (s *Service) revoke(ctx context.Context, u *barong.User, idHash, exceptID string, r Revocation) ([]SessionView, error) {
-	live, err := s.Sessions(ctx, u, exceptID)
+func (s *core) revoke(ctx context.Context, u *barong.User, idHash, exceptID string, r Revocation) ([]SessionView, error) {
+	live, err := s.liveSessions(ctx, u, exceptID)
 	if err != nil {
 		return nil, err
 	}

@@ -21,12 +21,17 @@ type UserInfo struct {
 // UserInfo loads the full view of u, as stored now, in one database round
 // trip.
 func (s *Service) UserInfo(ctx context.Context, u *barong.User) (*UserInfo, error) {
-	return s.UserInfoByUID(ctx, u.UID)
+	return s.userInfo(ctx, u.UID)
 }
 
 // UserInfoByUID loads the full view of the user with this UID in one
 // database round trip; an unknown UID is record.not_found.
 func (s *Service) UserInfoByUID(ctx context.Context, uid string) (*UserInfo, error) {
+	return s.userInfo(ctx, uid)
+}
+
+// userInfo loads the full view of the user with this UID.
+func (s *core) userInfo(ctx context.Context, uid string) (*UserInfo, error) {
 	u, recs, err := s.store.UserView(ctx, uid)
 	if err != nil {
 		if errors.Is(err, barong.ErrNotFound) {

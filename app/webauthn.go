@@ -96,7 +96,7 @@ const (
 )
 
 // relyingParty is the WebAuthn relying party of the configuration.
-func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
+func (s *core) relyingParty() (*webauthn.WebAuthn, error) {
 	w := s.cfg.WebAuthn
 	rp, err := webauthn.New(&webauthn.Config{RPID: w.RPID, RPDisplayName: w.RPName, RPOrigins: w.Origins,
 		AttestationPreference: protocol.PreferNoAttestation})
@@ -124,7 +124,7 @@ var b64 = base64.RawURLEncoding
 
 // loadPasskeyUser reads u's credentials with handle (base64url; "" for the
 // handle of his first credential, or a new random one when he has none).
-func (s *Service) loadPasskeyUser(ctx context.Context, u *barong.User, handle string) (*passkeyUser, error) {
+func (s *core) loadPasskeyUser(ctx context.Context, u *barong.User, handle string) (*passkeyUser, error) {
 	rows, err := s.store.WebAuthnCredentialsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load passkeys: %w", err)
@@ -161,7 +161,7 @@ func challengeKey(kind, challenge string) string { return "webauthn:" + kind + "
 
 // storeChallenge keeps a ceremony's session data (with the uid of the
 // registering user) until it is used or expires.
-func (s *Service) storeChallenge(ctx context.Context, kind, uid string, sd *webauthn.SessionData) error {
+func (s *core) storeChallenge(ctx context.Context, kind, uid string, sd *webauthn.SessionData) error {
 	b, err := json.Marshal(challengeRecord{UID: uid, Session: *sd})
 	if err != nil {
 		return fmt.Errorf("encode challenge: %w", err)
@@ -181,7 +181,7 @@ type challengeRecord struct {
 // answered and uses it up: a second take of the same challenge, here or in
 // another process, finds nothing (the used marker is set with SetNX). ok
 // is false for an unknown, expired or used challenge.
-func (s *Service) takeChallenge(ctx context.Context, kind, challenge string) (*challengeRecord, bool, error) {
+func (s *core) takeChallenge(ctx context.Context, kind, challenge string) (*challengeRecord, bool, error) {
 	if challenge == "" || len(challenge) > 128 || strings.Trim(challenge, base64URLAlphabet) != "" {
 		return nil, false, nil
 	}
@@ -339,7 +339,7 @@ func (s *Service) RegisterPasskey(ctx context.Context, u *barong.User, credentia
 }
 
 // recordData writes a succeeded activity with data (JSON object) in tx.
-func (s *Service) recordData(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action string, data obj) error {
+func (s *core) recordData(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action string, data obj) error {
 	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP, UserIPCountry: c.Country,
 		UserAgent: c.UserAgent, Topic: topic, Action: action, Result: barong.ResultSucceed, Data: jsonString(data)}
 	if err := tx.CreateActivity(ctx, a); err != nil {
@@ -349,7 +349,7 @@ func (s *Service) recordData(ctx context.Context, tx barong.Tx, userID int64, c 
 }
 
 // logRefusal logs why the library refused a ceremony (never the data).
-func (s *Service) logRefusal(ctx context.Context, msg string, err error) {
+func (s *core) logRefusal(ctx context.Context, msg string, err error) {
 	attrs := []any{slog.String("error", err.Error())}
 	var pe *protocol.Error
 	if errors.As(err, &pe) {
@@ -424,7 +424,7 @@ func (s *Service) DeletePasskey(ctx context.Context, u *barong.User, id int64, c
 
 // passkeyChange runs change on u's passkey id with its activity; a passkey
 // that is not u's is 404 resource.webauthn.not_found.
-func (s *Service) passkeyChange(ctx context.Context, u *barong.User, id int64, action string, data obj, c Client,
+func (s *core) passkeyChange(ctx context.Context, u *barong.User, id int64, action string, data obj, c Client,
 	change func(tx barong.Tx) error) error {
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		if err := change(tx); err != nil {
@@ -510,7 +510,7 @@ func (r *passkeyRefusal) Error() string { return "passkey refused: " + r.reason 
 // data and authenticator data, user verification when requireUV, and the
 // signature counter, which must advance (atomically, across processes)
 // unless the authenticator keeps none. Refusals are *passkeyRefusal.
-func (s *Service) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want *barong.User, requireUV bool,
+func (s *core) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want *barong.User, requireUV bool,
 	owner func(*barong.User) error) (*barong.User, error) {
 	p := a.parsed
 	rec, ok, err := s.takeChallenge(ctx, "login", p.Response.CollectedClientData.Challenge)
@@ -610,7 +610,7 @@ func (s *Service) PasskeyLogin(ctx context.Context, pa *PasskeyAssertion, device
 // Errors: 403 identity.session.invalid_passkey,
 // identity.session.passkey_cloned; 401
 // identity.session.passkey_challenge_expired.
-func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, pa *PasskeyAssertion, action string) error {
+func (s *core) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, pa *PasskeyAssertion, action string) error {
 	if _, err := s.verifyAssertion(ctx, pa, u, false, nil); err != nil {
 		return s.passkeyFailed(ctx, err, c, a, action, barong.Forbidden)
 	}
@@ -620,7 +620,7 @@ func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Cli
 // passkeyFailed turns a refusal into its failed activity (when its user is
 // known), a failure of the throttle attempt a and the error key; status
 // builds the invalid and cloned answers. Other errors pass.
-func (s *Service) passkeyFailed(ctx context.Context, err error, c Client, a Attempt, action string, status func(...string) *barong.Error) error {
+func (s *core) passkeyFailed(ctx context.Context, err error, c Client, a Attempt, action string, status func(...string) *barong.Error) error {
 	var r *passkeyRefusal
 	if !errors.As(err, &r) {
 		return err
