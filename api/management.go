@@ -295,7 +295,7 @@ func (m *management) useJTI(r *http.Request, payload []byte) (map[string]any, er
 			}
 		}
 	}
-	fresh, err := m.s.app.UseManagementJTI(r.Context(), jti, ttl)
+	fresh, err := m.s.app.Identity.UseManagementJTI(r.Context(), jti, ttl)
 	if err != nil {
 		return nil, err
 	}

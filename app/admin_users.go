@@ -137,10 +137,13 @@ func (s *core) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error
 	return &us[0], nil
 }
 
-// AdminListUsers is GET /admin/users (reference §8.1): a page of users
+// AdminList is GET /admin/users (reference §8.1): a page of users
 // matching f (f.Order.By one of UserOrderColumns) and their number; with
 // extended, each with his profiles.
-func (s *Service) AdminListUsers(ctx context.Context, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+func (s *Users) AdminList(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.ListUsers(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
@@ -156,7 +159,10 @@ func (s *Service) AdminListUsers(ctx context.Context, f barong.UserFilter, exten
 // AdminPendingDocuments is GET /admin/users/documents/pending: the users
 // whose private document label is pending or replaced, oldest label change
 // first, narrowed by f; with extended, in the KYC view.
-func (s *Service) AdminPendingDocuments(ctx context.Context, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+func (s *Users) AdminPendingDocuments(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.PendingDocumentUsers(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list pending documents: %w", err)
@@ -169,9 +175,12 @@ func (s *Service) AdminPendingDocuments(ctx context.Context, f barong.UserFilter
 	return out, total, err
 }
 
-// AdminGetUser is GET /admin/users/:uid: the KYC view of the user; 404
+// AdminGet is GET /admin/users/:uid: the KYC view of the user; 404
 // admin.user.doesnt_exist.
-func (s *Service) AdminGetUser(ctx context.Context, uid string) (*AdminUser, error) {
+func (s *Users) AdminGet(ctx context.Context, actor barong.Actor, uid string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+		return nil, err
+	}
 	u, err := s.findTarget(ctx, s.store, uid)
 	if err != nil {
 		return nil, err
@@ -180,7 +189,7 @@ func (s *Service) AdminGetUser(ctx context.Context, uid string) (*AdminUser, err
 }
 
 // findTarget loads the user uid; unknown is 404 admin.user.doesnt_exist.
-func (s *core) findTarget(ctx context.Context, q barong.Queries, uid string) (*barong.User, error) {
+func (s *core) findTarget(ctx context.Context, q barong.UserQueries, uid string) (*barong.User, error) {
 	u, err := q.UserByUID(ctx, uid)
 	if err != nil {
 		if isNotFound(err) {
@@ -194,7 +203,7 @@ func (s *core) findTarget(ctx context.Context, q barong.Queries, uid string) (*b
 // modifiableTarget loads the user uid for a change by admin: unknown is 404
 // admin.user.doesnt_exist; a superadmin changed by anyone else than a
 // superadmin is 422 superKey (reference §10.4).
-func (s *core) modifiableTarget(ctx context.Context, q barong.Queries, admin *barong.User, uid, superKey string) (*barong.User, error) {
+func (s *core) modifiableTarget(ctx context.Context, q barong.UserQueries, admin *barong.User, uid, superKey string) (*barong.User, error) {
 	u, err := s.findTarget(ctx, q, uid)
 	if err != nil {
 		return nil, err
@@ -214,7 +223,7 @@ type AdminUserUpdate struct {
 	Email *string
 }
 
-// AdminUpdateUser changes the state, 2FA or e-mail of a user (reference
+// AdminUpdate changes the state, 2FA or e-mail of a user (reference
 // §8.1). Errors: 404 admin.user.doesnt_exist; 422
 // admin.user.superadmin_change, admin.user.update_himself,
 // superadmin.user.update_email (e-mails are changed by superadmins only),
@@ -224,7 +233,11 @@ type AdminUserUpdate struct {
 // his private otp label, recomputing state and level (Barong deletes the
 // label raw, reference §12.4 item 10); a state in which the user cannot
 // sign in revokes his sessions.
-func (s *Service) AdminUpdateUser(ctx context.Context, admin *barong.User, in AdminUserUpdate) error {
+func (s *Users) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminUserUpdate) error {
+	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+		return err
+	}
+	admin := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
 		if err != nil {
@@ -341,7 +354,7 @@ func (s *core) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error
 
 // checkNewEmail validates an e-mail given to u: email.invalid, email.taken
 // (by another user, in any letter case).
-func (s *core) checkNewEmail(ctx context.Context, q barong.Queries, u *barong.User, email string) error {
+func (s *core) checkNewEmail(ctx context.Context, q barong.UserQueries, u *barong.User, email string) error {
 	if !validEmail(email) {
 		return barong.Invalid("email.invalid")
 	}
@@ -359,7 +372,11 @@ func (s *core) checkNewEmail(ctx context.Context, q barong.Queries, u *barong.Us
 // admin.user.doesnt_exist; 422 admin.user.superadmin_change (also when a
 // non-superadmin would grant the superadmin role, which Barong allowed),
 // admin.user.update_himself, admin.user.role_no_change, role.doesnt_exist.
-func (s *Service) AdminSetRole(ctx context.Context, admin *barong.User, uid, role string) error {
+func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role string) error {
+	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+		return err
+	}
+	admin := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		u, err := s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
 		if err != nil {
@@ -387,13 +404,17 @@ func (s *Service) AdminSetRole(ctx context.Context, admin *barong.User, uid, rol
 	})
 }
 
-// AdminDeleteDataStorage is DELETE /admin/users/data_storage: it deletes
+// AdminDelete is DELETE /admin/users/data_storage: it deletes
 // the user's data storage titled title (any letter case) and, unlike
 // Barong (reference §12.4 item 12), also the private label
 // <title> = recorded its creation set, recomputing state and level. It
 // returns the user's KYC view. Errors: 404 admin.user.doesnt_exist,
 // admin.storage.doesnt_exist; 422 admin.user.superadmin_change.
-func (s *Service) AdminDeleteDataStorage(ctx context.Context, admin *barong.User, uid, title string) (*AdminUser, error) {
+func (s *DataStorage) AdminDelete(ctx context.Context, actor barong.Actor, uid, title string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, "destroy", "User"); err != nil {
+		return nil, err
+	}
+	admin := actor.User
 	var u *barong.User
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
@@ -433,10 +454,13 @@ func (s *Service) AdminDeleteDataStorage(ctx context.Context, admin *barong.User
 	return s.adminUser(ctx, u)
 }
 
-// AdminAPIKeys is GET /admin/api_keys: a page of the user's API keys
+// AdminList is GET /admin/api_keys: a page of the user's API keys
 // (without secrets) in order o and their number; 404
 // admin.user.doesnt_exist.
-func (s *Service) AdminAPIKeys(ctx context.Context, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+func (s *APIKeys) AdminList(ctx context.Context, actor barong.Actor, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+	if err := s.mayAdmin(ctx, actor, "read", "APIKey"); err != nil {
+		return nil, 0, err
+	}
 	u, err := s.findTarget(ctx, s.store, uid)
 	if err != nil {
 		return nil, 0, err

@@ -141,9 +141,26 @@ type core struct {
 }
 
 // Service is the composition of the concept services that internal/server
-// wires and the HTTP layer calls.
+// wires and the HTTP layer calls. Each concept service holds the methods
+// of one concept for every API family (resource: the user himself, admin,
+// management); every method that takes a barong.Actor checks it first
+// (access_check.go). The process's own work (seeds, the first admin, the
+// setup token, the KYCAID reconciler) stays on Service.
 type Service struct {
 	*core
+
+	Identity        *Identity        // sign-up, sign-in, confirmation, password reset, Auth0
+	Users           *Users           // users, their data, comments, roles
+	Labels          *Labels          // labels, public and private
+	KYC             *KYC             // profiles, documents, phones, KYCAID
+	APIKeys         *APIKeys         // a user's API keys
+	ServiceAccounts *ServiceAccounts // service accounts and their keys
+	Sessions        *Sessions        // live sessions and their revocation
+	OTP             *OTP             // two-factor authentication (TOTP)
+	Passkeys        *Passkeys        // WebAuthn passkeys
+	Access          *Access          // permissions, restrictions, levels, whitelinks
+	Activities      *Activities      // activity records and metrics
+	DataStorage     *DataStorage     // a user's data storages
 
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
@@ -152,6 +169,22 @@ type Service struct {
 	// committed (authz caches listen).
 	OnPermissionsChanged func(ctx context.Context)
 }
+
+// The concept services; each shares the Service's core.
+type (
+	Identity        struct{ *core }
+	Users           struct{ *core }
+	Labels          struct{ *core }
+	KYC             struct{ *core }
+	APIKeys         struct{ *core }
+	ServiceAccounts struct{ *core }
+	Sessions        struct{ *core }
+	OTP             struct{ *core }
+	Passkeys        struct{ *core }
+	Access          struct{ *core }
+	Activities      struct{ *core }
+	DataStorage     struct{ *core }
+)
 
 // New builds the service.
 func New(cfg Config, d Deps) *Service {
@@ -168,7 +201,9 @@ func New(cfg Config, d Deps) *Service {
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
 		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now),
 		vault: d.VaultTOTP}
-	s := &Service{core: c}
+	s := &Service{core: c, Identity: &Identity{c}, Users: &Users{c}, Labels: &Labels{c}, KYC: &KYC{c},
+		APIKeys: &APIKeys{c}, ServiceAccounts: &ServiceAccounts{c}, Sessions: &Sessions{c}, OTP: &OTP{c},
+		Passkeys: &Passkeys{c}, Access: &Access{c}, Activities: &Activities{c}, DataStorage: &DataStorage{c}}
 	c.svc = s
 	return s
 }
@@ -259,6 +294,3 @@ func (s *core) recordAlone(ctx context.Context, userID int64, c Client, topic, a
 		s.log.ErrorContext(ctx, "record activity", slog.Any("error", err))
 	}
 }
-
-// Store returns the store (for read-only lookups by the HTTP layer).
-func (s *Service) Store() barong.Store { return s.store }

@@ -91,7 +91,11 @@ func ParseDate(s string) (string, bool) {
 }
 
 // Documents lists the user's documents with their download URLs.
-func (s *Service) Documents(ctx context.Context, u *barong.User) ([]DocumentView, error) {
+func (s *KYC) Documents(ctx context.Context, actor barong.Actor) ([]DocumentView, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	return s.documents(ctx, u)
 }
 
@@ -131,7 +135,11 @@ func (s *core) documentURL(ctx context.Context, d *barong.Document) string {
 // the document=pending label (local KYC) are written in one transaction,
 // and the stored files are deleted again when it fails. (Barong saved files
 // one by one and kept the earlier ones when a later one failed.)
-func (s *Service) CreateDocuments(ctx context.Context, u *barong.User, in DocumentInput) error {
+func (s *KYC) CreateDocuments(ctx context.Context, actor barong.Actor, in DocumentInput) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	r := s.cfg.Documents
 	if in.DocExpire = strings.TrimSpace(in.DocExpire); in.DocExpire != "" {
 		d, ok := ParseDate(in.DocExpire)
@@ -191,7 +199,11 @@ func (s *Service) CreateDocuments(ctx context.Context, u *barong.User, in Docume
 // (Barong only forwarded them to KYCAID, so local review lost them), no
 // expiry is demanded (Barong failed with doc_expire.blank when
 // BARONG_REQUIRED_DOCS_EXPIRE was on), and the document limit applies.
-func (s *Service) CreateAddress(ctx context.Context, u *barong.User, in AddressInput) error {
+func (s *KYC) CreateAddress(ctx context.Context, actor barong.Actor, in AddressInput) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	if err := s.checkDocumentLimit(ctx, s.store, u, len(in.Files)); err != nil {
 		return err
 	}
@@ -208,7 +220,7 @@ func (s *Service) CreateAddress(ctx context.Context, u *barong.User, in AddressI
 // checkDocumentLimit applies BARONG_DOC_NUM_LIMIT as Barong does: 400
 // limit_reached when the user already has more, limit_will_be_reached when
 // the new files would take him past it.
-func (s *core) checkDocumentLimit(ctx context.Context, q barong.Queries, u *barong.User, n int) error {
+func (s *core) checkDocumentLimit(ctx context.Context, q barong.DocumentQueries, u *barong.User, n int) error {
 	count, err := q.CountDocuments(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("count documents: %w", err)

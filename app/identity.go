@@ -37,7 +37,7 @@ func (s *core) checkCaptcha(ctx context.Context, endpoint string, resp captcha.R
 // SignUp registers a user and opens his session (reference §6.2.4). The
 // user is a member unless in.SetupToken claims the first superadmin
 // (app/setup.go); Barong promoted whoever signed up first.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Identity) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "user_create", in.Captcha, c); err != nil {
 		return nil, nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.UserInfo(ctx, u)
+	info, err := s.userInfo(ctx, u.UID)
 	return info, sess, err
 }
 
@@ -129,7 +129,7 @@ func (s *core) checkTaken(ctx context.Context, v *barong.ValidationErrors, u *ba
 	return nil
 }
 
-func (s *core) roleExists(ctx context.Context, q barong.Queries, role string) (bool, error) {
+func (s *core) roleExists(ctx context.Context, q barong.PermissionQueries, role string) (bool, error) {
 	ok, err := q.RoleExists(ctx, role)
 	if err != nil {
 		return false, fmt.Errorf("check role: %w", err)
@@ -153,7 +153,7 @@ func (s *core) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) er
 
 // ResendConfirmation is POST /identity/users/email/generate_code: silent for
 // unknown or active accounts (reference §6.2.7).
-func (s *Service) ResendConfirmation(ctx context.Context, email string, resp captcha.Response, c Client) error {
+func (s *Identity) ResendConfirmation(ctx context.Context, email string, resp captcha.Response, c Client) error {
 	if err := s.checkCaptcha(ctx, "email_confirmation", resp, c); err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func oneTimeError(err error) error {
 }
 
 // ConfirmEmail is POST /identity/users/email/confirm_code (reference §6.2.8).
-func (s *Service) ConfirmEmail(ctx context.Context, tok string, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Identity) ConfirmEmail(ctx context.Context, tok string, c Client) (*UserInfo, *barong.Session, error) {
 	claims, err := s.tokens.VerifyOneTime(tok, "confirmation", s.now())
 	if err != nil {
 		return nil, nil, oneTimeError(err)
@@ -217,7 +217,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, tok string, c Client) (*User
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.UserInfo(ctx, u)
+	info, err := s.userInfo(ctx, u.UID)
 	return info, sess, err
 }
 
@@ -225,7 +225,7 @@ func resetKey(email string) string { return "reset_password:" + strings.ToLower(
 
 // RequestPasswordReset is POST /identity/users/password/generate_code:
 // silent for unknown e-mails (reference §6.2.9, interface.md).
-func (s *Service) RequestPasswordReset(ctx context.Context, email string, resp captcha.Response, c Client) error {
+func (s *Identity) RequestPasswordReset(ctx context.Context, email string, resp captcha.Response, c Client) error {
 	if err := s.checkCaptcha(ctx, "password_reset", resp, c); err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, resp c
 // ResetPassword is POST /identity/users/password/confirm_code (reference
 // §6.2.10): it sets the password, marks the token used and revokes every
 // session of the user.
-func (s *Service) ResetPassword(ctx context.Context, tok, pw, confirm string, c Client) error {
+func (s *Identity) ResetPassword(ctx context.Context, tok, pw, confirm string, c Client) error {
 	if pw != confirm {
 		return barong.Invalid("identity.user.passwords_doesnt_match")
 	}

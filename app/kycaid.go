@@ -209,7 +209,7 @@ func (s *core) kycaidApplicant(ctx context.Context, userID, profileID int64) err
 	})
 }
 
-func (s *core) profileByID(ctx context.Context, q barong.Queries, userID, id int64) (*barong.Profile, error) {
+func (s *core) profileByID(ctx context.Context, q barong.ProfileQueries, userID, id int64) (*barong.Profile, error) {
 	ps, err := q.ProfilesByUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("load profiles: %w", err)
@@ -223,7 +223,7 @@ func (s *core) profileByID(ctx context.Context, q barong.Queries, userID, id int
 }
 
 // batchDocs loads the documents of batch b, by id.
-func (s *core) batchDocs(ctx context.Context, q barong.Queries, b barong.DocumentBatch) ([]barong.Document, error) {
+func (s *core) batchDocs(ctx context.Context, q barong.DocumentQueries, b barong.DocumentBatch) ([]barong.Document, error) {
 	all, err := q.DocumentsByUser(ctx, b.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("load documents: %w", err)
@@ -467,7 +467,7 @@ func (s *core) kycaidUpload(ctx context.Context, d *barong.Document) (string, er
 // labels named by its checks to verified or rejected; document needs both
 // the document and the facial check. An unknown verification or applicant
 // is ignored; so is everything when the KYCAID flow is off.
-func (s *Service) KYCAIDCallback(ctx context.Context, verificationID string) error {
+func (s *KYC) KYCAIDCallback(ctx context.Context, verificationID string) error {
 	if s.kycaid == nil || verificationID == "" {
 		return nil
 	}

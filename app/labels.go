@@ -147,7 +147,7 @@ func (s *core) recompute(ctx context.Context, tx *txn, u *barong.User) error {
 }
 
 // labelRecord is the label representation of events.
-func (s *core) labelRecord(ctx context.Context, tx barong.Queries, u *barong.User, l *barong.Label) (obj, error) {
+func (s *core) labelRecord(ctx context.Context, tx barong.UserQueries, u *barong.User, l *barong.Label) (obj, error) {
 	user, err := s.userRecord(ctx, tx, u)
 	if err != nil {
 		return nil, err

@@ -28,7 +28,7 @@ const KeyLoginThrottled = "identity.session.too_many_attempts"
 // it throttles attempts (app/throttle.go) without ever locking an owner
 // out: per account from each IP or known device, per IP, and per account
 // from unknown devices.
-func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Identity) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "session_create", in.Captcha, c); err != nil {
 		return nil, nil, err
 	}
@@ -87,12 +87,12 @@ func (s *core) loginSecondFactor(ctx context.Context, u *barong.User, c Client, 
 // DeviceCookie is the device cookie to give a client that just signed in
 // as uid, renewing current when it is one of uid's (empty when device
 // cookies are off), and its lifetime.
-func (s *Service) DeviceCookie(uid, current string) (string, time.Duration) {
+func (s *Identity) DeviceCookie(uid, current string) (string, time.Duration) {
 	return s.throttle.IssueDevice(uid, current)
 }
 
 // Throttle is the sign-in throttle, for other ways of signing in.
-func (s *Service) Throttle() *Throttle { return s.throttle }
+func (s *Identity) Throttle() *Throttle { return s.throttle }
 
 // stateAllowsLogin refuses banned, deleted and other non-active accounts.
 func (s *core) stateAllowsLogin(ctx context.Context, u *barong.User, c Client) error {

@@ -72,7 +72,7 @@ func managementJTIKey(jti string) string {
 // for ttl (0: for ever) and reports whether it was fresh. A replayed
 // request (same jti) reports false, across processes (barong-go addition:
 // Barong accepts a captured request again until it expires).
-func (s *Service) UseManagementJTI(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
+func (s *Identity) UseManagementJTI(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
 	ok, err := s.kv.SetNX(ctx, managementJTIKey(jti), "utilized", ttl)
 	if err != nil {
 		return false, fmt.Errorf("mark management jti: %w", err)
@@ -81,7 +81,7 @@ func (s *Service) UseManagementJTI(ctx context.Context, jti string, ttl time.Dur
 }
 
 // mgmtUserOr loads the user uid, answering notFound when there is none.
-func mgmtUserOr(ctx context.Context, q barong.Queries, uid string, notFound error) (*barong.User, error) {
+func mgmtUserOr(ctx context.Context, q barong.UserQueries, uid string, notFound error) (*barong.User, error) {
 	u, err := q.UserByUID(ctx, uid)
 	if err != nil {
 		if isNotFound(err) {

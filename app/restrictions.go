@@ -92,7 +92,7 @@ func (s *core) restrictionsChanged(ctx context.Context) {
 // WhitelistAccess is POST /identity/users/access (reference §6.2.5): a
 // valid whitelink token whitelists the caller's IP. Unlike Barong's, the
 // token is consumed by its first use.
-func (s *Service) WhitelistAccess(ctx context.Context, tok string, c Client) error {
+func (s *Access) WhitelistAccess(ctx context.Context, tok string, c Client) error {
 	key := "whitelink:" + tok
 	v, err := s.kv.Get(ctx, key)
 	if isNotFound(err) || (err == nil && v != "active") {

@@ -37,7 +37,7 @@ func (s *core) openSession(ctx context.Context, u *barong.User, c Client) (*baro
 }
 
 // Logout closes the session id (reference §6.2.2).
-func (s *Service) Logout(ctx context.Context, sessionID string, c Client) error {
+func (s *Sessions) Logout(ctx context.Context, sessionID string, c Client) error {
 	if sessionID == "" {
 		return barong.NotFound("identity.session.not_found")
 	}

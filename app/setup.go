@@ -87,7 +87,7 @@ func (s *core) claimSetup(ctx context.Context, tx *txn, tok string) error {
 	return nil
 }
 
-func (s *core) countSuperadmins(ctx context.Context, q barong.Queries) (int64, error) {
+func (s *core) countSuperadmins(ctx context.Context, q barong.UserSearchQueries) (int64, error) {
 	_, n, err := q.ListUsers(ctx, barong.UserFilter{Role: barong.RoleSuperadmin, Page: barong.Page{Page: 1, Limit: 1}})
 	if err != nil {
 		return 0, fmt.Errorf("count superadmins: %w", err)

@@ -18,15 +18,19 @@ type UserInfo struct {
 	DataStorages []barong.DataStorage
 }
 
-// UserInfo loads the full view of u, as stored now, in one database round
+// Info loads the full view of u, as stored now, in one database round
 // trip.
-func (s *Service) UserInfo(ctx context.Context, u *barong.User) (*UserInfo, error) {
+func (s *Users) Info(ctx context.Context, actor barong.Actor) (*UserInfo, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	return s.userInfo(ctx, u.UID)
 }
 
-// UserInfoByUID loads the full view of the user with this UID in one
+// InfoByUID loads the full view of the user with this UID in one
 // database round trip; an unknown UID is record.not_found.
-func (s *Service) UserInfoByUID(ctx context.Context, uid string) (*UserInfo, error) {
+func (s *Users) InfoByUID(ctx context.Context, uid string) (*UserInfo, error) {
 	return s.userInfo(ctx, uid)
 }
 
@@ -41,4 +45,14 @@ func (s *core) userInfo(ctx context.Context, uid string) (*UserInfo, error) {
 	}
 	return &UserInfo{User: *u, ReferralUID: recs.ReferralUID, Labels: recs.Labels, Phones: recs.Phones,
 		Profiles: recs.Profiles, DataStorages: recs.DataStorages}, nil
+}
+
+// ByUID loads the user with this UID (for the HTTP layer's bearer
+// authentication); an unknown UID is barong.ErrNotFound.
+func (s *Users) ByUID(ctx context.Context, uid string) (*barong.User, error) {
+	u, err := s.store.UserByUID(ctx, uid)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", uid, err)
+	}
+	return u, nil
 }

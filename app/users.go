@@ -70,7 +70,7 @@ func validateData(v *barong.ValidationErrors, data string, max int) {
 }
 
 // newUID generates a UID unused by users and service accounts.
-func (s *core) newUID(ctx context.Context, q barong.Queries, prefix string) (string, error) {
+func (s *core) newUID(ctx context.Context, q barong.UserQueries, prefix string) (string, error) {
 	for i := 0; i < 10; i++ {
 		uid := barong.GenerateUID(prefix)
 		taken, err := q.UIDTaken(ctx, uid)
@@ -225,7 +225,7 @@ func (s *core) revokeSessions(ctx context.Context, uid, exceptID string) {
 }
 
 // userRecord is the user object of events (reference §9.2), nulls kept.
-func (s *core) userRecord(ctx context.Context, q barong.Queries, u *barong.User) (obj, error) {
+func (s *core) userRecord(ctx context.Context, q barong.UserQueries, u *barong.User) (obj, error) {
 	ref, err := s.referralUID(ctx, q, u)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (s *core) userRecord(ctx context.Context, q barong.Queries, u *barong.User)
 }
 
 // referralUID resolves the referrer's UID ("" when none).
-func (s *core) referralUID(ctx context.Context, q barong.Queries, u *barong.User) (string, error) {
+func (s *core) referralUID(ctx context.Context, q barong.UserQueries, u *barong.User) (string, error) {
 	if u.ReferralID == 0 {
 		return "", nil
 	}

@@ -210,13 +210,17 @@ func (s *core) takeChallenge(ctx context.Context, kind, challenge string) (*chal
 
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-// PasskeyRegistrationOptions starts the registration of a passkey for u:
+// RegistrationOptions starts the registration of a passkey for u:
 // the PublicKeyCredentialCreationOptions ({"publicKey":{...}}) for
 // navigator.credentials.create, asking for a discoverable credential.
 // With 2FA on, otpCode must be a valid TOTP code. Errors: 400
 // resource.webauthn.missing_otp_code; 422 resource.webauthn.invalid_otp,
 // resource.webauthn.limit_reached.
-func (s *Service) PasskeyRegistrationOptions(ctx context.Context, u *barong.User, otpCode string, c Client) (json.RawMessage, error) {
+func (s *Passkeys) RegistrationOptions(ctx context.Context, actor barong.Actor, otpCode string, c Client) (json.RawMessage, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	if u.OTP {
 		if strings.TrimSpace(otpCode) == "" {
 			return nil, barong.BadRequest(KeyWebAuthnMissingOTP)
@@ -268,7 +272,7 @@ func marshalOptions(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// RegisterPasskey finishes a registration: credential is the JSON of the
+// Register finishes a registration: credential is the JSON of the
 // PublicKeyCredential navigator.credentials.create returned, answering a
 // challenge of PasskeyRegistrationOptions for u. The attestation (none or
 // packed, with its signature) and the client data (type, challenge,
@@ -277,7 +281,11 @@ func marshalOptions(v any) (json.RawMessage, error) {
 // resource.webauthn.challenge_expired, resource.webauthn.invalid_credential,
 // resource.webauthn.already_registered, resource.webauthn.limit_reached,
 // resource.webauthn.name_too_long.
-func (s *Service) RegisterPasskey(ctx context.Context, u *barong.User, credential []byte, name string, c Client) (*barong.WebAuthnCredential, error) {
+func (s *Passkeys) Register(ctx context.Context, actor barong.Actor, credential []byte, name string, c Client) (*barong.WebAuthnCredential, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	name, err := passkeyName(name)
 	if err != nil {
 		return nil, err
@@ -380,8 +388,12 @@ type PasskeyView struct {
 	BackedUp       bool
 }
 
-// Passkeys lists u's passkeys by id.
-func (s *Service) Passkeys(ctx context.Context, u *barong.User) ([]PasskeyView, error) {
+// List lists u's passkeys by id.
+func (s *Passkeys) List(ctx context.Context, actor barong.Actor) ([]PasskeyView, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	rows, err := s.store.WebAuthnCredentialsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load passkeys: %w", err)
@@ -405,9 +417,13 @@ func (s *Service) Passkeys(ctx context.Context, u *barong.User) ([]PasskeyView, 
 	return out, nil
 }
 
-// RenamePasskey renames u's passkey id. Errors: 404
+// Rename renames u's passkey id. Errors: 404
 // resource.webauthn.not_found; 422 resource.webauthn.name_too_long.
-func (s *Service) RenamePasskey(ctx context.Context, u *barong.User, id int64, name string, c Client) error {
+func (s *Passkeys) Rename(ctx context.Context, actor barong.Actor, id int64, name string, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	name, err := passkeyName(name)
 	if err != nil {
 		return err
@@ -416,8 +432,12 @@ func (s *Service) RenamePasskey(ctx context.Context, u *barong.User, id int64, n
 		func(tx barong.Tx) error { return tx.RenameWebAuthnCredential(ctx, u.ID, id, name) })
 }
 
-// DeletePasskey deletes u's passkey id. Errors: 404 resource.webauthn.not_found.
-func (s *Service) DeletePasskey(ctx context.Context, u *barong.User, id int64, c Client) error {
+// Delete deletes u's passkey id. Errors: 404 resource.webauthn.not_found.
+func (s *Passkeys) Delete(ctx context.Context, actor barong.Actor, id int64, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	return s.passkeyChange(ctx, u, id, actionPasskeyDelete, obj{{"passkey_id", id}}, c,
 		func(tx barong.Tx) error { return tx.DeleteWebAuthnCredential(ctx, u.ID, id) })
 }
@@ -438,13 +458,13 @@ func (s *core) passkeyChange(ctx context.Context, u *barong.User, id int64, acti
 	return err
 }
 
-// PasskeyLoginOptions starts a passkey sign-in: the
+// LoginOptions starts a passkey sign-in: the
 // PublicKeyCredentialRequestOptions ({"publicKey":{...}}) for
 // navigator.credentials.get, without allowCredentials (discoverable
 // credentials; nothing tells whether an account exists). Errors: 429
 // identity.session.too_many_attempts for a client IP that asked too often
 // or failed too many sign-ins.
-func (s *Service) PasskeyLoginOptions(ctx context.Context, c Client) (json.RawMessage, error) {
+func (s *Passkeys) LoginOptions(ctx context.Context, c Client) (json.RawMessage, error) {
 	if s.cfg.Throttle.Enabled {
 		n, err := s.kv.Incr(ctx, "webauthn_options:ip:"+c.IP, time.Minute)
 		if err != nil {
@@ -578,7 +598,7 @@ func (s *core) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want *b
 	return u, nil
 }
 
-// PasskeyLogin signs in with a passkey alone (POST
+// Login signs in with a passkey alone (POST
 // /identity/sessions/webauthn): the assertion must verify its user, and
 // then the sign-in is a password sign-in's: throttle (the client IP alone
 // until the credential names its user, then the attempt at his account
@@ -589,7 +609,7 @@ func (s *core) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want *b
 // identity.session.passkey_challenge_expired,
 // identity.session.passkey_cloned and the password sign-in's state keys;
 // 429 identity.session.too_many_attempts.
-func (s *Service) PasskeyLogin(ctx context.Context, pa *PasskeyAssertion, device string, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Passkeys) Login(ctx context.Context, pa *PasskeyAssertion, device string, c Client) (*UserInfo, *barong.Session, error) {
 	a := Attempt{IP: c.IP}
 	if _, err := s.throttle.Check(ctx, a); err != nil {
 		return nil, nil, err
