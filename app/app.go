@@ -23,7 +23,7 @@ type Config struct {
 	SessionExpire time.Duration
 	JWTExpire     time.Duration
 	// FirstRegistrationSuperadmin lets a sign-up with a setup token become
-	// the first superadmin (app/setup.go); SetupTokenTTL is how long a
+	// the first superadmin (app/identity_setup.go); SetupTokenTTL is how long a
 	// token stays valid (24 h when zero).
 	FirstRegistrationSuperadmin bool
 	SetupTokenTTL               time.Duration
@@ -40,17 +40,17 @@ type Config struct {
 	// UserStorageTitles are the data storage titles users may write
 	// (barong.yml user_storage_titles).
 	UserStorageTitles []string
-	// Documents are the KYC document upload rules (app/documents.go).
+	// Documents are the KYC document upload rules (app/kyc_documents.go).
 	Documents DocumentRules
 	// ProfileDoubleVerification (BARONG_PROFILE_DOUBLE_VERIFICATION) keeps
 	// the author of a profile from verifying it unless his role is one of
 	// ProfileVerificationRoles (barong.yml profile_verification_roles).
 	ProfileDoubleVerification bool
 	ProfileVerificationRoles  []string
-	// KYCAID are the settings of the KYCAID flow (app/kycaid.go), used
+	// KYCAID are the settings of the KYCAID flow (app/kyc_kycaid.go), used
 	// when Deps.KYCAID is set.
 	KYCAID KYCAIDConfig
-	// WebAuthn is the relying party of passkeys (app/webauthn.go).
+	// WebAuthn is the relying party of passkeys (app/passkeys.go).
 	WebAuthn WebAuthnConfig
 	// Abilities are the admin abilities of each role (abilities.yml),
 	// checked by the admin methods of the services.

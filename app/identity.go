@@ -17,7 +17,7 @@ type SignUpInput struct {
 	Email, Password, RefID, Data string
 	Username                     *string
 	Captcha                      captcha.Response
-	// SetupToken, when set, claims the first superadmin (app/setup.go).
+	// SetupToken, when set, claims the first superadmin (app/identity_setup.go).
 	SetupToken string
 }
 
@@ -36,7 +36,7 @@ func (s *core) checkCaptcha(ctx context.Context, endpoint string, resp captcha.R
 
 // SignUp registers a user and opens his session (reference §6.2.4). The
 // user is a member unless in.SetupToken claims the first superadmin
-// (app/setup.go); Barong promoted whoever signed up first.
+// (app/identity_setup.go); Barong promoted whoever signed up first.
 func (s *Identity) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "user_create", in.Captcha, c); err != nil {
 		return nil, nil, err
