@@ -34,7 +34,7 @@ var (
 // Levels is GET /admin/levels: a page of the levels by id and their
 // number.
 func (s *Access) Levels(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.Level, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "Level"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelLevel); err != nil {
 		return nil, 0, err
 	}
 	ls, err := s.store.Levels(ctx)
@@ -55,7 +55,7 @@ func pageOf[T any](items []T, p barong.Page) ([]T, int64) {
 // Permissions is GET /admin/permissions: a page of the permissions by
 // id and their number.
 func (s *Access) Permissions(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.Permission, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "Permission"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelPermission); err != nil {
 		return nil, 0, err
 	}
 	ps, err := s.store.Permissions(ctx)
@@ -113,7 +113,7 @@ func (in PermissionInput) apply(p *barong.Permission) error {
 // The authz snapshot is reloaded after the commit (other processes reload
 // within their refresh interval).
 func (s *Access) CreatePermission(ctx context.Context, actor barong.Actor, in PermissionInput) (*barong.Permission, error) {
-	if err := s.mayAdmin(ctx, actor, "create", "Permission"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelPermission); err != nil {
 		return nil, err
 	}
 	p := &barong.Permission{}
@@ -151,7 +151,7 @@ func (s *core) checkPermissionRole(ctx context.Context, q barong.PermissionQueri
 // fields of permission id. Errors: 404 admin.permission.doesnt_exist; 422
 // as AdminCreatePermission (a changed role must exist).
 func (s *Access) UpdatePermission(ctx context.Context, actor barong.Actor, id int64, in PermissionInput) error {
-	if err := s.mayAdmin(ctx, actor, "update", "Permission"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelPermission); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *txn) error {
@@ -182,7 +182,7 @@ func (s *Access) UpdatePermission(ctx context.Context, actor barong.Actor, id in
 // DeletePermission is DELETE /admin/permissions; 404
 // admin.permission.doesnt_exist.
 func (s *Access) DeletePermission(ctx context.Context, actor barong.Actor, id int64) error {
-	if err := s.mayAdmin(ctx, actor, "destroy", "Permission"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelPermission); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *txn) error {
@@ -216,7 +216,7 @@ type RestrictionQuery struct {
 // Restrictions is GET /admin/restrictions: a page of the matching
 // restrictions by id and their number.
 func (s *Access) Restrictions(ctx context.Context, actor barong.Actor, q RestrictionQuery) ([]barong.Restriction, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "Restriction"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelRestriction); err != nil {
 		return nil, 0, err
 	}
 	rs, err := s.store.Restrictions(ctx)
@@ -273,7 +273,7 @@ func (in RestrictionInput) apply(r *barong.Restriction) error {
 // elsewhere, and the admin who made the change, stay signed in. A
 // blacklist restriction cuts a place off at once, on every request.
 func (s *Access) CreateRestriction(ctx context.Context, actor barong.Actor, in RestrictionInput) (*barong.Restriction, error) {
-	if err := s.mayAdmin(ctx, actor, "create", "Restriction"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelRestriction); err != nil {
 		return nil, err
 	}
 	r := &barong.Restriction{}
@@ -297,7 +297,7 @@ func (s *Access) CreateRestriction(ctx context.Context, actor barong.Actor, in R
 // fields of restriction id. Errors: 404 admin.restriction.doesnt_exist;
 // 422 as AdminCreateRestriction.
 func (s *Access) UpdateRestriction(ctx context.Context, actor barong.Actor, id int64, in RestrictionInput) error {
-	if err := s.mayAdmin(ctx, actor, "update", "Restriction"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelRestriction); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *txn) error {
@@ -322,7 +322,7 @@ func (s *Access) UpdateRestriction(ctx context.Context, actor barong.Actor, id i
 // DeleteRestriction is DELETE /admin/restrictions; 404
 // admin.restriction.doesnt_exist.
 func (s *Access) DeleteRestriction(ctx context.Context, actor barong.Actor, id int64) error {
-	if err := s.mayAdmin(ctx, actor, "destroy", "Restriction"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelRestriction); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *txn) error {
@@ -342,7 +342,7 @@ func (s *Access) DeleteRestriction(ctx context.Context, actor barong.Actor, id i
 // /identity/users/access exchanges once for a whitelist restriction of the
 // caller's IP.
 func (s *Access) Whitelink(ctx context.Context, actor barong.Actor, ttl time.Duration) (string, error) {
-	if err := s.mayAdmin(ctx, actor, "create", "Restriction"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelRestriction); err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256([]byte(randHex(10)))

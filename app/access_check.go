@@ -35,6 +35,19 @@ const (
 	actDestroy = "destroy"
 )
 
+// The models of abilities.yml that the admin methods check.
+const (
+	modelAPIKey      = "APIKey"
+	modelActivity    = "Activity"
+	modelLabel       = "Label"
+	modelLevel       = "Level"
+	modelPermission  = "Permission"
+	modelProfile     = "Profile"
+	modelRestriction = "Restriction"
+	modelSession     = "Session"
+	modelUser        = "User"
+)
+
 // KeyNotPermitted answers an admin whose role lacks the ability.
 const KeyNotPermitted = "admin.ability.not_permitted"
 

@@ -34,7 +34,7 @@ type AdminActivity struct {
 // uid or e-mail matches nothing. The users are loaded in one query per
 // page, not per row.
 func (s *Activities) AdminList(ctx context.Context, actor barong.Actor, category string, q AdminActivityQuery) ([]AdminActivity, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "Activity"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelActivity); err != nil {
 		return nil, 0, err
 	}
 	f := barong.ActivityFilter{Category: category, Topic: q.Topic, Action: q.Action, TargetUID: q.TargetUID,
@@ -121,7 +121,7 @@ type Metrics struct {
 // activity days by them (zero = unbounded, both inclusive) and counts the
 // private document = pending labels last changed within them.
 func (s *Activities) AdminMetrics(ctx context.Context, actor barong.Actor, from, to time.Time) (*Metrics, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
 		return nil, err
 	}
 	f := barong.ActivityFilter{Category: barong.CategoryUser, From: from}

@@ -135,8 +135,8 @@ type core struct {
 	throttle *Throttle
 	vault    VaultTOTP
 
-	// onRestrictionsChanged and onPermissionsChanged point to the
-	// Service's hooks.
+	// svc is the composition, whose hooks (OnRestrictionsChanged,
+	// OnPermissionsChanged) run after the commits that change the rules.
 	svc *Service
 }
 

@@ -23,7 +23,7 @@ var ProfileStates = []string{ProfileDrafted, ProfileSubmitted, ProfileVerified, 
 // AdminProfiles is GET /admin/profiles: a page of every profile by id
 // (never masked) and their number.
 func (s *KYC) AdminProfiles(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.Profile, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "Profile"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelProfile); err != nil {
 		return nil, 0, err
 	}
 	ps, n, err := s.store.ListProfiles(ctx, p)
@@ -42,7 +42,7 @@ func (s *KYC) AdminProfiles(ctx context.Context, actor barong.Actor, p barong.Pa
 // Profile model's keys; 409 state.exists when the user has a drafted or
 // submitted profile (interface.md).
 func (s *KYC) AdminCreateProfile(ctx context.Context, actor barong.Actor, uid string, in ProfileInput) (*barong.Profile, error) {
-	if err := s.mayAdmin(ctx, actor, "create", "Profile"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelProfile); err != nil {
 		return nil, err
 	}
 	admin := actor.User
@@ -87,7 +87,7 @@ func (s *KYC) AdminCreateProfile(ctx context.Context, actor barong.Actor, uid st
 // admin.profiles.doesnt_exist_or_not_editable; 422
 // admin.profiles.superadmin_change, admin.profiles.second_admin_approval.
 func (s *KYC) AdminVerifyProfile(ctx context.Context, actor barong.Actor, uid, state string) (*barong.Profile, error) {
-	if err := s.mayAdmin(ctx, actor, "update", "Profile"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelProfile); err != nil {
 		return nil, err
 	}
 	admin := actor.User

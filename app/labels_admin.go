@@ -23,7 +23,7 @@ const (
 // AdminCounts is GET /admin/users/labels/list: the number of private
 // labels per key and value.
 func (s *Labels) AdminCounts(ctx context.Context, actor barong.Actor) ([]barong.LabelCount, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
 		return nil, err
 	}
 	cs, err := s.store.LabelCounts(ctx, barong.LabelCountFilter{Scope: barong.ScopePrivate})
@@ -36,7 +36,7 @@ func (s *Labels) AdminCounts(ctx context.Context, actor barong.Actor) ([]barong.
 // AdminUsers is GET /admin/users/labels: a page of the users with a
 // label (of any scope) key = value, each listed once, and their number.
 func (s *Labels) AdminUsers(ctx context.Context, actor barong.Actor, key, value string, p barong.Page) ([]AdminUser, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
 		return nil, 0, err
 	}
 	users, total, err := s.store.ListUsers(ctx, barong.UserFilter{LabelKey: key, LabelValue: value, Page: p})
@@ -71,7 +71,7 @@ func checkDescription(desc string) error {
 // admin.user.doesnt_exist; 422 admin.user.superadmin_change, key.taken and
 // the Label model's keys (key.invalid, value.too_short, scope.inclusion ...).
 func (s *Labels) AdminCreate(ctx context.Context, actor barong.Actor, in AdminLabelInput) error {
-	if err := s.mayAdmin(ctx, actor, "create", "Label"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelLabel); err != nil {
 		return err
 	}
 	admin := actor.User
@@ -105,7 +105,7 @@ func (s *Labels) AdminCreate(ctx context.Context, actor barong.Actor, in AdminLa
 // admin.user.doesnt_exist, admin.label.doesnt_exist; 422
 // admin.user.superadmin_change and the Label model's keys.
 func (s *Labels) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminLabelInput, createMissing bool) error {
-	if err := s.mayAdmin(ctx, actor, "update", "Label"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelLabel); err != nil {
 		return err
 	}
 	admin := actor.User
@@ -133,7 +133,7 @@ func (s *Labels) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminLa
 // emits no event for it. Errors: 404 admin.user.doesnt_exist,
 // admin.label.doesnt_exist; 422 admin.user.superadmin_change.
 func (s *Labels) AdminDelete(ctx context.Context, actor barong.Actor, uid, key, scope string) error {
-	if err := s.mayAdmin(ctx, actor, "destroy", "Label"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelLabel); err != nil {
 		return err
 	}
 	admin := actor.User
@@ -173,7 +173,7 @@ func checkComment(title, data *string) error {
 // admin.comments.title_too_long, admin.comments.data_too_long; 404
 // admin.user.doesnt_exist.
 func (s *Users) AdminCreateComment(ctx context.Context, actor barong.Actor, uid, title, data string) (*AdminUser, error) {
-	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return nil, err
 	}
 	admin := actor.User
@@ -201,7 +201,7 @@ func (s *Users) AdminCreateComment(ctx context.Context, actor barong.Actor, uid,
 // title and data of comment id and returns the KYC view of the comment's
 // user. Errors: 422 admin.comments.*_too_long; 404 record.not_found.
 func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id int64, title, data *string) (*AdminUser, error) {
-	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return nil, err
 	}
 	if err := checkComment(title, data); err != nil {
@@ -234,7 +234,7 @@ func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id i
 // AdminDeleteComment is DELETE /admin/users/comments: it deletes comment id
 // and returns the KYC view of its user; 404 record.not_found.
 func (s *Users) AdminDeleteComment(ctx context.Context, actor barong.Actor, id int64) (*AdminUser, error) {
-	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return nil, err
 	}
 	var userID int64

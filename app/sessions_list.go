@@ -111,7 +111,7 @@ func (s *Sessions) RevokeOthers(ctx context.Context, actor barong.Actor, current
 // AdminList lists the live sessions of the user uid. Errors: 404
 // admin.user.doesnt_exist.
 func (s *Sessions) AdminList(ctx context.Context, actor barong.Actor, uid, currentID string) ([]SessionView, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "Session"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelSession); err != nil {
 		return nil, err
 	}
 	u, err := s.findTarget(ctx, s.store, uid)
@@ -125,7 +125,7 @@ func (s *Sessions) AdminList(ctx context.Context, actor barong.Actor, uid, curre
 // his sessions when idHash is "". Errors: 404 admin.user.doesnt_exist,
 // admin.session.not_found; 422 admin.user.superadmin_change.
 func (s *Sessions) AdminRevoke(ctx context.Context, actor barong.Actor, uid, idHash string, c Client) ([]SessionView, error) {
-	if err := s.mayAdmin(ctx, actor, "destroy", "Session"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelSession); err != nil {
 		return nil, err
 	}
 	admin := actor.User

@@ -141,7 +141,7 @@ func (s *core) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error
 // matching f (f.Order.By one of UserOrderColumns) and their number; with
 // extended, each with his profiles.
 func (s *Users) AdminList(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
 		return nil, 0, err
 	}
 	users, total, err := s.store.ListUsers(ctx, f)
@@ -160,7 +160,7 @@ func (s *Users) AdminList(ctx context.Context, actor barong.Actor, f barong.User
 // whose private document label is pending or replaced, oldest label change
 // first, narrowed by f; with extended, in the KYC view.
 func (s *Users) AdminPendingDocuments(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
 		return nil, 0, err
 	}
 	users, total, err := s.store.PendingDocumentUsers(ctx, f)
@@ -178,7 +178,7 @@ func (s *Users) AdminPendingDocuments(ctx context.Context, actor barong.Actor, f
 // AdminGet is GET /admin/users/:uid: the KYC view of the user; 404
 // admin.user.doesnt_exist.
 func (s *Users) AdminGet(ctx context.Context, actor barong.Actor, uid string) (*AdminUser, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
 		return nil, err
 	}
 	u, err := s.findTarget(ctx, s.store, uid)
@@ -234,7 +234,7 @@ type AdminUserUpdate struct {
 // label raw, reference §12.4 item 10); a state in which the user cannot
 // sign in revokes his sessions.
 func (s *Users) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminUserUpdate) error {
-	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return err
 	}
 	admin := actor.User
@@ -373,7 +373,7 @@ func (s *core) checkNewEmail(ctx context.Context, q barong.UserQueries, u *baron
 // non-superadmin would grant the superadmin role, which Barong allowed),
 // admin.user.update_himself, admin.user.role_no_change, role.doesnt_exist.
 func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role string) error {
-	if err := s.mayAdmin(ctx, actor, "update", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return err
 	}
 	admin := actor.User
@@ -411,7 +411,7 @@ func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role 
 // returns the user's KYC view. Errors: 404 admin.user.doesnt_exist,
 // admin.storage.doesnt_exist; 422 admin.user.superadmin_change.
 func (s *DataStorage) AdminDelete(ctx context.Context, actor barong.Actor, uid, title string) (*AdminUser, error) {
-	if err := s.mayAdmin(ctx, actor, "destroy", "User"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelUser); err != nil {
 		return nil, err
 	}
 	admin := actor.User
@@ -458,7 +458,7 @@ func (s *DataStorage) AdminDelete(ctx context.Context, actor barong.Actor, uid, 
 // (without secrets) in order o and their number; 404
 // admin.user.doesnt_exist.
 func (s *APIKeys) AdminList(ctx context.Context, actor barong.Actor, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
-	if err := s.mayAdmin(ctx, actor, "read", "APIKey"); err != nil {
+	if err := s.mayAdmin(ctx, actor, actRead, modelAPIKey); err != nil {
 		return nil, 0, err
 	}
 	u, err := s.findTarget(ctx, s.store, uid)
