@@ -34,24 +34,13 @@ const (
 // keyNotPermitted is the answer to a caller whose role lacks the ability.
 const keyNotPermitted = "admin.ability.not_permitted"
 
-// registerAdmin adds the admin API (reference §8.1) at both mounts.
-func (s *Server) registerAdmin() {
-	s.registerAdminUsers()
-	s.registerAdminLabels()
-	s.registerAdminAccess()
-	s.registerAdminProfiles()
-	s.registerAdminActivities()
-	s.registerAdminSessions()
-}
-
-// handleAdmin registers an admin endpoint: the caller is authenticated as
-// for the resource API (authz path api/v2/barong/admin/<rest>), then his
-// role must have the ability to do action on model, else 401
-// admin.ability.not_permitted. Every admin route goes through here, also
-// those Barong left without an ability check (comments, profile creation,
+// withAbility runs h when the caller's role has the ability to do action
+// on model (abilities.yml), else answers 401 admin.ability.not_permitted.
+// Every admin route has one (the route table's adminAbility), also those
+// Barong left without an ability check (comments, profile creation,
 // abilities; reference §12.4 item 12).
-func (s *Server) handleAdmin(method, path, summary, action, model string, h callerHandler) {
-	s.handleAuth("admin", method, path, summary, func(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) withAbility(action, model string, h callerHandler) callerHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		if !s.cfg.Abilities.Can(c.User.Role, action, model) {
 			seclog.Log(r.Context(), s.log, seclog.AuthzRefused, slog.String("path", r.URL.Path), slog.String("method", r.Method),
 				slog.String("uid", c.User.UID), slog.String("role", c.User.Role), slog.String("ability", action+" "+model),
@@ -59,7 +48,7 @@ func (s *Server) handleAdmin(method, path, summary, action, model string, h call
 			return barong.Unauthorized(keyNotPermitted)
 		}
 		return h(w, r, c)
-	})
+	}
 }
 
 // writePage answers a page of a list with the Total, Page and Per-Page

@@ -179,17 +179,6 @@ func (s *Service) trusted(a netip.Addr) bool {
 	return false
 }
 
-var kindStatus = map[barong.Kind]int{
-	barong.KindInternal:        http.StatusInternalServerError,
-	barong.KindBadRequest:      http.StatusBadRequest,
-	barong.KindUnauthenticated: http.StatusUnauthorized,
-	barong.KindForbidden:       http.StatusForbidden,
-	barong.KindNotFound:        http.StatusNotFound,
-	barong.KindConflict:        http.StatusConflict,
-	barong.KindInvalid:         http.StatusUnprocessableEntity,
-	barong.KindTooMany:         http.StatusTooManyRequests,
-}
-
 // refusal renders err as the HTTP endpoint does: the kind's status (the
 // restriction's code for restrictions) and {"errors":[keys]}; anything
 // unexpected is logged here and shown as 500 server.internal_error.
@@ -202,10 +191,7 @@ func (s *Service) refusal(ctx context.Context, method string, err error) decisio
 		s.log.ErrorContext(ctx, "gateway check failed", slog.String("method", method), slog.Any("error", err))
 		e = &barong.Error{Kind: barong.KindInternal, Keys: []string{"server.internal_error"}}
 	}
-	status := kindStatus[e.Kind]
-	if e.Kind == barong.KindCustom {
-		status = e.Status
-	}
+	status := e.HTTPStatus()
 	id := seclog.RequestID(ctx)
 	body, _ := json.Marshal(struct {
 		Errors    []string `json:"errors"`
