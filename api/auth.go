@@ -26,14 +26,18 @@ func (s *Server) authRequest(r *http.Request, p string) authz.Request {
 	if v, ok := r.Header["X-Csrf-Token"]; ok && len(v) > 0 {
 		ar.CSRF, ar.HasCSRF = v[0], true
 	}
-	for h, dst := range map[string]**string{"X-Auth-Apikey": &ar.APIKey, "X-Auth-Nonce": &ar.Nonce, "X-Auth-Signature": &ar.Signature} {
-		if v, ok := r.Header[h]; ok && len(v) > 0 {
-			val := v[0]
-			*dst = &val
-		}
-	}
+	ar.APIKey, ar.Nonce, ar.Signature = firstHeader(r, "X-Auth-Apikey"), firstHeader(r, "X-Auth-Nonce"), firstHeader(r, "X-Auth-Signature")
 	ar.Params = func() map[string]any { return auditParams(r) } // api/admin_audit.go
 	return ar
+}
+
+// firstHeader points at the first value of the canonical header name, nil
+// when it was not sent (the slice element itself: no copy, no map).
+func firstHeader(r *http.Request, name string) *string {
+	if v := r.Header[name]; len(v) > 0 {
+		return &v[0]
+	}
+	return nil
 }
 
 // authenticatedAs runs h for the caller of a guardUser (uidOnly:

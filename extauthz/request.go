@@ -109,12 +109,7 @@ func (s *Service) request(method, target, peer string, h http.Header) (authz.Req
 	if v, ok := h["X-Csrf-Token"]; ok && len(v) > 0 {
 		r.CSRF, r.HasCSRF = v[0], true
 	}
-	for name, dst := range map[string]**string{"X-Auth-Apikey": &r.APIKey, "X-Auth-Nonce": &r.Nonce, "X-Auth-Signature": &r.Signature} {
-		if v, ok := h[name]; ok && len(v) > 0 {
-			val := v[0]
-			*dst = &val
-		}
-	}
+	r.APIKey, r.Nonce, r.Signature = first(h, "X-Auth-Apikey"), first(h, "X-Auth-Nonce"), first(h, "X-Auth-Signature")
 	r.Params = func() map[string]any {
 		m := map[string]any{}
 		vals, _ := url.ParseQuery(query)
@@ -202,3 +197,11 @@ func (s *Service) refusal(ctx context.Context, method string, err error) decisio
 
 // missingURI refuses a forwardAuth check without X-Forwarded-Uri.
 var missingURI = barong.BadRequest("authz.missing_forwarded_uri")
+
+// first points at the first value of a header, nil when it was not sent.
+func first(h http.Header, name string) *string {
+	if v := h[name]; len(v) > 0 {
+		return &v[0]
+	}
+	return nil
+}
