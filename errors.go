@@ -23,6 +23,31 @@ const (
 	KindCustom                      // Status field decides (restriction codes such as 471)
 )
 
+// HTTPStatus is the status the HTTP layers (api, extauthz) answer an
+// error of kind k with; 0 for KindCustom, whose Error carries its own.
+// Plain numbers keep the root package free of net/http.
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case KindInternal:
+		return 500
+	case KindBadRequest:
+		return 400
+	case KindUnauthenticated:
+		return 401
+	case KindForbidden:
+		return 403
+	case KindNotFound:
+		return 404
+	case KindConflict:
+		return 409
+	case KindInvalid:
+		return 422
+	case KindTooMany:
+		return 429
+	}
+	return 0
+}
+
 // Error is a failure with Barong's error keys, e.g. identity.session.invalid_params.
 type Error struct {
 	Kind   Kind
@@ -40,6 +65,15 @@ func (e *Error) Error() string {
 		s += ": " + e.Cause.Error()
 	}
 	return s
+}
+
+// HTTPStatus is the status e is answered with: its kind's, or Status
+// for KindCustom.
+func (e *Error) HTTPStatus() int {
+	if e.Kind == KindCustom {
+		return e.Status
+	}
+	return e.Kind.HTTPStatus()
 }
 
 // Unwrap returns the internal cause.

@@ -30,31 +30,21 @@ const (
 	modelSession = "Session"
 )
 
-// registerAdmin adds the admin API (reference §8.1) at both mounts.
-func (s *Server) registerAdmin() {
-	s.registerAdminUsers()
-	s.registerAdminLabels()
-	s.registerAdminAccess()
-	s.registerAdminProfiles()
-	s.registerAdminActivities()
-	s.registerAdminSessions()
-}
-
-// handleAdmin registers an admin endpoint: the caller is authenticated as
-// for the resource API (authz path api/v2/barong/admin/<rest>), then the
-// app checks that his role has the ability to do action on model, else 401
-// admin.ability.not_permitted, before the parameters are parsed (the
-// service method checks it again). Every admin route goes through here,
-// also those Barong left without an ability check (comments, profile
-// creation, abilities; reference §12.4 item 12).
-func (s *Server) handleAdmin(method, path, summary, action, model string, h callerHandler) {
-	s.handleAuth("admin", method, path, summary, func(w http.ResponseWriter, r *http.Request, c *caller) error {
+// withAbility runs h when the app finds that the caller's role has the
+// ability to do action on model (abilities.yml, Service.Authorize), else
+// answers 401 admin.ability.not_permitted, before the parameters are
+// parsed (the service method checks it again). Every admin route has one
+// (the route table's adminAbility), also those Barong left without an
+// ability check (comments, profile creation, abilities; reference §12.4
+// item 12).
+func (s *Server) withAbility(action, model string, h callerHandler) callerHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
 		ctx := seclog.WithRoute(r.Context(), r.Method, r.URL.Path)
 		if err := s.app.Authorize(ctx, barong.AdminActor(c.User), action, model); err != nil {
 			return err
 		}
 		return h(w, r, c)
-	})
+	}
 }
 
 // writePage answers a page of a list with the Total, Page and Per-Page

@@ -9,24 +9,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerAdminAccess adds admin/permissions, admin/restrictions,
-// admin/levels and admin/abilities (reference §8.1).
-func (s *Server) registerAdminAccess() {
-	s.handleAdmin("GET", "/permissions", "List permissions; paginated", actRead, modelPermission, s.handleAdminPermissions)
-	s.handleAdmin("POST", "/permissions", "Create a permission", actCreate, modelPermission, s.handleAdminCreatePermission)
-	s.handleAdmin("PUT", "/permissions", "Update a permission", actUpdate, modelPermission, s.handleAdminUpdatePermission)
-	s.handleAdmin("DELETE", "/permissions", "Delete a permission", actDestroy, modelPermission, s.handleAdminDeletePermission)
-	s.handleAdmin("GET", "/restrictions", "List restrictions (scope, category, range, from, to); paginated", actRead, modelRestriction, s.handleAdminRestrictions)
-	s.handleAdmin("POST", "/restrictions", "Create a restriction", actCreate, modelRestriction, s.handleAdminCreateRestriction)
-	s.handleAdmin("PUT", "/restrictions", "Update a restriction", actUpdate, modelRestriction, s.handleAdminUpdateRestriction)
-	s.handleAdmin("DELETE", "/restrictions", "Delete a restriction", actDestroy, modelRestriction, s.handleAdminDeleteRestriction)
-	s.handleAdmin("POST", "/restrictions/whitelink", "Create a one-time whitelink token", actCreate, modelRestriction, s.handleAdminWhitelink)
-	s.handleAdmin("GET", "/levels", "List levels", actRead, modelLevel, s.handleAdminLevels)
-	// Barong checks no ability here; barong-go requires read Ability,
-	// which every admin role has.
-	s.handleAdmin("GET", "/abilities", "The current role's admin abilities", actRead, modelAbility, s.handleAbilities)
-}
-
 const adminPermission, adminRestriction = "admin.permission", "admin.restriction"
 
 func (s *Server) handleAdminPermissions(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -9,21 +9,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerAdminLabels adds admin/users/labels and admin/users/comments
-// (reference §8.1).
-func (s *Server) registerAdminLabels() {
-	s.handleAdmin("GET", "/users/labels/list", "Count private labels by key and value", actRead, modelUser, s.handleAdminLabelCounts)
-	s.handleAdmin("GET", "/users/labels", "Users with a label key and value; paginated", actRead, modelUser, s.handleAdminUsersByLabel)
-	s.handleAdmin("POST", "/users/labels", "Add a label to a user", actCreate, modelLabel, s.handleAdminCreateLabel)
-	s.handleAdmin("POST", "/users/labels/update", "Update (or with replace, create) a user's label", actUpdate, modelLabel, s.handleAdminUpdateLabel(true))
-	s.handleAdmin("PUT", "/users/labels", "Update a user's label", actUpdate, modelLabel, s.handleAdminUpdateLabel(false))
-	s.handleAdmin("DELETE", "/users/labels", "Delete a user's label", actDestroy, modelLabel, s.handleAdminDeleteLabel)
-	// Barong checks no ability on comments; barong-go requires update User.
-	s.handleAdmin("POST", "/users/comments", "Add a comment on a user", actUpdate, modelUser, s.handleAdminCreateComment)
-	s.handleAdmin("PUT", "/users/comments", "Edit a comment", actUpdate, modelUser, s.handleAdminUpdateComment)
-	s.handleAdmin("DELETE", "/users/comments", "Delete a comment", actUpdate, modelUser, s.handleAdminDeleteComment)
-}
-
 // handleAdminLabelCounts renders the counts as Barong's hash keyed by the
 // Ruby inspection of [key, value], e.g. {"[\"email\", \"verified\"]":12}.
 func (s *Server) handleAdminLabelCounts(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -10,21 +10,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerAdminProfiles adds admin/profiles (reference §8.1).
-func (s *Server) registerAdminProfiles() {
-	s.handleAdmin("GET", "/profiles", "List every profile; paginated", actRead, modelProfile, s.handleAdminProfiles)
-	// Barong checks no ability on creation; barong-go requires create Profile.
-	s.handleAdmin("POST", "/profiles", "Create a submitted profile for a user", actCreate, modelProfile, s.handleAdminCreateProfile)
-	s.handleAdmin("PUT", "/profiles", "Set the state of a user's submitted profile", actUpdate, modelProfile, s.handleAdminVerifyProfile)
-}
-
-// registerAdminActivities adds admin/activities and admin/metrics.
-func (s *Server) registerAdminActivities() {
-	s.handleAdmin("GET", "/activities", "User activities with their users; paginated", actRead, modelActivity, s.handleAdminActivities(barong.CategoryUser))
-	s.handleAdmin("GET", "/activities/admin", "Admin activities with actor and target; paginated", actRead, modelActivity, s.handleAdminActivities(barong.CategoryAdmin))
-	s.handleAdmin("GET", "/metrics", "Sign-ups, logins and pending documents per day", actRead, modelUser, s.handleAdminMetrics)
-}
-
 const adminProfile = "admin.profile"
 
 func (s *Server) handleAdminProfiles(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -10,18 +10,6 @@ import (
 
 const adminUser = "admin.user"
 
-// registerAdminUsers adds admin/users and admin/api_keys (reference §8.1).
-func (s *Server) registerAdminUsers() {
-	s.handleAdmin("GET", "/users", "List users (filters, ordering, extended with profiles); paginated", actRead, modelUser, s.handleAdminUsers)
-	s.handleAdmin("GET", "/users/{uid}", "A user with every KYC record", actRead, modelUser, s.handleAdminUser)
-	s.handleAdmin("POST", "/users/update", "Change a user's state or disable his 2FA", actUpdate, modelUser, s.handleAdminUpdateUser("state", "otp"))
-	s.handleAdmin("PUT", "/users", "Change a user's state, e-mail or disable his 2FA", actUpdate, modelUser, s.handleAdminUpdateUser("state", "otp", "email"))
-	s.handleAdmin("POST", "/users/role", "Change a user's role", actUpdate, modelUser, s.handleAdminRole)
-	s.handleAdmin("GET", "/users/documents/pending", "Users with pending or replaced documents, oldest first; paginated", actRead, modelUser, s.handleAdminPending)
-	s.handleAdmin("DELETE", "/users/data_storage", "Delete a user's data storage and its label", actDestroy, modelUser, s.handleAdminDeleteStorage)
-	s.handleAdmin("GET", "/api_keys", "List a user's API keys; paginated", actRead, modelAPIKey, s.handleAdminAPIKeys)
-}
-
 // userFilter reads the filters of the user lists (reference §8.1).
 func userFilter(p *params) barong.UserFilter {
 	f := barong.UserFilter{UID: p.String("uid"), Email: p.String("email"), Role: p.String("role"),

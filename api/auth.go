@@ -26,36 +26,31 @@ func (s *Server) authRequest(r *http.Request, p string) authz.Request {
 	if v, ok := r.Header["X-Csrf-Token"]; ok && len(v) > 0 {
 		ar.CSRF, ar.HasCSRF = v[0], true
 	}
-	for h, dst := range map[string]**string{"X-Auth-Apikey": &ar.APIKey, "X-Auth-Nonce": &ar.Nonce, "X-Auth-Signature": &ar.Signature} {
-		if v, ok := r.Header[h]; ok && len(v) > 0 {
-			val := v[0]
-			*dst = &val
-		}
-	}
+	ar.APIKey, ar.Nonce, ar.Signature = firstHeader(r, "X-Auth-Apikey"), firstHeader(r, "X-Auth-Nonce"), firstHeader(r, "X-Auth-Signature")
 	ar.Params = func() map[string]any { return auditParams(r) } // api/admin_audit.go
 	return ar
 }
 
-// authenticated wraps a handler of family (resource or admin): a Bearer JWT
-// issued by authz is verified as Peatio verifies it; a cookie or API-key
-// call passes the same restrictions and permission table as the authz path
-// api/v2/barong/<family>/<rest> (interface §4).
-func (s *Server) authenticated(family string, h callerHandler) handlerFunc {
-	return s.authenticatedAs(family, false, h)
+// firstHeader points at the first value of the canonical header name, nil
+// when it was not sent (the slice element itself: no copy, no map).
+func firstHeader(r *http.Request, name string) *string {
+	if v := r.Header[name]; len(v) > 0 {
+		return &v[0]
+	}
+	return nil
 }
 
-// authenticatedByUID is authenticated for handlers that read the caller's
-// records themselves and use only c.User.UID: the decision may come from
-// the claims authz keeps in process memory (no database read), and a
-// bearer JWT's user is not read; the handler's own read reports a user
-// gone since.
-func (s *Server) authenticatedByUID(family string, h callerHandler) handlerFunc {
-	return s.authenticatedAs(family, true, h)
-}
-
-func (s *Server) authenticatedAs(family string, uidOnly bool, h callerHandler) handlerFunc {
+// authenticatedAs runs h for the caller of a guardUser (uidOnly:
+// guardUserUID) route: a Bearer JWT issued by authz is verified as Peatio
+// verifies it; a cookie or API-key call passes the same restrictions and
+// permission table as the route's permission path pp (interface §4). With
+// uidOnly, the decision may come from the claims authz keeps in process
+// memory (no database read) and a bearer JWT's user is not read: the
+// handler reads the caller's records itself and uses only c.User.UID
+// (its own read reports a user gone since).
+func (s *Server) authenticatedAs(pp permPath, uidOnly bool, h callerHandler) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		c, err := s.authenticate(r, family, uidOnly)
+		c, err := s.authenticate(r, pp, uidOnly)
 		if err != nil {
 			return err // logged by authenticate
 		}
@@ -63,12 +58,8 @@ func (s *Server) authenticatedAs(family string, uidOnly bool, h callerHandler) h
 	}
 }
 
-func (s *Server) authenticate(r *http.Request, family string, uidOnly bool) (*caller, error) {
-	rest := r.URL.Path
-	if i := strings.Index(rest, "/"+family+"/"); i >= 0 {
-		rest = rest[i+len(family)+2:]
-	}
-	ar := s.authRequest(r, "api/v2/barong/"+family+"/"+rest)
+func (s *Server) authenticate(r *http.Request, pp permPath, uidOnly bool) (*caller, error) {
+	ar := s.authRequest(r, pp.of(r.URL.Path))
 	c, err := s.authenticateAs(r, ar, uidOnly)
 	if err != nil {
 		s.logAuthzRefusal(r, ar, err)

@@ -13,17 +13,6 @@ import (
 	"github.com/barong-go/barong/seclog"
 )
 
-var kindStatus = map[barong.Kind]int{
-	barong.KindInternal:        http.StatusInternalServerError,
-	barong.KindBadRequest:      http.StatusBadRequest,
-	barong.KindUnauthenticated: http.StatusUnauthorized,
-	barong.KindForbidden:       http.StatusForbidden,
-	barong.KindNotFound:        http.StatusNotFound,
-	barong.KindConflict:        http.StatusConflict,
-	barong.KindInvalid:         http.StatusUnprocessableEntity,
-	barong.KindTooMany:         http.StatusTooManyRequests,
-}
-
 // handlerFunc is a handler that returns its failure; errorHandler renders it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
@@ -38,10 +27,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e == nil {
 		e = &barong.Error{Kind: barong.KindInternal, Keys: []string{"server.internal_error"}, Cause: err}
 	}
-	status := kindStatus[e.Kind]
-	if e.Kind == barong.KindCustom {
-		status = e.Status
-	}
+	status := e.HTTPStatus()
 	if e.Kind == barong.KindInternal {
 		level := slog.LevelError
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

@@ -10,21 +10,6 @@ import (
 	"github.com/barong-go/barong/captcha"
 )
 
-func (s *Server) registerIdentity() {
-	s.registerGeneral("identity")
-	s.handle("identity", "POST", "/sessions", "Start a new session", s.handleLogin)
-	s.handle("identity", "DELETE", "/sessions", "Destroy the current session", s.handleLogout)
-	s.handle("identity", "POST", "/sessions/auth0", "Start a session with an Auth0 ID token", s.handleAuth0)
-	s.registerIdentityWebAuthn()
-	s.handle("identity", "POST", "/users", "Create a user", s.handleSignUp)
-	s.handle("identity", "POST", "/users/access", "Whitelist the caller's IP with a whitelink token", s.handleAccess)
-	s.handle("identity", "GET", "/users/register_geetest", "Register a GeeTest captcha", s.handleGeetest)
-	s.handle("identity", "POST", "/users/email/generate_code", "Send the e-mail confirmation", s.handleEmailCode)
-	s.handle("identity", "POST", "/users/email/confirm_code", "Confirm the e-mail", s.handleEmailConfirm)
-	s.handle("identity", "POST", "/users/password/generate_code", "Send password reset instructions", s.handlePasswordCode)
-	s.handle("identity", "POST", "/users/password/confirm_code", "Set a new password", s.handlePasswordConfirm)
-}
-
 // client describes the caller for activities and sessions.
 func (s *Server) client(r *http.Request) app.Client {
 	c := app.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
@@ -266,24 +251,28 @@ func (s *Server) handlePasswordConfirm(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
-// registerGeneral adds the endpoints identity and public share (§6.1).
-func (s *Server) registerGeneral(family string) {
-	s.handle(family, "GET", "/ping", "Test connectivity", func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"ping":"pong"}`))
-		return nil
-	})
-	s.handle(family, "GET", "/time", "Server time", func(w http.ResponseWriter, r *http.Request) error {
-		writeJSON(w, http.StatusOK, object{{"time", time.Now().Unix()}})
-		return nil
-	})
-	s.handle(family, "GET", "/version", "Server version", func(w http.ResponseWriter, r *http.Request) error {
-		v := s.cfg.Version
-		writeJSON(w, http.StatusOK, object{{"git_tag", v.GitTag}, {"git_sha", v.GitSHA}, {"build_date", v.BuildDate}, {"version", v.Version}})
-		return nil
-	})
-	s.handle(family, "GET", "/configs", "Public configuration", s.handleConfigs)
-	s.handle(family, "POST", "/password/validate", "Password strength", func(w http.ResponseWriter, r *http.Request) error {
+// The endpoints identity and public share (§6.1).
+
+func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"ping":"pong"}`))
+	return nil
+}
+
+func (s *Server) handleTime(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, object{{"time", time.Now().Unix()}})
+	return nil
+}
+
+func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) error {
+	v := s.cfg.Version
+	writeJSON(w, http.StatusOK, object{{"git_tag", v.GitTag}, {"git_sha", v.GitSHA}, {"build_date", v.BuildDate}, {"version", v.Version}})
+	return nil
+}
+
+// handlePasswordValidate is POST <family>/password/validate.
+func (s *Server) handlePasswordValidate(family string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		p, err := s.parse(w, r, family+".general")
 		if err != nil {
 			return err
@@ -294,7 +283,7 @@ func (s *Server) registerGeneral(family string) {
 		}
 		writeJSON(w, http.StatusCreated, object{{"entropy", s.meter.Score(pw)}})
 		return nil
-	})
+	}
 }
 
 func (s *Server) handleConfigs(w http.ResponseWriter, r *http.Request) error {
@@ -309,30 +298,27 @@ func (s *Server) handleConfigs(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// registerPublic adds the public family (§6.1).
-func (s *Server) registerPublic() {
-	s.registerGeneral("public")
-	s.handle("public", "GET", "/configs/auth0", "Auth0 configuration", func(w http.ResponseWriter, r *http.Request) error {
-		writeJSON(w, http.StatusOK, object{{"auth0_domain", s.cfg.Configs.Auth0Domain}, {"auth0_client_id", s.cfg.Configs.Auth0ClientID}})
-		return nil
-	})
-	s.handle("public", "POST", "/kyc", "KYC provider callback", func(w http.ResponseWriter, r *http.Request) error {
-		if strings.EqualFold(s.cfg.Configs.KYCProvider, "local") {
-			return barong.Invalid("public.kyc.disabled")
-		}
-		// Any body is accepted (Barong's "any params"); only the
-		// verification id is used, and the verification is re-fetched from
-		// KYCAID. An unknown id is acknowledged; a failure to reach KYCAID
-		// is a 500, so that the caller may retry.
-		var id string
-		if p, err := s.parse(w, r, "public.kyc"); err == nil {
-			id = p.String("verification_id")
-		}
-		if err := s.app.KYC.KYCAIDCallback(r.Context(), id); err != nil {
-			return err
-		}
-		writeStatus(w, http.StatusCreated)
-		return nil
-	})
-	s.handle("public", "GET", "/swagger", "OpenAPI description of every family", s.handleOpenAPI)
+func (s *Server) handleAuth0Configs(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, object{{"auth0_domain", s.cfg.Configs.Auth0Domain}, {"auth0_client_id", s.cfg.Configs.Auth0ClientID}})
+	return nil
+}
+
+// handleKYCCallback is POST public/kyc.
+func (s *Server) handleKYCCallback(w http.ResponseWriter, r *http.Request) error {
+	if strings.EqualFold(s.cfg.Configs.KYCProvider, "local") {
+		return barong.Invalid("public.kyc.disabled")
+	}
+	// Any body is accepted (Barong's "any params"); only the
+	// verification id is used, and the verification is re-fetched from
+	// KYCAID. An unknown id is acknowledged; a failure to reach KYCAID
+	// is a 500, so that the caller may retry.
+	var id string
+	if p, err := s.parse(w, r, "public.kyc"); err == nil {
+		id = p.String("verification_id")
+	}
+	if err := s.app.KYC.KYCAIDCallback(r.Context(), id); err != nil {
+		return err
+	}
+	writeStatus(w, http.StatusCreated)
+	return nil
 }

@@ -50,10 +50,7 @@ func (m *management) writeError(w http.ResponseWriter, r *http.Request, err erro
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server.internal_error"})
 		return
 	}
-	status := kindStatus[e.Kind]
-	if e.Kind == barong.KindCustom {
-		status = e.Status
-	}
+	status := e.HTTPStatus()
 	writeJSON(w, status, map[string]string{"error": strings.Join(e.Keys, ", ")})
 }
 

@@ -9,14 +9,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerResourceApiKeys adds resource/api_keys (reference §6.3.7).
-func (s *Server) registerResourceApiKeys() {
-	s.handleAuth("resource", "GET", "/api_keys", "List the API keys of the current user", s.handleAPIKeys)
-	s.handleAuth("resource", "POST", "/api_keys", "Create an API key", s.handleCreateAPIKey)
-	s.handleAuth("resource", "PATCH", "/api_keys/{kid}", "Update an API key", s.handleUpdateAPIKey)
-	s.handleAuth("resource", "DELETE", "/api_keys/{kid}", "Delete an API key", s.handleDeleteAPIKey)
-}
-
 func (s *Server) handleAPIKeys(w http.ResponseWriter, r *http.Request, c *caller) error {
 	p, err := s.parse(w, r, "resource.apikey")
 	if err != nil {

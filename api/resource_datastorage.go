@@ -5,11 +5,6 @@ import (
 	"net/http"
 )
 
-// registerResourceDataStorage adds resource/data_storage (reference §6.3.8).
-func (s *Server) registerResourceDataStorage() {
-	s.handleAuth("resource", "POST", "/data_storage", "Store JSON data under a configured title", s.handleCreateDataStorage)
-}
-
 func (s *Server) handleCreateDataStorage(w http.ResponseWriter, r *http.Request, c *caller) error {
 	p, err := s.parse(w, r, "resource.datastorage")
 	if err != nil {

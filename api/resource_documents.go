@@ -11,14 +11,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerResourceDocuments adds resource/documents and resource/addresses
-// (reference §6.3.4).
-func (s *Server) registerResourceDocuments() {
-	s.handleAuth("resource", "GET", "/documents", "List the current user's documents", s.handleDocuments)
-	s.handleAuth("resource", "POST", "/documents", "Upload KYC documents (multipart upload[] or upload)", s.handleDocumentCreate)
-	s.handleAuth("resource", "POST", "/addresses", "Upload proof-of-address documents (multipart upload[] or upload)", s.handleAddressCreate)
-}
-
 func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request, c *caller) error {
 	p, err := s.parse(w, r, "resource.document")
 	if err != nil {

@@ -5,16 +5,6 @@ import (
 	"net/http"
 )
 
-// registerResourceLabels adds resource/labels (reference §6.3.2): users
-// list all their labels and manage their public ones.
-func (s *Server) registerResourceLabels() {
-	s.handleAuth("resource", "GET", "/labels", "List the current user's labels (ordering asc|desc)", s.handleListLabels)
-	s.handleAuth("resource", "GET", "/labels/{key}", "Return a label by key", s.handleGetLabel)
-	s.handleAuth("resource", "POST", "/labels", "Create a public label", s.handleCreateLabel)
-	s.handleAuth("resource", "PATCH", "/labels/{key}", "Update a public label", s.handleUpdateLabel)
-	s.handleAuth("resource", "DELETE", "/labels/{key}", "Delete a public label", s.handleDeleteLabel)
-}
-
 func (s *Server) handleListLabels(w http.ResponseWriter, r *http.Request, c *caller) error {
 	p, err := s.parse(w, r, "resource.label")
 	if err != nil {

@@ -5,16 +5,6 @@ import (
 	"net/http"
 )
 
-// registerResourceOtp adds resource/otp/* (reference §6.3.6). Every
-// endpoint answers 200, as the seed document says (Barong: 201 for
-// generate_qrcode, enable and verify).
-func (s *Server) registerResourceOtp() {
-	s.handleAuth("resource", "POST", "/otp/generate_qrcode", "Generate a QR code for 2FA", s.handleOTPQRCode)
-	s.handleAuth("resource", "POST", "/otp/enable", "Enable 2FA", s.handleOTPEnable)
-	s.handleAuth("resource", "POST", "/otp/disable", "Disable 2FA", s.handleOTPDisable)
-	s.handleAuth("resource", "POST", "/otp/verify", "Verify a 2FA code", s.handleOTPVerify)
-}
-
 func (s *Server) handleOTPQRCode(w http.ResponseWriter, r *http.Request, c *caller) error {
 	setup, err := s.app.OTP.GenerateQRCode(r.Context(), barong.UserActor(c.User), s.client(r))
 	if err != nil {

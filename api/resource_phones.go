@@ -7,14 +7,6 @@ import (
 	barong "github.com/barong-go/barong"
 )
 
-// registerResourcePhones adds resource/phones (reference §6.3.5).
-func (s *Server) registerResourcePhones() {
-	s.handleAuth("resource", "GET", "/phones", "List the current user's phones", s.handlePhones)
-	s.handleAuth("resource", "POST", "/phones", "Add a phone and send it a verification code", s.handlePhoneCreate)
-	s.handleAuth("resource", "POST", "/phones/send_code", "Send the phone's verification code again", s.handlePhoneSendCode)
-	s.handleAuth("resource", "POST", "/phones/verify", "Verify a phone with its code", s.handlePhoneVerify)
-}
-
 func (s *Server) handlePhones(w http.ResponseWriter, r *http.Request, c *caller) error {
 	p, err := s.parse(w, r, "resource.phone")
 	if err != nil {

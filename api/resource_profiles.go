@@ -10,13 +10,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerResourceProfiles adds resource/profiles (reference §6.3.3).
-func (s *Server) registerResourceProfiles() {
-	s.handleAuth("resource", "GET", "/profiles/me", "The current user's profiles", s.handleMyProfiles)
-	s.handleAuth("resource", "POST", "/profiles", "Create a profile (confirm=true submits it)", s.handleCreateProfile)
-	s.handleAuth("resource", "PUT", "/profiles", "Update the drafted profile (confirm=true submits it)", s.handleUpdateProfile)
-}
-
 func (s *Server) handleMyProfiles(w http.ResponseWriter, r *http.Request, c *caller) error {
 	ps, err := s.app.KYC.Profiles(r.Context(), barong.UserActor(c.User))
 	if err != nil {

@@ -7,16 +7,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerResourceServiceAccounts adds resource/service_accounts (reference
-// §6.3.9): the caller's service accounts and their API keys.
-func (s *Server) registerResourceServiceAccounts() {
-	s.handleAuth("resource", "GET", "/service_accounts", "List the service accounts of the current user", s.handleServiceAccounts)
-	s.handleAuth("resource", "GET", "/service_accounts/api_keys", "List the API keys of a service account", s.handleSAKeys)
-	s.handleAuth("resource", "POST", "/service_accounts/api_keys", "Create an API key for a service account", s.handleCreateSAKey)
-	s.handleAuth("resource", "PUT", "/service_accounts/api_keys/{kid}", "Update an API key of a service account", s.handleUpdateSAKey)
-	s.handleAuth("resource", "DELETE", "/service_accounts/api_keys/{kid}", "Delete an API key of a service account", s.handleDeleteSAKey)
-}
-
 const serviceAccountParams = "resource.serviceaccount"
 
 func (s *Server) handleServiceAccounts(w http.ResponseWriter, r *http.Request, c *caller) error {

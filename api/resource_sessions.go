@@ -12,19 +12,6 @@ import (
 // any user's (ability Session), management sessions/list and
 // sessions/delete (scopes read_users and write_users).
 
-// registerResourceSessions adds resource/sessions.
-func (s *Server) registerResourceSessions() {
-	s.handleAuth("resource", "GET", "/sessions", "List the current user's live sessions (id is a hash of the session id); paginated", s.handleSessions)
-	s.handleAuth("resource", "DELETE", "/sessions/{id}", "Revoke one of the current user's sessions (errors: resource.session.not_found)", s.handleRevokeSession)
-	s.handleAuth("resource", "DELETE", "/sessions", "Revoke every session of the current user but the current one", s.handleRevokeOtherSessions)
-}
-
-// registerAdminSessions adds admin/users/sessions.
-func (s *Server) registerAdminSessions() {
-	s.handleAdmin("GET", "/users/sessions", "List a user's live sessions; paginated (errors: admin.user.doesnt_exist)", actRead, modelSession, s.handleAdminSessions)
-	s.handleAdmin("DELETE", "/users/sessions", "Revoke a user's session id, or all his sessions without id (errors: admin.user.doesnt_exist, admin.session.not_found, admin.user.superadmin_change)", actDestroy, modelSession, s.handleAdminRevokeSessions)
-}
-
 // currentSessionID is the caller's session id: the authenticated cookie
 // session, or behind a gateway (Bearer token) the cookie that came along;
 // the app marks it only when it is one of the user's own sessions.

@@ -10,15 +10,6 @@ import (
 	"github.com/barong-go/barong/app"
 )
 
-// registerResourceUsers adds resource/users/* (reference §6.3.1).
-func (s *Server) registerResourceUsers() {
-	s.handleAuthByUID("resource", "GET", "/users/me", "The current user", s.handleMe)
-	s.handleAuth("resource", "PUT", "/users/me", "Update the current user's data (JSON)", s.handleUpdateMe)
-	s.handleAuth("resource", "DELETE", "/users/me", "Delete the current account (password, otp_code with 2FA)", s.handleDeleteMe)
-	s.handleAuth("resource", "PUT", "/users/password", "Change the password; other sessions are revoked", s.handleChangePassword)
-	s.handleAuth("resource", "GET", "/users/activity/{topic}", "The current user's activities (all, session, otp, password, account); paginated", s.handleActivity)
-}
-
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error {
 	// The user row and records in one database round trip; the decision
 	// before it came from the claims authz keeps in process memory.

@@ -18,21 +18,6 @@ import (
 // PublicKeyCredential the browser returned, sent as the credential
 // parameter (a JSON object, or a string holding one).
 
-// registerResourceWebAuthn adds resource/webauthn/credentials.
-func (s *Server) registerResourceWebAuthn() {
-	s.handleAuth("resource", "POST", "/webauthn/credentials/options", "Start registering a passkey: creation options; otp_code when 2FA is on (errors: resource.webauthn.missing_otp_code, invalid_otp, limit_reached)", s.handlePasskeyRegistrationOptions)
-	s.handleAuth("resource", "POST", "/webauthn/credentials", "Register a passkey: credential (the PublicKeyCredential) and name (errors: resource.webauthn.missing_credential, invalid_credential_format, challenge_expired, invalid_credential, already_registered, limit_reached, name_too_long)", s.handleRegisterPasskey)
-	s.handleAuth("resource", "GET", "/webauthn/credentials", "List the current user's passkeys", s.handlePasskeys)
-	s.handleAuth("resource", "PATCH", "/webauthn/credentials/{id}", "Rename a passkey (errors: resource.webauthn.not_found, missing_name, name_too_long)", s.handleRenamePasskey)
-	s.handleAuth("resource", "DELETE", "/webauthn/credentials/{id}", "Delete a passkey (errors: resource.webauthn.not_found)", s.handleDeletePasskey)
-}
-
-// registerIdentityWebAuthn adds identity/sessions/webauthn.
-func (s *Server) registerIdentityWebAuthn() {
-	s.handle("identity", "POST", "/sessions/webauthn/options", "Start a passkey sign-in: request options for a discoverable credential (errors: identity.session.too_many_attempts)", s.handlePasskeyLoginOptions)
-	s.handle("identity", "POST", "/sessions/webauthn", "Sign in with a passkey alone: credential (errors: identity.session.missing_credential, invalid_passkey_format, invalid_passkey, passkey_challenge_expired, passkey_cloned, banned, deleted, not_active, too_many_attempts)", s.handlePasskeyLogin)
-}
-
 // credentialParam reads the PublicKeyCredential JSON in name: an object,
 // or a string holding one. A missing or blank one adds the missing_/empty_
 // keys when required; any other type adds formatKey (422).

@@ -85,8 +85,10 @@ type Server struct {
 	httpm    *httpMetrics
 	log      *slog.Logger
 	ready    *readiness
+	uploads  http.Handler // nil: not served
 	mux      *http.ServeMux
-	routes   []route
+	// routes is the route table (api/routes.go).
+	routes []route
 }
 
 // Deps are the services of the server.
@@ -110,27 +112,6 @@ type Deps struct {
 	Health []HealthCheck
 }
 
-// route is one registered endpoint, listed in the OpenAPI document.
-type route struct {
-	family, method, path, summary string
-}
-
-// Route is one endpoint of a family: Path is below /api/v2/auth/<Family>
-// (and /api/v2/<Family>), with Go pattern wildcards ({uid}).
-type Route struct {
-	Family, Method, Path, Summary string
-}
-
-// Routes lists the endpoints of every family in registration order (the
-// OpenAPI document's generator and its test read it).
-func (s *Server) Routes() []Route {
-	out := make([]Route, len(s.routes))
-	for i, r := range s.routes {
-		out[i] = Route{r.family, r.method, r.path, r.summary}
-	}
-	return out
-}
-
 // New builds the server and its routes.
 func New(cfg Config, d Deps) *Server {
 	if cfg.MaxUploadBytes == 0 {
@@ -138,68 +119,11 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{cfg: cfg, app: d.App, authz: d.Authz, geo: d.Geo, keys: d.Keys, sessions: d.Sessions, meter: d.Meter, geetest: d.Geetest,
 		jwks: d.JWKS, metrics: d.Metrics, log: d.Logger, mux: http.NewServeMux(), httpm: newHTTPMetrics(d.Registerer),
-		ready: &readiness{checks: d.Health, log: d.Logger}}
-	s.registerIdentity()
-	s.registerPublic()
-	s.registerResourceUsers()
-	s.registerResourceLabels()
-	s.registerResourceProfiles()
-	s.registerResourcePhones()
-	s.registerResourceDocuments()
-	s.registerResourceOtp()
-	s.registerResourceApiKeys()
-	s.registerResourceDataStorage()
-	s.registerResourceServiceAccounts()
-	s.registerResourceSessions()
-	s.registerResourceWebAuthn()
-	s.registerAdmin()
-	s.registerManagement()
-	s.mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
-	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
-	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
-	if s.metrics != nil {
-		s.mux.Handle("GET /metrics", s.metrics)
-	}
-	if d.Uploads != nil {
-		// Signed links of local uploads meet the restrictions of the
-		// public family (a blacklisted address downloads nothing).
-		s.mux.HandleFunc("GET /uploads/", s.wrap(s.restricted("public", func(w http.ResponseWriter, r *http.Request) error {
-			d.Uploads.ServeHTTP(w, r)
-			return nil
-		})))
-	}
-	s.mux.HandleFunc("/", s.unmatched)
-	for _, fam := range apiFamilies {
-		s.mux.HandleFunc("/api/v2/auth/"+fam+"/", s.unmatched)
-		s.mux.HandleFunc("/api/v2/"+fam+"/", s.unmatched)
-	}
+		ready: &readiness{checks: d.Health, log: d.Logger}, uploads: d.Uploads}
+	m := newManagement(s)
+	s.routes = s.routeTable(m)
+	s.mount(m) // api/routes.go
 	return s
-}
-
-// apiFamilies are the API families, served at /api/v2/auth/<family>/ and
-// /api/v2/<family>/; anything else under /api/v2/auth/ is the gateway check.
-var apiFamilies = []string{"identity", "public", "resource", "admin", "management"}
-
-// handle registers h for method and the family path at both mounts.
-func (s *Server) handle(family, method, path, summary string, h handlerFunc) {
-	s.routes = append(s.routes, route{family, method, path, summary})
-	if restrictedFamilies[family] {
-		h = s.restricted(family, h) // api/restrict.go
-	}
-	wrapped := s.wrap(h)
-	s.mux.HandleFunc(method+" /api/v2/auth/"+family+path, wrapped)
-	s.mux.HandleFunc(method+" /api/v2/"+family+path, wrapped)
-}
-
-// handleAuth registers a handler of an authenticated family.
-func (s *Server) handleAuth(family, method, path, summary string, h callerHandler) {
-	s.handle(family, method, path, summary, s.authenticated(family, h))
-}
-
-// handleAuthByUID registers a handler that uses only the caller's UID
-// (see authenticatedByUID).
-func (s *Server) handleAuthByUID(family, method, path, summary string, h callerHandler) {
-	s.handle(family, method, path, summary, s.authenticatedByUID(family, h))
 }
 
 // wrap turns a handlerFunc into an http.HandlerFunc that renders errors.
@@ -213,41 +137,6 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Route is not found"})
-}
-
-// errMethodNotAllowed answers a path served for other methods.
-var errMethodNotAllowed = barong.WithStatus(http.StatusMethodNotAllowed, "request.method_not_allowed")
-
-// unmatched answers a request no route took: 405 with Allow when the
-// path is served for other methods (204 with Allow for OPTIONS), else
-// Barong's 404 "Route is not found".
-func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
-	allow := s.allowed(r)
-	if len(allow) == 0 {
-		s.notFound(w, r)
-		return
-	}
-	w.Header().Set("Allow", strings.Join(allow, ", "))
-	if r.Method == http.MethodOptions {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	s.writeError(w, r, errMethodNotAllowed)
-}
-
-// allowed lists the methods whose routes serve r's path.
-func (s *Server) allowed(r *http.Request) []string {
-	var out []string
-	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
-		if _, pattern := s.mux.Handler(probe); strings.HasPrefix(pattern, m+" ") || m == http.MethodHead && strings.HasPrefix(pattern, "GET ") {
-			out = append(out, m)
-		}
-	}
-	if len(out) > 0 {
-		out = append(out, http.MethodOptions)
-	}
-	return out
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {

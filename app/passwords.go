@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 
@@ -14,16 +15,27 @@ import (
 // 12 holds a CPU for a quarter of a second: a sign-up or login storm with
 // one computation per request would keep every CPU busy, and the relay,
 // the authz checks and every cheap request would wait for the schedulers'
-// time slices between them. The pool bounds the computations to
-// GOMAXPROCS-1 at once (at least one), so that one P of the Go scheduler
-// stays free for everything else; the requests that need a hash queue in
-// arrival order. Its workers run on OS threads of their own with a lower
-// priority (nice +10, Linux), so that the kernel also prefers the
-// process's other threads, and the database and Redis it waits for, over
-// a hash. A worker runs the computation only: nothing else (database,
-// throttle, sleep) is ever done in it.
+// time slices between them.
+//
+// The pool has as many workers as the process has CPUs (by default), each
+// on an OS thread of its own whose scheduling class is SCHED_IDLE (Linux;
+// nice 19 where that is refused): the kernel gives a hash only CPU time
+// that no other thread of the machine wants, and a thread that wakes up
+// (a request, the relay, the database, Redis) takes the CPU from a hash at
+// once. So a storm hashes on every core when nothing else needs them, and
+// costs the rest only what the kernel's preemption costs.
+//
+// A Go thread that is busy in bcrypt holds one of the scheduler's Ps, so
+// the Go scheduler would not run the other goroutines beside the hashes if
+// the workers could take every P: [StartPasswordHashing] raises GOMAXPROCS
+// to the CPUs plus the workers, unless the operator set GOMAXPROCS (then
+// the workers leave at least one P free). The requests that need a hash
+// queue in arrival order. A worker runs the computation only: nothing else
+// (database, throttle, sleep) is ever done in it.
 type hashPool struct {
 	jobs chan hashJob
+	// class is how the workers' threads are scheduled (lowerThreadPriority).
+	class string
 }
 
 type hashJob struct {
@@ -31,24 +43,31 @@ type hashJob struct {
 	done chan struct{}
 }
 
-// newHashPool starts n workers; n <= 0 means GOMAXPROCS-1, at least one.
-// They live as long as the process.
-func newHashPool(n int) *hashPool {
-	if n <= 0 {
-		n = max(1, runtime.GOMAXPROCS(0)-1)
-	}
+// newHashPool starts n workers (n >= 1) on threads of the lowest priority
+// the process may give. They live until close.
+func newHashPool(n int) *hashPool { return newHashPoolWith(n, lowerThreadPriority) }
+
+// newHashPoolWith starts n workers whose threads are set up with lower
+// (tests pass a lower that is refused the scheduling class); it returns
+// once they all run.
+func newHashPoolWith(n int, lower func() string) *hashPool {
+	n = max(1, n)
 	p := &hashPool{jobs: make(chan hashJob)}
+	ready := make(chan string, n)
 	for range n {
-		go p.work()
+		go p.work(lower, ready)
+	}
+	for range n {
+		p.class = <-ready
 	}
 	return p
 }
 
 // work runs jobs until the pool is closed. The thread is never unlocked:
 // it keeps its lower priority for good and ends with the goroutine.
-func (p *hashPool) work() {
+func (p *hashPool) work(lower func() string, ready chan<- string) {
 	runtime.LockOSThread()
-	lowerThreadPriority()
+	ready <- lower()
 	for j := range p.jobs {
 		j.fn()
 		close(j.done)
@@ -58,8 +77,75 @@ func (p *hashPool) work() {
 // close stops the workers (tests; the process's pool is never closed).
 func (p *hashPool) close() { close(p.jobs) }
 
-// hashes is the process's pool, started on first use.
-var hashes = sync.OnceValue(func() *hashPool { return newHashPool(0) })
+// HashingSetup is how the process hashes passwords, for the start log.
+type HashingSetup struct {
+	// Workers is the number of hashing threads.
+	Workers int
+	// Class is their scheduling: "SCHED_IDLE", "nice 19" (SCHED_IDLE
+	// refused) or "normal" (not Linux).
+	Class string
+	// GOMAXPROCS is the scheduler's Ps after the pool started, and
+	// Raised whether the pool raised it (GOMAXPROCS not set by the
+	// operator).
+	GOMAXPROCS int
+	Raised     bool
+}
+
+var (
+	hashOnce  sync.Once
+	hashPoolP *hashPool
+	hashSetup HashingSetup
+)
+
+// StartPasswordHashing starts the process's hashing pool with workers
+// threads (<= 0: the default) and returns how it runs. Only the first
+// call, or the first hash, starts it (the first hash starts it with the
+// default); later calls return the pool as it is. barong serve calls it
+// at start with BARONG_BCRYPT_WORKERS.
+//
+// When the environment does not set GOMAXPROCS, the default is one
+// worker per CPU the runtime gave the process (its default GOMAXPROCS:
+// the CPUs, or the container's CPU limit), and GOMAXPROCS is raised to
+// those CPUs plus the workers, so that the workers busy in bcrypt never
+// take the Ps that the requests, the relay and the runtime need. With
+// GOMAXPROCS set by the operator it is left alone and the default is
+// GOMAXPROCS-1 workers (at least one, at most the machine's CPUs), so
+// that one P is never hashing.
+func StartPasswordHashing(workers int) HashingSetup {
+	hashOnce.Do(func() {
+		_, pinned := os.LookupEnv("GOMAXPROCS")
+		n, procs := hashPoolSize(workers, runtime.GOMAXPROCS(0), runtime.NumCPU(), pinned)
+		if procs != runtime.GOMAXPROCS(0) {
+			runtime.GOMAXPROCS(procs)
+		}
+		hashPoolP = newHashPool(n)
+		hashSetup = HashingSetup{Workers: n, Class: hashPoolP.class, GOMAXPROCS: runtime.GOMAXPROCS(0), Raised: !pinned}
+	})
+	return hashSetup
+}
+
+// hashPoolSize returns the number of workers and the GOMAXPROCS to run
+// them with, from the workers asked for (<= 0: the default), the current
+// GOMAXPROCS, the machine's CPUs and whether the operator set GOMAXPROCS.
+func hashPoolSize(workers, procs, cpus int, pinned bool) (n, gomaxprocs int) {
+	if pinned {
+		if workers <= 0 {
+			workers = min(cpus, max(1, procs-1))
+		}
+		return workers, procs
+	}
+	if workers <= 0 {
+		workers = procs
+	}
+	return workers, procs + workers
+}
+
+// hashes is the process's pool, started with the default on first use
+// unless StartPasswordHashing started it.
+func hashes() *hashPool {
+	StartPasswordHashing(0)
+	return hashPoolP
+}
 
 // run runs fn on a worker, waiting its turn; a request whose context ends
 // before a worker takes it gives up its turn (its client is gone: the CPU

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,5 +58,47 @@ func TestHashPoolCancelledWhileWaiting(t *testing.T) {
 	close(release)
 	if !errors.Is(err, context.DeadlineExceeded) || ran {
 		t.Fatalf("run = %v (ran %v), want the context's error without running", err, ran)
+	}
+}
+
+// The pool's size: a worker per CPU and GOMAXPROCS raised to leave the
+// CPUs' Ps to the rest, unless the operator set GOMAXPROCS.
+func TestHashPoolSize(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		workers, procs, cpus int
+		pinned               bool
+		n, gomaxprocs        int
+	}{
+		{0, 2, 2, false, 2, 4},
+		{0, 8, 8, false, 8, 16},
+		{0, 2, 64, false, 2, 4}, // a container limited to 2 CPUs
+		{1, 2, 2, false, 1, 3},
+		{3, 2, 2, false, 3, 5},
+		{0, 2, 2, true, 1, 2},
+		{0, 1, 2, true, 1, 1},
+		{0, 6, 2, true, 2, 6},
+		{4, 2, 2, true, 4, 2},
+	} {
+		n, procs := hashPoolSize(c.workers, c.procs, c.cpus, c.pinned)
+		if n != c.n || procs != c.gomaxprocs {
+			t.Errorf("hashPoolSize(%d, %d, %d, %v) = %d, %d; want %d, %d", c.workers, c.procs, c.cpus, c.pinned, n, procs, c.n, c.gomaxprocs)
+		}
+	}
+}
+
+// The process's pool as started: GOMAXPROCS leaves the workers' Ps aside
+// unless the environment set it.
+func TestStartPasswordHashing(t *testing.T) {
+	t.Parallel()
+	s := StartPasswordHashing(0)
+	if s.Workers < 1 || s.GOMAXPROCS != runtime.GOMAXPROCS(0) || s.Class == "" {
+		t.Fatalf("setup %+v, GOMAXPROCS now %d", s, runtime.GOMAXPROCS(0))
+	}
+	if _, pinned := os.LookupEnv("GOMAXPROCS"); !pinned && (!s.Raised || s.GOMAXPROCS < 2*s.Workers) {
+		t.Fatalf("setup %+v: GOMAXPROCS not raised above the workers", s)
+	}
+	if again := StartPasswordHashing(7); again != s {
+		t.Fatalf("second start %+v, want the first %+v", again, s)
 	}
 }

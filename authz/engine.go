@@ -3,8 +3,6 @@ package authz
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -105,6 +103,7 @@ type Engine struct {
 	p      Principals
 	cached bool
 	tokens *tokenCache // nil when TokenCache is zero
+	macs   macs        // HMAC states by API-key secret (signature.go)
 }
 
 // New builds the engine on the stores (one read per request; see
@@ -267,7 +266,7 @@ func (e *Engine) apiKey(ctx context.Context, r Request) (*Result, error) {
 	if err := e.checkNonce(nonce); err != nil {
 		return nil, err
 	}
-	if !ValidSignature(key.Secret, nonce, kid, *r.Signature) {
+	if !e.macs.valid(key.Secret, nonce, kid, *r.Signature) {
 		return nil, barong.Unauthorized("authz.invalid_signature")
 	}
 	fresh, err := e.p.UseNonce(ctx, nonceKey(kid, nonce), 2*e.cfg.NonceLifetime)
@@ -350,20 +349,4 @@ func leadingInt(s string) int64 {
 		return 0
 	}
 	return n
-}
-
-// ValidSignature checks hex(HMAC-SHA256(secret, nonce+kid)) in constant time.
-func ValidSignature(secret, nonce, kid, signature string) bool {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(nonce))
-	m.Write([]byte(kid))
-	want := hex.EncodeToString(m.Sum(nil))
-	return hmac.Equal([]byte(want), []byte(signature))
-}
-
-// Sign returns the X-Auth-Signature for a key (for clients and tests).
-func Sign(secret, nonce, kid string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(nonce + kid))
-	return hex.EncodeToString(m.Sum(nil))
 }

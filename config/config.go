@@ -61,6 +61,10 @@ type ServerConfig struct {
 	// LogLevel is debug, info, warn or error (LOG_LEVEL; Rails' "fatal"
 	// reads as error); see [Config.SlogLevel].
 	LogLevel string
+	// BcryptWorkers is the number of threads that hash passwords; 0 = one
+	// per CPU (BARONG_BCRYPT_WORKERS, barong-go addition; see
+	// docs/operations.md).
+	BcryptWorkers int
 }
 
 // BackendConfig locates the outside systems.

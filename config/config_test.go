@@ -315,3 +315,23 @@ func TestCrossChecks(t *testing.T) {
 		"BARONG_KYCAID_AUTHORIZATION_TOKEN": "k", "BARONG_DOMAIN": "https://example.com",
 		"BARONG_LOGIN_THROTTLE_ENABLED": "false", "BARONG_LOGIN_THROTTLE_MAX_ATTEMPTS": "0"})
 }
+
+// BARONG_BCRYPT_WORKERS: 0 (one per CPU) by default, a count otherwise,
+// and barong check knows it.
+func TestBcryptWorkers(t *testing.T) {
+	t.Parallel()
+	if c := mustLoad(t, nil); c.BcryptWorkers != 0 {
+		t.Errorf("default BcryptWorkers = %d, want 0", c.BcryptWorkers)
+	}
+	if c := mustLoad(t, map[string]string{"BARONG_BCRYPT_WORKERS": "3"}); c.BcryptWorkers != 3 {
+		t.Errorf("BcryptWorkers = %d, want 3", c.BcryptWorkers)
+	}
+	want := `BARONG_BCRYPT_WORKERS: "-1" is not an integer`
+	if got := problems(t, map[string]string{"BARONG_BCRYPT_WORKERS": "-1"}); !slices.Equal(got, []string{want}) {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+	_, warnings, err := Check([]string{"BARONG_BCRYPT_WORKERS=2"})
+	if err != nil || len(warnings) != 0 {
+		t.Errorf("Check: %v, warnings %q", err, warnings)
+	}
+}

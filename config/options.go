@@ -63,6 +63,8 @@ var options = []option{
 	{names: []string{"BARONG_ACCESS_LOG"}, def: "false", field: func(c *Config) any { return &c.AccessLog }},
 	{names: []string{"LOG_LEVEL"}, def: "info", fold: true, values: []string{"debug", "info", "warn", "error", "fatal"},
 		field: func(c *Config) any { return &c.LogLevel }},
+	// barong-go addition: the threads that hash passwords (0: one per CPU).
+	{names: []string{"BARONG_BCRYPT_WORKERS"}, def: "0", field: func(c *Config) any { return &c.BcryptWorkers }},
 
 	// Backends.
 	{names: []string{"BARONG_DATABASE_URL"}, def: "sqlite:var/barong.db", url: true, check: checkDatabaseURL,

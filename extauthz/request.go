@@ -109,12 +109,7 @@ func (s *Service) request(method, target, peer string, h http.Header) (authz.Req
 	if v, ok := h["X-Csrf-Token"]; ok && len(v) > 0 {
 		r.CSRF, r.HasCSRF = v[0], true
 	}
-	for name, dst := range map[string]**string{"X-Auth-Apikey": &r.APIKey, "X-Auth-Nonce": &r.Nonce, "X-Auth-Signature": &r.Signature} {
-		if v, ok := h[name]; ok && len(v) > 0 {
-			val := v[0]
-			*dst = &val
-		}
-	}
+	r.APIKey, r.Nonce, r.Signature = first(h, "X-Auth-Apikey"), first(h, "X-Auth-Nonce"), first(h, "X-Auth-Signature")
 	r.Params = func() map[string]any {
 		m := map[string]any{}
 		vals, _ := url.ParseQuery(query)
@@ -179,17 +174,6 @@ func (s *Service) trusted(a netip.Addr) bool {
 	return false
 }
 
-var kindStatus = map[barong.Kind]int{
-	barong.KindInternal:        http.StatusInternalServerError,
-	barong.KindBadRequest:      http.StatusBadRequest,
-	barong.KindUnauthenticated: http.StatusUnauthorized,
-	barong.KindForbidden:       http.StatusForbidden,
-	barong.KindNotFound:        http.StatusNotFound,
-	barong.KindConflict:        http.StatusConflict,
-	barong.KindInvalid:         http.StatusUnprocessableEntity,
-	barong.KindTooMany:         http.StatusTooManyRequests,
-}
-
 // refusal renders err as the HTTP endpoint does: the kind's status (the
 // restriction's code for restrictions) and {"errors":[keys]}; anything
 // unexpected is logged here and shown as 500 server.internal_error.
@@ -202,10 +186,7 @@ func (s *Service) refusal(ctx context.Context, method string, err error) decisio
 		s.log.ErrorContext(ctx, "gateway check failed", slog.String("method", method), slog.Any("error", err))
 		e = &barong.Error{Kind: barong.KindInternal, Keys: []string{"server.internal_error"}}
 	}
-	status := kindStatus[e.Kind]
-	if e.Kind == barong.KindCustom {
-		status = e.Status
-	}
+	status := e.HTTPStatus()
 	id := seclog.RequestID(ctx)
 	body, _ := json.Marshal(struct {
 		Errors    []string `json:"errors"`
@@ -216,3 +197,11 @@ func (s *Service) refusal(ctx context.Context, method string, err error) decisio
 
 // missingURI refuses a forwardAuth check without X-Forwarded-Uri.
 var missingURI = barong.BadRequest("authz.missing_forwarded_uri")
+
+// first points at the first value of a header, nil when it was not sent.
+func first(h http.Header, name string) *string {
+	if v := h[name]; len(v) > 0 {
+		return &v[0]
+	}
+	return nil
+}

@@ -28,6 +28,10 @@ const pingTimeout = 5 * time.Second
 type Client struct {
 	rdb *redis.Client
 	log *slog.Logger
+	// ap batches the commands of concurrent callers (the API-key nonces):
+	// go-redis' autopipeliner, one pipeline in flight on a connection of
+	// its pipeline pool.
+	ap *redis.AutoPipeliner
 
 	mu   sync.Mutex
 	hubs map[string]*hub // the change feed of each prefix (changes.go)
@@ -73,6 +77,10 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Client, err
 	if err := c.loadScripts(ctx); err != nil {
 		_ = c.rdb.Close()
 		return nil, err
+	}
+	if c.ap, err = c.rdb.AutoPipeline(); err != nil {
+		_ = c.rdb.Close()
+		return nil, fmt.Errorf("redisstore: autopipeline: %w", err)
 	}
 	logger.Info("redis connected", "addr", opts.Addr, "db", opts.DB,
 		"tls", opts.TLSConfig != nil, "pool_size", opts.PoolSize, "min_idle_conns", opts.MinIdleConns)

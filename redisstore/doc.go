@@ -29,7 +29,7 @@
 // round trip; Session, TouchSession and every KV call are one round trip.
 // An authz request in steady state reads nothing from Redis: a cookie
 // request nothing at all, an API-key request one SET NX of its nonce,
-// pipelined with those of the concurrent requests (batch.go).
+// pipelined with those of the concurrent requests (go-redis' autopipeliner).
 //
 // Scripts address keys derived from the prefix, so the package targets a
 // standalone Redis (optionally behind Sentinel), not Redis Cluster.

@@ -29,7 +29,7 @@ var errUnbound = errors.New("redisstore: Principals reads rows before Wrap bound
 type Principals struct {
 	sessions *sessionStore
 	hub      *hub
-	nonces   *batcher
+	nonces   *redis.AutoPipeliner
 	kvPrefix string
 	maxAge   time.Duration
 	db       callerRows
@@ -52,7 +52,7 @@ func (c *Client) Principals(prefix string, maxAge time.Duration) *Principals {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
-	return &Principals{sessions: c.sessions(prefix), hub: c.hub(prefix), nonces: &batcher{rdb: c.rdb}, kvPrefix: prefix + "kv:", maxAge: maxAge}
+	return &Principals{sessions: c.sessions(prefix), hub: c.hub(prefix), nonces: c.ap, kvPrefix: prefix + "kv:", maxAge: maxAge}
 }
 
 // Wrap binds p to store, the database it reads users, API keys and key
@@ -101,11 +101,13 @@ func (p *Principals) Holder(ctx context.Context, k *barong.APIKey) (*barong.User
 	return barong.LoadHolder(ctx, p.db, k)
 }
 
-// UseNonce is one SET NX PX under the KV prefix, pipelined with those of
-// the concurrent requests (batch.go).
+// UseNonce is one SET NX PX under the KV prefix, sent through go-redis'
+// autopipeliner (its blocking face): the commands of the concurrent requests
+// leave together, one pipeline in flight. The wait ends with the reply or
+// the client's timeouts, not with ctx.
 func (p *Principals) UseNonce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	cmd := redis.NewBoolCmd(ctx, "set", p.kvPrefix+key, "1", "px", ttl.Milliseconds(), "nx")
-	err := p.nonces.do(ctx, cmd)
+	err := p.nonces.Process(ctx, cmd)
 	if err == nil {
 		err = cmd.Err()
 	}

@@ -64,6 +64,9 @@ type Server struct {
 	// forwardAuth (mounted in Handler).
 	Gateway *extauthz.Service
 	Log     *slog.Logger
+	// Hashing is how the process hashes passwords (its threads, their
+	// scheduling class, the GOMAXPROCS they run with).
+	Hashing app.HashingSetup
 	// KYCAIDInterval is how often Start's KYCAID reconciler polls for work
 	// (BARONG_KYC_PROVIDER=kycaid); 5 s, tests shorten it.
 	KYCAIDInterval time.Duration
@@ -185,6 +188,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	if s.vault != nil {
 		vaultTOTP = s.vault
 	}
+	// The process's password hashing threads, before the first hash
+	// (EnsureAdmin below): the first Open of the process starts them.
+	s.Hashing = app.StartPasswordHashing(cfg.BcryptWorkers)
 	acfg := appConfig(cfg)
 	// Device cookies of the sign-in throttle are signed with a key derived
 	// from the encryption key, as the upload links are (kyc.go).

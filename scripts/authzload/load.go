@@ -4,11 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/barong-go/barong/authz"
@@ -76,22 +78,43 @@ func load(args []string) error {
 	keysPath := fs.String("keys", "keys", "file of \"kid secret\" lines")
 	conns := fs.Int("c", 16, "connections")
 	dur := fs.Duration("d", 10*time.Second, "duration")
+	count := fs.Int64("n", 0, "stop after this many requests in all (0: run for -d)")
+	cookiePath := fs.String("cookie", "", "file of a Cookie header value: send it (and -ua's user agent) instead of signing with API keys")
+	uaPath := fs.String("ua", "", "file of the User-Agent of -cookie")
 	_ = fs.Parse(args)
-	keys, err := readKeys(*keysPath)
-	if err != nil {
+	var keys []*key
+	var sess *session
+	var err error
+	if *cookiePath != "" {
+		if sess, err = readSession(*cookiePath, *uaPath); err != nil {
+			return err
+		}
+	} else if keys, err = readKeys(*keysPath); err != nil {
 		return err
 	}
 	results := make([]result, *conns)
-	deadline := time.Now().Add(*dur)
+	start := time.Now()
+	deadline := start.Add(*dur)
+	left := &atomic.Int64{}
+	if *count > 0 {
+		deadline = start.Add(24 * time.Hour)
+		left.Store(*count)
+	} else {
+		left.Store(math.MaxInt64)
+	}
 	var wg sync.WaitGroup
 	for i := range *conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = connection(*url, keys, i, *conns, deadline)
+			results[i] = connection(*url, keys, sess, i, *conns, deadline, left)
 		}()
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
+	if *count == 0 {
+		elapsed = *dur
+	}
 	hist := make([]int64, histBuckets)
 	var total int64
 	var worst time.Duration
@@ -117,7 +140,7 @@ func load(args []string) error {
 		return worst
 	}
 	fmt.Printf("requests %d in %s, %.0f req/s, p50 %s, p99 %s, max %s, errors %d, statuses %v\n",
-		total, *dur, float64(total)/dur.Seconds(), pct(0.50), pct(0.99), worst, errs, status)
+		total, elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(), pct(0.50), pct(0.99), worst, errs, status)
 	if errs > 0 || int64(status[http.StatusOK]) != total {
 		var first error
 		for _, r := range results {
@@ -131,25 +154,50 @@ func load(args []string) error {
 	return nil
 }
 
-// connection sends requests on one keep-alive connection until deadline,
-// with the keys i, i+conns, i+2*conns, ... in turn.
-func connection(url string, keys []*key, i, conns int, deadline time.Time) result {
-	var mine []*key
-	for j := i % len(keys); j < len(keys); j += conns {
-		mine = append(mine, keys[j])
+// session is the cookie and user agent of -cookie.
+type session struct{ cookie, ua string }
+
+func readSession(cookiePath, uaPath string) (*session, error) {
+	c, err := os.ReadFile(cookiePath)
+	if err != nil {
+		return nil, fmt.Errorf("read cookie: %w", err)
 	}
-	if len(mine) == 0 {
-		mine = []*key{keys[i%len(keys)]}
+	var ua []byte
+	if uaPath != "" {
+		if ua, err = os.ReadFile(uaPath); err != nil {
+			return nil, fmt.Errorf("read user agent: %w", err)
+		}
+	}
+	return &session{cookie: strings.TrimSpace(string(c)), ua: strings.TrimSpace(string(ua))}, nil
+}
+
+// connection sends requests on one keep-alive connection until deadline or
+// until left runs out, with the keys i, i+conns, i+2*conns, ... in turn,
+// or with the session s.
+func connection(url string, keys []*key, s *session, i, conns int, deadline time.Time, left *atomic.Int64) result {
+	var mine []*key
+	if len(keys) > 0 {
+		for j := i % len(keys); j < len(keys); j += conns {
+			mine = append(mine, keys[j])
+		}
+		if len(mine) == 0 {
+			mine = []*key{keys[i%len(keys)]}
+		}
 	}
 	cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}, Timeout: 10 * time.Second}
 	res := result{status: map[int]int{}, hist: make([]int64, histBuckets)}
-	for n := 0; time.Now().Before(deadline); n++ {
-		k := mine[n%len(mine)]
+	for n := 0; time.Now().Before(deadline) && left.Add(-1) >= 0; n++ {
 		req, _ := http.NewRequest("GET", url, nil)
-		nonce := k.nonce()
-		req.Header.Set("X-Auth-Apikey", k.kid)
-		req.Header.Set("X-Auth-Nonce", nonce)
-		req.Header.Set("X-Auth-Signature", authz.Sign(k.secret, nonce, k.kid))
+		if s != nil {
+			req.Header.Set("Cookie", s.cookie)
+			req.Header.Set("User-Agent", s.ua)
+		} else {
+			k := mine[n%len(mine)]
+			nonce := k.nonce()
+			req.Header.Set("X-Auth-Apikey", k.kid)
+			req.Header.Set("X-Auth-Nonce", nonce)
+			req.Header.Set("X-Auth-Signature", authz.Sign(k.secret, nonce, k.kid))
+		}
 		start := time.Now()
 		resp, err := cl.Do(req)
 		if err != nil {

@@ -14,10 +14,13 @@
 // what a KYC'd user has (three labels, a verified phone, a submitted
 // profile, a data storage), for the users/me load (scripts/bench-me.sh).
 //
-//	authzload load -url URL -keys FILE -c 16 -d 10s
+//	authzload load -url URL -keys FILE -c 16 -d 10s [-n N] [-cookie FILE -ua FILE]
 //
-// sends signed API-key GETs to URL from c connections for d and prints the
-// rate and latency percentiles. Each request carries a fresh millisecond
+// sends signed API-key GETs to URL from c connections for d (or n
+// requests in all) and prints the rate and latency percentiles; with
+// -cookie it sends that session cookie and user agent instead of API-key
+// headers (scripts/callgrind-authz.sh counts instructions over a fixed
+// number of requests). Each request carries a fresh millisecond
 // nonce, unique per key (a key accepts a nonce once), so connections
 // rotate over the keys: with K keys the generator can sustain K×1000
 // requests per second. The same generator is used against barong and
