@@ -8,6 +8,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 // UpdateOwnData is PUT /resource/users/me (reference §6.3.1): it replaces
@@ -84,7 +85,7 @@ func (s *Service) DeleteOwnAccount(ctx context.Context, u *barong.User, in Delet
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, systemEvent("system.user.account.deleted", obj{{"user", rec}}))
+		return tx.Emit(ctx, systemEvent("system.user.account.deleted", entity.UserEvent{User: rec}))
 	})
 }
 
@@ -141,7 +142,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, u *barong.User, keepSes
 			return err
 		}
 		tx.after = append(tx.after, func(ctx context.Context) { s.revokeSessions(ctx, uid, keepSession) })
-		return tx.Emit(ctx, systemEvent("system.user.password.change", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
+		return tx.Emit(ctx, systemEvent("system.user.password.change", entity.UserDomainEvent{User: rec, Domain: s.cfg.Domain}))
 	})
 }
 
