@@ -115,7 +115,7 @@ func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Reques
 }
 
 // mgmtSessions is POST /management/sessions/list: 200 [Session].
-func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	if err := p.Err(); err != nil {
 		return err
@@ -131,7 +131,7 @@ func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *mpa
 // mgmtRevokeSessions is POST /management/sessions/delete: the session id
 // of the user uid, or all his sessions without id; 200 with the revoked
 // sessions.
-func (m *management) mgmtRevokeSessions(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) mgmtRevokeSessions(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	id, _ := p.Optional("id")
 	if err := p.Err(); err != nil {
