@@ -49,7 +49,7 @@ func (s *Server) withAbility(action, model string, h callerHandler) callerHandle
 
 // writePage answers a page of a list with the Total, Page and Per-Page
 // headers (interface §8).
-func writePage(w http.ResponseWriter, pg barong.Page, total int64, items []object) {
+func writePage(w http.ResponseWriter, pg barong.Page, total int64, items any) {
 	h := w.Header()
 	h.Set("Total", strconv.FormatInt(total, 10))
 	h.Set("Page", strconv.Itoa(pg.Page))
@@ -154,12 +154,15 @@ func enumParam(p *params, name, invalid string, values []string) *string {
 // abilities.yml, {"read":[...],"manage":[...]} without empty lists, or {}.
 func (s *Server) handleAbilities(w http.ResponseWriter, r *http.Request, c *caller) error {
 	a := s.cfg.Abilities[c.User.Role]
-	o := object{}
+	var o struct {
+		Read   []string `json:"read,omitempty"`
+		Manage []string `json:"manage,omitempty"`
+	}
 	if len(a.Read) > 0 {
-		o = append(o, field{"read", a.Read})
+		o.Read = a.Read
 	}
 	if len(a.Manage) > 0 {
-		o = append(o, field{"manage", a.Manage})
+		o.Manage = a.Manage
 	}
 	writeJSON(w, http.StatusOK, o)
 	return nil

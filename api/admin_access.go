@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 const adminPermission, adminRestriction = "admin.permission", "admin.restriction"
@@ -220,7 +221,9 @@ func (s *Server) handleAdminWhitelink(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, object{{"whitelink_token", tok}})
+	writeJSON(w, http.StatusCreated, struct {
+		Token string `json:"whitelink_token"`
+	}{tok})
 	return nil
 }
 
@@ -239,10 +242,7 @@ func (s *Server) handleAdminLevels(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	out := make([]object, 0, len(ls))
-	for _, l := range ls {
-		out = append(out, object{{"id", l.ID}, {"key", l.Key}, {"value", null(l.Value)}})
-	}
+	out := entities(ls, entity.NewLevel)
 	writePage(w, pg, total, out)
 	return nil
 }

@@ -16,9 +16,9 @@ func (s *Server) handleAdminLabelCounts(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	o := make(object, 0, len(cs))
+	o := make(members[int64], 0, len(cs))
 	for _, lc := range cs {
-		o = append(o, field{fmt.Sprintf("[%s, %s]", strconv.Quote(lc.Key), strconv.Quote(lc.Value)), lc.Count})
+		o = append(o, member[int64]{fmt.Sprintf("[%s, %s]", strconv.Quote(lc.Key), strconv.Quote(lc.Value)), lc.Count})
 	}
 	writeJSON(w, http.StatusOK, o)
 	return nil

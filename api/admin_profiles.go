@@ -116,15 +116,19 @@ func (s *Server) handleAdminMetrics(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	days := func(ds []barong.DayCount) object {
-		o := make(object, 0, len(ds))
+	days := func(ds []barong.DayCount) members[int64] {
+		o := make(members[int64], 0, len(ds))
 		for _, d := range ds {
-			o = append(o, field{d.Day, d.Count})
+			o = append(o, member[int64]{d.Day, d.Count})
 		}
 		return o
 	}
-	writeJSON(w, http.StatusOK, object{{"signups", days(m.Signups)}, {"sucessful_logins", days(m.SuccessfulLogins)},
-		{"failed_logins", days(m.FailedLogins)}, {"pending_applications", m.PendingApplications}})
+	writeJSON(w, http.StatusOK, struct {
+		Signups             members[int64] `json:"signups"`
+		SuccessfulLogins    members[int64] `json:"sucessful_logins"`
+		FailedLogins        members[int64] `json:"failed_logins"`
+		PendingApplications int64          `json:"pending_applications"`
+	}{days(m.Signups), days(m.SuccessfulLogins), days(m.FailedLogins), m.PendingApplications})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 // The admin entities (reference §3.7): Barong's admin variants, never
@@ -10,74 +11,66 @@ import (
 
 // adminUserEntity is User, UserWithProfile (profiles loaded) or
 // UserWithKYC (KYC loaded).
-func adminUserEntity(u *app.AdminUser, withProfiles bool) object {
-	o := userEntity(&u.User, u.ReferralUID)
-	if u.KYC == nil && !withProfiles {
-		return o
+func adminUserEntity(u *app.AdminUser, withProfiles bool) any {
+	switch {
+	case u.KYC != nil:
+		k := u.KYC
+		return kycEntity(&u.User, u.ReferralUID, u.Profiles, k.Labels, k.Phones, k.Documents, k.DataStorages, k.Comments)
+	case withProfiles:
+		return entity.NewUserWithProfile(&u.User, u.ReferralUID, u.Profiles)
 	}
-	profiles := entitiesWith(u.Profiles, profileEntity, false)
-	o = append(o, field{"profiles", profiles})
-	if k := u.KYC; k != nil {
-		labels := entities(k.Labels, adminLabelEntity)
-		phones := entitiesWith(k.Phones, phoneEntity, false)
-		docs := entities(k.Documents, adminDocumentEntity)
-		storages := entities(k.DataStorages, dataStorageEntity)
-		comments := entities(k.Comments, commentEntity)
-		o = append(o, field{"labels", labels}, field{"phones", phones}, field{"documents", docs},
-			field{"data_storages", storages}, field{"comments", comments})
-	}
-	return append(o, field{"created_at", iso(u.User.CreatedAt)}, field{"updated_at", iso(u.User.UpdatedAt)})
+	return userEntity(&u.User, u.ReferralUID)
 }
 
-func adminUserList(us []app.AdminUser, withProfiles bool) []object {
-	out := entitiesWith(us, adminUserEntity, withProfiles)
-	return out
+// adminUserList renders a page of users: User, or UserWithProfile when
+// withProfiles (UserWithKYC for those whose KYC was loaded).
+func adminUserList(us []app.AdminUser, withProfiles bool) any {
+	for i := range us {
+		if us[i].KYC != nil {
+			out := make([]any, 0, len(us))
+			for i := range us {
+				out = append(out, adminUserEntity(&us[i], withProfiles))
+			}
+			return out
+		}
+	}
+	if withProfiles {
+		return entities(us, func(u *app.AdminUser) entity.UserWithProfile {
+			return entity.NewUserWithProfile(&u.User, u.ReferralUID, u.Profiles)
+		})
+	}
+	return entities(us, func(u *app.AdminUser) entity.User { return userEntity(&u.User, u.ReferralUID) })
+}
+
+// kycEntity is UserWithKYC (admin and management).
+func kycEntity(u *barong.User, referralUID string, profiles []barong.Profile, labels []barong.Label, phones []barong.Phone,
+	docs []app.DocumentView, storages []barong.DataStorage, comments []barong.Comment) entity.UserWithKYC {
+	return entity.UserWithKYC{User: userEntity(u, referralUID), Profiles: entity.Profiles(profiles, false),
+		Labels: entities(labels, adminLabelEntity), Phones: entity.Phones(phones, nil), Documents: entities(docs, adminDocumentEntity),
+		DataStorages: entities(storages, dataStorageEntity), Comments: entities(comments, commentEntity),
+		CreatedAt: entity.Time(u.CreatedAt), UpdatedAt: entity.Time(u.UpdatedAt)}
 }
 
 // adminLabelEntity is AdminLabelView.
-func adminLabelEntity(l *barong.Label) object {
-	return object{{"key", l.Key}, {"value", l.Value}, {"scope", l.Scope}, {"description", null(l.Description)},
-		{"created_at", iso(l.CreatedAt)}, {"updated_at", iso(l.UpdatedAt)}}
-}
+func adminLabelEntity(l *barong.Label) entity.AdminLabel { return entity.NewAdminLabel(l) }
 
 // adminDocumentEntity is Document (admin variant, number unmasked).
-func adminDocumentEntity(d *app.DocumentView) object {
-	return object{{"upload", object{{"url", null(d.URL)}}}, {"doc_type", null(d.DocType)},
-		{"doc_number", null(d.DocNumber)}, {"doc_expire", null(d.DocExpire)}, {"metadata", null(d.Metadata)},
-		{"created_at", iso(d.CreatedAt)}, {"updated_at", iso(d.UpdatedAt)}}
+func adminDocumentEntity(d *app.DocumentView) entity.Document {
+	return entity.NewDocument(&d.Document, d.URL)
 }
 
-func commentEntity(c *barong.Comment) object {
-	return object{{"id", c.ID}, {"author_uid", c.AuthorUID}, {"title", c.Title}, {"data", c.Data},
-		{"created_at", iso(c.CreatedAt)}, {"updated_at", iso(c.UpdatedAt)}}
-}
+func commentEntity(c *barong.Comment) entity.Comment { return entity.NewComment(c) }
 
-func permissionEntity(p *barong.Permission) object {
-	return object{{"id", p.ID}, {"action", p.Action}, {"role", p.Role}, {"verb", p.Verb}, {"path", p.Path},
-		{"topic", null(p.Topic)}, {"created_at", iso(p.CreatedAt)}, {"updated_at", iso(p.UpdatedAt)}}
-}
+func permissionEntity(p *barong.Permission) entity.Permission { return entity.NewPermission(p) }
 
-func restrictionEntity(r *barong.Restriction) object {
-	return object{{"id", r.ID}, {"category", r.Category}, {"scope", r.Scope}, {"value", r.Value}, {"code", r.Code},
-		{"state", r.State}, {"created_at", iso(r.CreatedAt)}, {"updated_at", iso(r.UpdatedAt)}}
-}
+func restrictionEntity(r *barong.Restriction) entity.Restriction { return entity.NewRestriction(r) }
 
 // adminActivityEntity is ActivityWithUser (user category) or AdminActivity
 // (admin category: the actor as admin, and target).
-func adminActivityEntity(a *app.AdminActivity) object {
-	o := object{{"user_ip", a.UserIP}, {"user_ip_country", null(a.UserIPCountry)}, {"user_agent", a.UserAgent},
-		{"topic", a.Topic}, {"action", a.Action}, {"result", a.Result}, {"data", null(a.Data)}}
-	var actor, target any
-	if a.Actor != nil {
-		actor = userEntity(a.Actor, a.ActorRefUID)
-	}
-	if a.Target != nil {
-		target = userEntity(a.Target, a.TargetRef)
-	}
+func adminActivityEntity(a *app.AdminActivity) any {
+	actor := entity.UserPtr(a.Actor, a.ActorRefUID)
 	if a.Category == barong.CategoryAdmin {
-		o = append(o, field{"admin", actor}, field{"target", target})
-	} else {
-		o = append(o, field{"user", actor})
+		return entity.NewAdminActivity(&a.Activity, actor, entity.UserPtr(a.Target, a.TargetRef))
 	}
-	return append(o, field{"created_at", iso(a.CreatedAt)})
+	return entity.NewActivityWithUser(&a.Activity, actor)
 }

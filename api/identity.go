@@ -8,6 +8,7 @@ import (
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/password"
 )
 
 // client describes the caller for activities and sessions.
@@ -177,7 +178,10 @@ func (s *Server) handleGeetest(w http.ResponseWriter, r *http.Request) error {
 	if s.geetest != nil {
 		gt, challenge = s.geetest.Register(r.Context())
 	}
-	writeJSON(w, http.StatusOK, object{{"gt", gt}, {"challenge", challenge}})
+	writeJSON(w, http.StatusOK, struct {
+		GT        string `json:"gt"`
+		Challenge string `json:"challenge"`
+	}{gt, challenge})
 	return nil
 }
 
@@ -260,13 +264,20 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleTime(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, object{{"time", time.Now().Unix()}})
+	writeJSON(w, http.StatusOK, struct {
+		Time int64 `json:"time"`
+	}{time.Now().Unix()})
 	return nil
 }
 
 func (s *Server) handleVersion(w http.ResponseWriter, r *http.Request) error {
 	v := s.cfg.Version
-	writeJSON(w, http.StatusOK, object{{"git_tag", v.GitTag}, {"git_sha", v.GitSHA}, {"build_date", v.BuildDate}, {"version", v.Version}})
+	writeJSON(w, http.StatusOK, struct {
+		GitTag    string `json:"git_tag"`
+		GitSHA    string `json:"git_sha"`
+		BuildDate string `json:"build_date"`
+		Version   string `json:"version"`
+	}{v.GitTag, v.GitSHA, v.BuildDate, v.Version})
 	return nil
 }
 
@@ -281,25 +292,36 @@ func (s *Server) handlePasswordValidate(family string) handlerFunc {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusCreated, object{{"entropy", s.meter.Score(pw)}})
+		writeJSON(w, http.StatusCreated, struct {
+			Entropy password.Score `json:"entropy"`
+		}{s.meter.Score(pw)})
 		return nil
 	}
 }
 
 func (s *Server) handleConfigs(w http.ResponseWriter, r *http.Request) error {
 	c := s.cfg.Configs
-	o := object{{"session_expire_time", c.SessionExpireTime}, {"captcha_type", c.CaptchaType}}
+	o := struct {
+		SessionExpireTime     int     `json:"session_expire_time"`
+		CaptchaType           string  `json:"captcha_type"`
+		CaptchaID             *string `json:"captcha_id,omitempty"`
+		PhoneVerificationType string  `json:"phone_verification_type"`
+		PasswordMinEntropy    int     `json:"password_min_entropy"`
+		PasswordRegexp        string  `json:"password_regexp"`
+	}{SessionExpireTime: c.SessionExpireTime, CaptchaType: c.CaptchaType, PhoneVerificationType: c.PhoneVerificationType,
+		PasswordMinEntropy: c.PasswordMinEntropy, PasswordRegexp: c.PasswordRegexp}
 	if c.CaptchaType == "recaptcha" && c.CaptchaID != "" {
-		o = append(o, field{"captcha_id", c.CaptchaID})
+		o.CaptchaID = &c.CaptchaID
 	}
-	o = append(o, field{"phone_verification_type", c.PhoneVerificationType},
-		field{"password_min_entropy", c.PasswordMinEntropy}, field{"password_regexp", c.PasswordRegexp})
 	writeJSON(w, http.StatusOK, o)
 	return nil
 }
 
 func (s *Server) handleAuth0Configs(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, object{{"auth0_domain", s.cfg.Configs.Auth0Domain}, {"auth0_client_id", s.cfg.Configs.Auth0ClientID}})
+	writeJSON(w, http.StatusOK, struct {
+		Domain   string `json:"auth0_domain"`
+		ClientID string `json:"auth0_client_id"`
+	}{s.cfg.Configs.Auth0Domain, s.cfg.Configs.Auth0ClientID})
 	return nil
 }
 

@@ -43,7 +43,7 @@ const (
 
 // mgmtHandler is an endpoint of the management family: p holds the
 // verified payload's data.
-type mgmtHandler func(w http.ResponseWriter, r *http.Request, p *mparams) error
+type mgmtHandler func(w http.ResponseWriter, r *http.Request, p *params) error
 
 // mgmtRoute is one method of a management path and the scope it needs.
 type mgmtRoute struct {
@@ -73,7 +73,7 @@ func newManagement(s *Server) *management {
 }
 
 // timestamp is POST /management/timestamp.
-func (m *management) timestamp(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) timestamp(w http.ResponseWriter, r *http.Request, p *params) error {
 	writeJSON(w, http.StatusOK, map[string]int64{"timestamp": m.cfg.Now().Unix()})
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 
 // getServiceAccount is POST /management/service_accounts/get: 200
 // ServiceAccounts.
-func (m *management) getServiceAccount(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) getServiceAccount(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, _ := p.Optional("uid")
 	email, _ := p.Optional("email")
 	p.ExactlyOne("uid", "email")
@@ -25,7 +25,7 @@ func (m *management) getServiceAccount(w http.ResponseWriter, r *http.Request, p
 
 // listServiceAccounts is POST /management/service_accounts/list: 200
 // paginated [ServiceAccounts].
-func (m *management) listServiceAccounts(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) listServiceAccounts(w http.ResponseWriter, r *http.Request, p *params) error {
 	pg := p.Page()
 	ownerUID, _ := p.Optional("owner_uid")
 	ownerEmail, _ := p.Optional("owner_email")
@@ -44,7 +44,7 @@ func (m *management) listServiceAccounts(w http.ResponseWriter, r *http.Request,
 
 // createServiceAccount is POST /management/service_accounts/create: 201
 // ServiceAccounts; validation failures 422 {"error":[full messages]}.
-func (m *management) createServiceAccount(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) createServiceAccount(w http.ResponseWriter, r *http.Request, p *params) error {
 	in := app.ServiceAccountInput{Role: p.Required("service_account_role"), OwnerUID: p.OptionalBlankOK("owner_uid"),
 		UID: p.OptionalBlankOK("service_account_uid"), Email: p.OptionalBlankOK("service_account_email"),
 		State: p.OptionalBlankOK("service_account_state")}
@@ -65,7 +65,7 @@ func (m *management) createServiceAccount(w http.ResponseWriter, r *http.Request
 
 // updateServiceAccount is POST /management/service_accounts/update: 201
 // ServiceAccounts.
-func (m *management) updateServiceAccount(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) updateServiceAccount(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	owner, _ := p.Optional("owner_uid")
 	if err := p.Err(); err != nil {
@@ -81,7 +81,7 @@ func (m *management) updateServiceAccount(w http.ResponseWriter, r *http.Request
 
 // deleteServiceAccount is POST /management/service_accounts/delete: 200
 // ServiceAccounts, now disabled.
-func (m *management) deleteServiceAccount(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) deleteServiceAccount(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	if err := p.Err(); err != nil {
 		return err
@@ -95,7 +95,7 @@ func (m *management) deleteServiceAccount(w http.ResponseWriter, r *http.Request
 }
 
 // keyInput reads the parameters shared by the api_keys endpoints.
-func (m *management) keyInput(p *mparams) app.ManagementKeyInput {
+func (m *management) keyInput(p *params) app.ManagementKeyInput {
 	in := app.ManagementKeyInput{AllowUsers: m.cfg.APIKeysUser, AllowServiceAccounts: m.cfg.APIKeysSA}
 	in.Key.Scope = p.OptionalPtr("scopes")
 	return in
@@ -103,7 +103,7 @@ func (m *management) keyInput(p *mparams) app.ManagementKeyInput {
 
 // createAPIKey is POST /management/api_keys: 201 APIKey with its secret;
 // validation failures 422 {"errors":[keys]}.
-func (m *management) createAPIKey(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) createAPIKey(w http.ResponseWriter, r *http.Request, p *params) error {
 	alg, uid := p.Required("algorithm"), p.Required("uid")
 	in := m.keyInput(p)
 	in.UID, in.Key.Algorithm = uid, alg
@@ -120,7 +120,7 @@ func (m *management) createAPIKey(w http.ResponseWriter, r *http.Request, p *mpa
 
 // updateAPIKey is POST /management/api_keys/update: 201 APIKey without
 // its secret.
-func (m *management) updateAPIKey(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) updateAPIKey(w http.ResponseWriter, r *http.Request, p *params) error {
 	kid, uid := p.Required("kid"), p.Required("uid")
 	in := m.keyInput(p)
 	in.UID, in.KID = uid, kid

@@ -69,19 +69,19 @@ func modelSentence(err error) error {
 
 func modelByAttribute(err error) error {
 	return renderModel(err, func(keys []string) any {
-		out := object{}
+		out := members[[]string]{}
 		for _, k := range keys {
 			attr, _, _ := strings.Cut(k, ".")
 			msg := fullMessage(k)
 			found := false
 			for i := range out {
 				if out[i].k == attr {
-					out[i].v = append(out[i].v.([]string), msg)
+					out[i].v = append(out[i].v, msg)
 					found = true
 				}
 			}
 			if !found {
-				out = append(out, field{attr, []string{msg}})
+				out = append(out, member[[]string]{attr, []string{msg}})
 			}
 		}
 		return out

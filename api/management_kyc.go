@@ -13,7 +13,7 @@ import (
 )
 
 // phones is POST /management/phones/get: 201 [Phone].
-func (m *management) phones(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) phones(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	if err := p.Err(); err != nil {
 		return err
@@ -28,7 +28,7 @@ func (m *management) phones(w http.ResponseWriter, r *http.Request, p *mparams) 
 }
 
 // addPhone is POST /management/phones: 201 Phone.
-func (m *management) addPhone(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) addPhone(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, number := p.Required("uid"), p.Required("number")
 	if err := p.Err(); err != nil {
 		return err
@@ -42,7 +42,7 @@ func (m *management) addPhone(w http.ResponseWriter, r *http.Request, p *mparams
 }
 
 // deletePhone is POST /management/phones/delete: 201 the deleted Phone.
-func (m *management) deletePhone(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) deletePhone(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, number := p.Required("uid"), p.Required("number")
 	if err := p.Err(); err != nil {
 		return err
@@ -56,7 +56,7 @@ func (m *management) deletePhone(w http.ResponseWriter, r *http.Request, p *mpar
 }
 
 // labels is POST /management/labels/list: 201 [AdminLabelView].
-func (m *management) labels(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) labels(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("user_uid")
 	if err := p.Err(); err != nil {
 		return err
@@ -72,7 +72,7 @@ func (m *management) labels(w http.ResponseWriter, r *http.Request, p *mparams) 
 
 // createLabel is POST /management/labels: 201 Label; validation failures
 // 422 {"<attr>":[full messages]}.
-func (m *management) createLabel(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) createLabel(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, key, value := p.Required("user_uid"), p.Required("key"), p.Required("value")
 	desc, _ := p.Optional("description")
 	if err := p.Err(); err != nil {
@@ -87,7 +87,7 @@ func (m *management) createLabel(w http.ResponseWriter, r *http.Request, p *mpar
 }
 
 // updateLabel is PUT /management/labels: 200 Label.
-func (m *management) updateLabel(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) updateLabel(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, key, value := p.Required("user_uid"), p.Required("key"), p.Required("value")
 	desc, _ := p.Optional("description")
 	replace := p.Bool("replace", true, "is invalid")
@@ -103,7 +103,7 @@ func (m *management) updateLabel(w http.ResponseWriter, r *http.Request, p *mpar
 }
 
 // deleteLabel is POST /management/labels/delete: 204.
-func (m *management) deleteLabel(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) deleteLabel(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, key := p.Required("user_uid"), p.Required("key")
 	if err := p.Err(); err != nil {
 		return err
@@ -116,7 +116,7 @@ func (m *management) deleteLabel(w http.ResponseWriter, r *http.Request, p *mpar
 }
 
 // signOTP is POST /management/otp/sign: 201 the JWS signed by barong.
-func (m *management) signOTP(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) signOTP(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, code := p.Required("user_uid"), p.Required("otp_code")
 	var jws []byte
 	switch v := p.vals["jwt"].(type) {
@@ -147,7 +147,7 @@ func (m *management) signOTP(w http.ResponseWriter, r *http.Request, p *mparams)
 // createDocument is POST /management/documents: 201; an unknown user is
 // 404 {"errors":["user doesnt exist"]} (Barong: the same body with 201);
 // validation failures 422 {"error":"<sentence>"}.
-func (m *management) createDocument(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) createDocument(w http.ResponseWriter, r *http.Request, p *params) error {
 	in := app.ManagementDocumentInput{UID: p.Required("uid"), DocType: p.Required("doc_type"), DocNumber: p.Required("doc_number")}
 	name, ext := p.Required("filename"), p.Required("file_ext")
 	upload := p.RequiredBlankOK("upload")
@@ -181,7 +181,7 @@ func (m *management) createDocument(w http.ResponseWriter, r *http.Request, p *m
 
 // metadataParam reads metadata: a JSON object (Barong's Hash) or a JSON
 // text, returned as JSON text ("" when not sent).
-func metadataParam(p *mparams) string {
+func metadataParam(p *params) string {
 	v, ok := p.raw("metadata")
 	if !ok {
 		return ""

@@ -1,102 +1,29 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
 	"github.com/barong-go/barong/token"
 )
 
-// mparams reads the parameters of a management endpoint (the verified
-// payload's data) and collects Grape's English validation messages
-// ("uid is missing", "uid is empty", "page non_integer_page"), answered
-// together as 422 {"error":"<message>, <message>"}.
-type mparams struct {
-	vals map[string]any
-	errs []string
-}
+// The management family's readers of the one parser (params, api/params.go),
+// named after Grape's declarations: their messages ("uid is missing",
+// "page non_integer_page") are answered together as 422
+// {"error":"<message>, <message>"}.
 
-func newMParams(data map[string]any) *mparams { return &mparams{vals: data} }
+// RequiredBlankOK is `requires name, type: String` (blank allowed):
+// RequiredPresent.
+func (p *params) RequiredBlankOK(name string) string { return p.RequiredPresent(name) }
 
-// fail adds Grape's "<name> <message>" once.
-func (p *mparams) fail(name, msg string) {
-	m := name + " " + msg
-	for _, e := range p.errs {
-		if e == m {
-			return
-		}
-	}
-	p.errs = append(p.errs, m)
-}
-
-// raw returns the value of name; JSON null counts as not sent.
-func (p *mparams) raw(name string) (any, bool) {
-	v, ok := p.vals[name]
-	return v, ok && v != nil
-}
-
-// Has reports whether name was sent.
-func (p *mparams) Has(name string) bool { _, ok := p.raw(name); return ok }
-
-// str coerces a sent value to a String as Grape does (numbers and booleans
-// become text); objects and arrays are "is invalid".
-func (p *mparams) str(name string, v any) (string, bool) {
-	s, ok := asString(v)
-	if !ok {
-		p.fail(name, "is invalid")
-	}
-	return s, ok
-}
-
-// Required is `requires name, type: String, allow_blank: false`.
-func (p *mparams) Required(name string) string {
-	v, ok := p.raw(name)
-	if !ok {
-		p.fail(name, "is missing")
-		p.fail(name, "is empty")
-		return ""
-	}
-	s, ok := p.str(name, v)
-	if ok && strings.TrimSpace(s) == "" {
-		p.fail(name, "is empty")
-	}
-	return s
-}
-
-// RequiredBlankOK is `requires name, type: String` (blank allowed).
-func (p *mparams) RequiredBlankOK(name string) string {
-	v, ok := p.raw(name)
-	if !ok {
-		p.fail(name, "is missing")
-		return ""
-	}
-	s, _ := p.str(name, v)
-	return s
-}
-
-// Optional is `optional name, type: String, allow_blank: false`; it
-// reports whether name was sent.
-func (p *mparams) Optional(name string) (string, bool) {
-	v, ok := p.raw(name)
-	if !ok {
-		return "", false
-	}
-	s, ok := p.str(name, v)
-	if ok && strings.TrimSpace(s) == "" {
-		p.fail(name, "is empty")
-	}
-	return s, ok
-}
+// Optional is `optional name, type: String, allow_blank: false`
+// (NotBlank); it reports whether name was sent as a string.
+func (p *params) Optional(name string) (string, bool) { return p.NotBlank(name) }
 
 // OptionalPtr is Optional as a pointer, nil when not sent.
-func (p *mparams) OptionalPtr(name string) *string {
+func (p *params) OptionalPtr(name string) *string {
 	s, ok := p.Optional(name)
 	if !ok {
 		return nil
@@ -104,95 +31,38 @@ func (p *mparams) OptionalPtr(name string) *string {
 	return &s
 }
 
-// OptionalBlankOK is `optional name, type: String` ("" when not sent).
-func (p *mparams) OptionalBlankOK(name string) string {
-	v, ok := p.raw(name)
-	if !ok {
-		return ""
-	}
-	s, _ := p.str(name, v)
-	return s
-}
-
-// Bool is an optional Boolean with default def; msg is the coercion
-// message ("is invalid" or the endpoint's own).
-func (p *mparams) Bool(name string, def bool, msg string) bool {
-	v, ok := p.raw(name)
-	if !ok {
-		return def
-	}
-	switch x := v.(type) {
-	case bool:
-		return x
-	case string, json.Number:
-		s, _ := asString(x)
-		switch strings.ToLower(strings.TrimSpace(s)) {
-		case "true", "t", "1", "yes":
-			return true
-		case "false", "f", "0", "no":
-			return false
-		}
-	}
-	p.fail(name, msg)
-	return def
-}
-
-// Int is an optional Integer; msg is the coercion message.
-func (p *mparams) Int(name, msg string) (int64, bool) {
-	v, ok := p.raw(name)
-	if !ok {
-		return 0, false
-	}
-	var n int64
-	var err error
-	switch x := v.(type) {
-	case json.Number:
-		n, err = strconv.ParseInt(x.String(), 10, 64)
-		if err != nil {
-			f, ferr := x.Float64()
-			if ferr == nil && f == math.Trunc(f) && math.Abs(f) < 1<<62 {
-				n, err = int64(f), nil
-			}
-		}
-	case string:
-		n, err = strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-	default:
-		err = fmt.Errorf("not an integer")
-	}
-	if err != nil {
-		p.fail(name, msg)
-		return 0, false
-	}
-	return n, true
-}
+// OptionalBlankOK is `optional name, type: String` ("" when not sent):
+// String.
+func (p *params) OptionalBlankOK(name string) string { return p.String(name) }
 
 // Date is an optional Date, returned as YYYY-MM-DD; blank counts as not
 // sent when blankOK, else "is empty".
-func (p *mparams) Date(name, msg string, blankOK bool) (string, bool) {
+func (p *params) Date(name, msg string, blankOK bool) (string, bool) {
 	v, ok := p.raw(name)
 	if !ok {
 		return "", false
 	}
-	s, ok := p.str(name, v)
+	s, ok := asString(v)
 	if !ok {
+		p.nonString(name)
 		return "", false
 	}
 	if strings.TrimSpace(s) == "" {
 		if !blankOK {
-			p.fail(name, "is empty")
+			p.emptyParam(name)
 		}
 		return "", false
 	}
 	d, ok := app.ParseDate(s)
 	if !ok {
-		p.fail(name, msg)
+		p.invalidParam(name, msg)
 		return "", false
 	}
 	return d, true
 }
 
 // Time is an optional epoch-seconds Integer (from, to).
-func (p *mparams) Time(name string) time.Time {
+func (p *params) Time(name string) time.Time {
 	n, ok := p.Int(name, "is invalid")
 	if !ok {
 		return time.Time{}
@@ -200,28 +70,8 @@ func (p *mparams) Time(name string) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
-// Page reads the pagination_filters: page (positive) and limit (1..100).
-func (p *mparams) Page() barong.Page {
-	pg := barong.Page{Page: 1, Limit: 100}
-	if n, ok := p.Int("page", "non_integer_page"); ok {
-		if n < 1 {
-			p.fail("page", "non_positive_page")
-		} else {
-			pg.Page = int(n)
-		}
-	}
-	if n, ok := p.Int("limit", "non_integer_limit"); ok {
-		if n < 1 || n > 100 {
-			p.fail("limit", "invalid_limit")
-		} else {
-			pg.Limit = int(n)
-		}
-	}
-	return pg
-}
-
 // ExactlyOne is Grape's exactly_one_of.
-func (p *mparams) ExactlyOne(names ...string) {
+func (p *params) ExactlyOne(names ...string) {
 	var sent []string
 	for _, n := range names {
 		if p.Has(n) {
@@ -237,21 +87,13 @@ func (p *mparams) ExactlyOne(names ...string) {
 }
 
 // AtLeastOne is Grape's at_least_one_of.
-func (p *mparams) AtLeastOne(names ...string) {
+func (p *params) AtLeastOne(names ...string) {
 	for _, n := range names {
 		if p.Has(n) {
 			return
 		}
 	}
 	p.fail(strings.Join(names, ", "), "are missing, at least one parameter must be provided")
-}
-
-// Err answers the collected messages: 422 {"error":"m1, m2"}.
-func (p *mparams) Err() error {
-	if len(p.errs) == 0 {
-		return nil
-	}
-	return mgmtFail(http.StatusUnprocessableEntity, strings.Join(p.errs, ", "))
 }
 
 // claimChecks maps the jwt: options of management_api.yml (ruby-jwt's

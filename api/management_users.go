@@ -8,7 +8,7 @@ import (
 )
 
 // getUser is POST /management/users/get: 201 UserWithKYC.
-func (m *management) getUser(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) getUser(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid, _ := p.Optional("uid")
 	email, _ := p.Optional("email")
 	phone, _ := p.Optional("phone_num")
@@ -27,7 +27,7 @@ func (m *management) getUser(w http.ResponseWriter, r *http.Request, p *mparams)
 // mgmtUserFilter reads extended, range, from, to and the page of the user
 // lists. Barong's users/list names a bad range "Non positive page"; both
 // lists say "Invalid range" here.
-func mgmtUserFilter(p *mparams) (barong.UserFilter, bool) {
+func mgmtUserFilter(p *params) (barong.UserFilter, bool) {
 	extended := p.Bool("extended", false, "Non boolean extended value")
 	f := barong.UserFilter{RangeField: "created_at"}
 	if rg, ok := p.Optional("range"); ok {
@@ -46,7 +46,7 @@ func mgmtUserFilter(p *mparams) (barong.UserFilter, bool) {
 
 // listUsers is POST /management/users/list: 200 paginated [User] or
 // [UserWithProfile].
-func (m *management) listUsers(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) listUsers(w http.ResponseWriter, r *http.Request, p *params) error {
 	f, extended := mgmtUserFilter(p)
 	if err := p.Err(); err != nil {
 		return err
@@ -61,7 +61,7 @@ func (m *management) listUsers(w http.ResponseWriter, r *http.Request, p *mparam
 
 // createUser is POST /management/users: 201 UserWithProfile; validation
 // failures 422 {"error":[full messages]}.
-func (m *management) createUser(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) createUser(w http.ResponseWriter, r *http.Request, p *params) error {
 	email, password := p.Required("email"), p.Required("password")
 	ref, _ := p.Optional("referral_uid")
 	if err := p.Err(); err != nil {
@@ -76,7 +76,7 @@ func (m *management) createUser(w http.ResponseWriter, r *http.Request, p *mpara
 }
 
 // updateUser is POST /management/users/update: 201 UserWithProfile.
-func (m *management) updateUser(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) updateUser(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	role, data := p.OptionalPtr("role"), p.OptionalPtr("data")
 	p.AtLeastOne("role", "data")
@@ -93,7 +93,7 @@ func (m *management) updateUser(w http.ResponseWriter, r *http.Request, p *mpara
 
 // profileFields reads the optional profile fields (blank is "is empty",
 // dob must be a date).
-func profileFields(p *mparams) app.ProfileInput {
+func profileFields(p *params) app.ProfileInput {
 	var in app.ProfileInput
 	in.FirstName, in.LastName = p.OptionalPtr("first_name"), p.OptionalPtr("last_name")
 	if d, ok := p.Date("dob", "is invalid", false); ok {
@@ -105,7 +105,7 @@ func profileFields(p *mparams) app.ProfileInput {
 }
 
 // importUser is POST /management/users/import: 201 UserWithProfile.
-func (m *management) importUser(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) importUser(w http.ResponseWriter, r *http.Request, p *params) error {
 	in := app.ImportUserInput{Email: p.Required("email"), PasswordDigest: p.Required("password_digest")}
 	in.ReferralUID, _ = p.Optional("referral_uid")
 	in.Phone, _ = p.Optional("phone")
@@ -123,7 +123,7 @@ func (m *management) importUser(w http.ResponseWriter, r *http.Request, p *mpara
 }
 
 // createProfile is POST /management/profiles: 201 UserWithProfile.
-func (m *management) createProfile(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) createProfile(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	in := profileFields(p)
 	state, _ := p.Optional("state")
@@ -141,7 +141,7 @@ func (m *management) createProfile(w http.ResponseWriter, r *http.Request, p *mp
 
 // labeledUsers is POST /management/labels/filter/users: 200 paginated
 // [User] or [UserWithProfile].
-func (m *management) labeledUsers(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) labeledUsers(w http.ResponseWriter, r *http.Request, p *params) error {
 	key := p.Required("key")
 	value, _ := p.Optional("value")
 	scope, _ := p.Optional("scope")

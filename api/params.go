@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -19,15 +20,84 @@ const (
 	maxBodyBytes = 1 << 20
 )
 
-// params holds a request's merged parameters (query, then body, then path)
-// and collects Barong's validation keys under a prefix such as
-// "identity.user" (reference §1.6).
+// params is the one parameter parser. It holds a request's parameters
+// and collects what is wrong with them in one of two dialects:
+//
+//   - Barong's keys under a prefix such as "identity.user" (reference
+//     §1.6): the identity, public, resource and admin families, whose
+//     parameters are the query and the body (parseParams). Missing or
+//     blank required parameters answer 400 (missing_/empty_ keys),
+//     invalid values 422.
+//   - Grape's English messages ("uid is missing", "page
+//     non_integer_page"): the management family, whose parameters are
+//     the verified JWS payload's data (newMParams), answered together as
+//     422 {"error":"<message>, <message>"}.
+//
+// The readers are the same for both (Required, String, NotBlank, Bool,
+// Int, Page...); management_params.go adds the management family's names
+// for them and its own readers.
 type params struct {
 	prefix  string
 	vals    map[string]any
 	files   map[string][]*multipart.FileHeader
 	missing []string // 400: missing_/empty_ keys
 	invalid []string // 422
+	// grape: the management dialect; errs are its messages.
+	grape bool
+	errs  []string
+}
+
+// newMParams reads the management payload's data.
+func newMParams(data map[string]any) *params { return &params{vals: data, grape: true} }
+
+// What a reader finds wrong, recorded in the parser's dialect.
+
+// missingParam: name was not sent (missing_<name>, "<name> is missing").
+func (p *params) missingParam(name string) {
+	if p.grape {
+		p.fail(name, "is missing")
+		return
+	}
+	p.missing = append(p.missing, p.key("missing", name))
+}
+
+// emptyParam: name is blank (empty_<name>, "<name> is empty").
+func (p *params) emptyParam(name string) {
+	if p.grape {
+		p.fail(name, "is empty")
+		return
+	}
+	p.missing = append(p.missing, p.key("empty", name))
+}
+
+// nonString: name is not a scalar (non_string_<name>, "<name> is invalid").
+func (p *params) nonString(name string) {
+	if p.grape {
+		p.fail(name, "is invalid")
+		return
+	}
+	p.addInvalid(p.key("non_string", name))
+}
+
+// invalidParam: name's value is refused with key (a Barong key, or
+// Grape's message after the name).
+func (p *params) invalidParam(name, key string) {
+	if p.grape {
+		p.fail(name, key)
+		return
+	}
+	p.addInvalid(key)
+}
+
+// fail adds Grape's "<name> <message>" once.
+func (p *params) fail(name, msg string) {
+	m := name + " " + msg
+	for _, e := range p.errs {
+		if e == m {
+			return
+		}
+	}
+	p.errs = append(p.errs, m)
 }
 
 var errBodyTooLarge = barong.WithStatus(http.StatusRequestEntityTooLarge, "request.body_too_large")
@@ -187,7 +257,7 @@ func (p *params) String(name string) string {
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid(p.key("non_string", name))
+		p.nonString(name)
 	}
 	return s
 }
@@ -195,38 +265,43 @@ func (p *params) String(name string) string {
 // Required returns a required, non-blank string: missing adds missing_ and
 // empty_ keys, blank adds empty_ (answered with 400).
 func (p *params) Required(name string) string {
-	return p.RequiredKey(name, p.key("missing", name))
+	v, ok := p.raw(name)
+	if !ok {
+		p.missingParam(name)
+		p.emptyParam(name)
+		return ""
+	}
+	s, ok := asString(v)
+	if !ok {
+		p.nonString(name)
+		return ""
+	}
+	if strings.TrimSpace(s) == "" {
+		p.emptyParam(name)
+	}
+	return s
 }
 
 // RequiredKey is Required with Barong's explicit message replacing the
 // derived missing_ key.
 func (p *params) RequiredKey(name, missingKey string) string {
-	v, ok := p.raw(name)
-	if !ok {
+	if !p.Has(name) {
 		p.missing = append(p.missing, missingKey, p.key("empty", name))
 		return ""
 	}
-	s, ok := asString(v)
-	if !ok {
-		p.addInvalid(p.key("non_string", name))
-		return ""
-	}
-	if strings.TrimSpace(s) == "" {
-		p.missing = append(p.missing, p.key("empty", name))
-	}
-	return s
+	return p.Required(name)
 }
 
 // RequiredPresent requires name but allows blank values (only missing_).
 func (p *params) RequiredPresent(name string) string {
 	v, ok := p.raw(name)
 	if !ok {
-		p.missing = append(p.missing, p.key("missing", name))
+		p.missingParam(name)
 		return ""
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid(p.key("non_string", name))
+		p.nonString(name)
 	}
 	return s
 }
@@ -239,16 +314,17 @@ func (p *params) NotBlank(name string) (string, bool) {
 	}
 	s, ok := asString(v)
 	if !ok {
-		p.addInvalid(p.key("non_string", name))
+		p.nonString(name)
 		return "", false
 	}
 	if strings.TrimSpace(s) == "" {
-		p.missing = append(p.missing, p.key("empty", name))
+		p.emptyParam(name)
 	}
 	return s, true
 }
 
-// Bool parses an optional boolean; other values add the key.
+// Bool parses an optional boolean; other values add the key (management:
+// the message, after Grape has stripped the value's spaces).
 func (p *params) Bool(name string, def bool, invalidKey string) bool {
 	v, ok := p.raw(name)
 	if !ok {
@@ -259,6 +335,9 @@ func (p *params) Bool(name string, def bool, invalidKey string) bool {
 		return x
 	case string, json.Number:
 		s, _ := asString(x)
+		if p.grape {
+			s = strings.TrimSpace(s)
+		}
 		switch strings.ToLower(s) {
 		case "true", "1", "t", "yes":
 			return true
@@ -266,11 +345,13 @@ func (p *params) Bool(name string, def bool, invalidKey string) bool {
 			return false
 		}
 	}
-	p.addInvalid(invalidKey)
+	p.invalidParam(name, invalidKey)
 	return def
 }
 
-// Int parses an optional integer; other values add the key.
+// Int parses an optional integer; other values add the key (management:
+// the message; Grape also takes a JSON number with an integral value,
+// such as 2.0).
 func (p *params) Int(name, invalidKey string) (int64, bool) {
 	v, ok := p.raw(name)
 	if !ok {
@@ -278,8 +359,13 @@ func (p *params) Int(name, invalidKey string) (int64, bool) {
 	}
 	s, _ := asString(v)
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if x, isNum := v.(json.Number); err != nil && isNum && p.grape {
+		if f, ferr := x.Float64(); ferr == nil && f == math.Trunc(f) && math.Abs(f) < 1<<62 {
+			n, err = int64(f), nil
+		}
+	}
 	if err != nil {
-		p.addInvalid(invalidKey)
+		p.invalidParam(name, invalidKey)
 		return 0, false
 	}
 	return n, true
@@ -290,14 +376,14 @@ func (p *params) Page() barong.Page {
 	pg := barong.Page{Page: 1, Limit: 100}
 	if n, ok := p.Int("page", "non_integer_page"); ok {
 		if n < 1 {
-			p.addInvalid("non_positive_page")
+			p.invalidParam("page", "non_positive_page")
 		} else {
 			pg.Page = int(n)
 		}
 	}
 	if n, ok := p.Int("limit", "non_integer_limit"); ok {
 		if n < 1 || n > 100 {
-			p.addInvalid("invalid_limit")
+			p.invalidParam("limit", "invalid_limit")
 		} else {
 			pg.Limit = int(n)
 		}
@@ -318,8 +404,15 @@ func (p *params) addInvalid(key string) {
 func (p *params) Invalid(key string) { p.addInvalid(key) }
 
 // Err returns the collected failure: 400 when a required parameter is
-// missing or blank (interface.md), else 422 for invalid values, else nil.
+// missing or blank (interface.md), else 422 for invalid values, else nil;
+// management: 422 {"error":"m1, m2"} with every message.
 func (p *params) Err() error {
+	if p.grape {
+		if len(p.errs) == 0 {
+			return nil
+		}
+		return mgmtFail(http.StatusUnprocessableEntity, strings.Join(p.errs, ", "))
+	}
 	if len(p.missing) > 0 {
 		return barong.BadRequest(append(p.missing, p.invalid...)...)
 	}

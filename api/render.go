@@ -1,147 +1,52 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
-// object is a JSON object that keeps Barong's member order.
-type object []field
-
-type field struct {
-	k string
-	v any
-}
-
-// MarshalJSON writes the members in order.
-func (o object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, f := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(f.k)
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := json.Marshal(f.v)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
+// The entities of the resource and identity families; the shapes are in
+// package entity, shared with the admin and management families and the
+// event records.
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// iso formats an entity time: ISO 8601 UTC without fractions.
-func iso(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
-
-func null(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // userEntity is Barong's User entity.
-func userEntity(u *barong.User, referralUID string) object {
-	return object{{"email", u.Email}, {"uid", u.UID}, {"role", u.Role}, {"level", u.Level},
-		{"otp", u.OTP}, {"state", u.State}, {"referral_uid", null(referralUID)}, {"data", null(u.Data)},
-		{"username", null(u.Username)}}
+func userEntity(u *barong.User, referralUID string) entity.User {
+	return entity.NewUser(u, referralUID)
 }
+
+// entities renders every element of xs with f, in order (never nil, so
+// that an empty list renders as []).
+func entities[T, E any](xs []T, f func(*T) E) []E { return entity.List(xs, f) }
+
+// dataStorageEntity is Barong's DataStorage entity.
+func dataStorageEntity(d *barong.DataStorage) entity.DataStorage { return entity.NewDataStorage(d) }
 
 // fullInfoEntity is UserWithFullInfo; csrf is shown only when a session was
 // just opened.
-// entities renders every element of xs with f, in order (never nil, so
-// that an empty list renders as []).
-func entities[T any](xs []T, f func(*T) object) []object {
-	out := make([]object, 0, len(xs))
-	for i := range xs {
-		out = append(out, f(&xs[i]))
-	}
-	return out
+func (s *Server) fullInfoEntity(info *app.UserInfo, csrf string) entity.UserWithFullInfo {
+	return entity.NewUserWithFullInfo(&info.User, info.ReferralUID, entity.FullInfo{Labels: info.Labels,
+		Phones: info.Phones, Profiles: info.Profiles, DataStorages: info.DataStorages}, csrf, s.cfg.Masking, maskPhone)
 }
 
-// entitiesWith is entities for renderers that take one more argument (the
-// masking switch).
-func entitiesWith[T, A any](xs []T, f func(*T, A) object, a A) []object {
-	out := make([]object, 0, len(xs))
-	for i := range xs {
-		out = append(out, f(&xs[i], a))
-	}
-	return out
-}
-
-// dataStorageEntity is Barong's DataStorage entity.
-func dataStorageEntity(d *barong.DataStorage) object {
-	return object{{"title", d.Title}, {"data", d.Data}, {"created_at", iso(d.CreatedAt)}, {"updated_at", iso(d.UpdatedAt)}}
-}
-
-func (s *Server) fullInfoEntity(info *app.UserInfo, csrf string) object {
-	u := &info.User
-	o := object{{"email", u.Email}, {"uid", u.UID}, {"role", u.Role}, {"level", u.Level},
-		{"otp", u.OTP}, {"state", u.State}, {"referral_uid", null(info.ReferralUID)}, {"data", null(u.Data)}}
-	if csrf != "" {
-		o = append(o, field{"csrf_token", csrf})
-	}
-	labels := entities(info.Labels, labelEntity)
-	phones := entitiesWith(info.Phones, phoneEntity, s.cfg.Masking)
-	profiles := entitiesWith(info.Profiles, profileEntity, s.cfg.Masking)
-	storages := entities(info.DataStorages, dataStorageEntity)
-	return append(o, field{"username", null(u.Username)}, field{"labels", labels}, field{"phones", phones},
-		field{"profiles", profiles}, field{"data_storages", storages},
-		field{"created_at", iso(u.CreatedAt)}, field{"updated_at", iso(u.UpdatedAt)})
-}
-
-func labelEntity(l *barong.Label) object {
-	return object{{"key", l.Key}, {"value", l.Value}, {"scope", l.Scope}, {"created_at", iso(l.CreatedAt)}, {"updated_at", iso(l.UpdatedAt)}}
-}
+func labelEntity(l *barong.Label) entity.Label { return entity.NewLabel(l) }
 
 // phoneEntity is Phone; validated_at keeps Rails' millisecond form.
-func phoneEntity(p *barong.Phone, mask bool) object {
-	var validated any
-	if p.ValidatedAt != nil {
-		validated = p.ValidatedAt.UTC().Format("2006-01-02T15:04:05.000Z")
-	}
-	num := p.Number
+func phoneEntity(p *barong.Phone, mask bool) entity.Phone {
 	if mask {
-		num = maskPhone(num, p.Country)
+		return entity.NewPhone(p, maskPhone)
 	}
-	return object{{"country", p.Country}, {"number", num}, {"validated_at", validated}}
+	return entity.NewPhone(p, nil)
 }
 
 // profileEntity is Profile, masked for users when masking is on.
-func profileEntity(p *barong.Profile, mask bool) object {
-	last, dob := p.LastName, any(null(p.DOB))
-	if mask {
-		last = maskName(last)
-		if len(p.DOB) > 8 {
-			dob = p.DOB[:8] + strings.Repeat("*", len(p.DOB)-8)
-		}
-	}
-	return object{{"first_name", null(p.FirstName)}, {"last_name", null(last)}, {"dob", dob},
-		{"address", null(p.Address)}, {"postcode", null(p.Postcode)}, {"city", null(p.City)},
-		{"country", null(p.Country)}, {"state", p.State}, {"metadata", null(p.Metadata)},
-		{"created_at", iso(p.CreatedAt)}, {"updated_at", iso(p.UpdatedAt)}}
-}
-
-// maskName keeps the first character and stars the rest.
-func maskName(s string) string {
-	r := []rune(s)
-	if len(r) <= 1 {
-		return s
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-1)
-}
+func profileEntity(p *barong.Profile, mask bool) entity.Profile { return entity.NewProfile(p, mask) }
 
 // maskPhone keeps the country code digits and the last 4 digits.
 func maskPhone(num, country string) string {
@@ -153,4 +58,43 @@ func maskPhone(num, country string) string {
 		return num
 	}
 	return num[:cc] + strings.Repeat("*", len(num)-cc-4) + num[len(num)-4:]
+}
+
+// entitiesWith is entities for renderers that take one more argument (the
+// masking switch).
+func entitiesWith[T, A, E any](xs []T, f func(*T, A) E, a A) []E {
+	out := make([]E, 0, len(xs))
+	for i := range xs {
+		out = append(out, f(&xs[i], a))
+	}
+	return out
+}
+
+// members is a JSON object whose keys are data (label counts, counts per
+// day, errors per attribute), in the order given.
+type members[V any] []member[V]
+
+type member[V any] struct {
+	k string
+	v V
+}
+
+// MarshalJSON writes the members in order.
+func (o members[V]) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, m := range o {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(m.k)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
+	}
+	return append(b, '}'), nil
 }

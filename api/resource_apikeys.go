@@ -7,6 +7,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 func (s *Server) handleAPIKeys(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -80,16 +81,8 @@ func (s *Server) handleDeleteAPIKey(w http.ResponseWriter, r *http.Request, c *c
 
 // apiKeyEntity is Barong's APIKey entity; the secret is shown only in the
 // answer that creates the key.
-func apiKeyEntity(k *barong.APIKey, withSecret bool) object {
-	scope := k.Scope
-	if scope == nil {
-		scope = []string{}
-	}
-	o := object{{"kid", k.KID}, {"algorithm", k.Algorithm}, {"scope", scope}, {"state", k.State}}
-	if withSecret {
-		o = append(o, field{"secret", k.Secret})
-	}
-	return append(o, field{"created_at", iso(k.CreatedAt)}, field{"updated_at", iso(k.UpdatedAt)})
+func apiKeyEntity(k *barong.APIKey, withSecret bool) entity.APIKey {
+	return entity.NewAPIKey(k, withSecret)
 }
 
 // writeKeyList answers a page of API keys, without secrets, with the

@@ -9,6 +9,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -25,7 +26,7 @@ func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	lo, hi := kycPageBounds(len(docs), pg)
-	out := make([]object, 0, hi-lo)
+	out := make([]entity.UserDocument, 0, hi-lo)
 	for i := lo; i < hi; i++ {
 		out = append(out, documentEntity(&docs[i], s.cfg.Masking))
 	}
@@ -36,13 +37,8 @@ func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request, c *call
 
 // documentEntity is the resource list's Document: upload, doc_type,
 // doc_number (masked AA****BB when masking is on), doc_expire.
-func documentEntity(d *app.DocumentView, mask bool) object {
-	num := d.DocNumber
-	if mask {
-		num = app.MaskDocNumber(num)
-	}
-	return object{{"upload", object{{"url", null(d.URL)}}}, {"doc_type", null(d.DocType)},
-		{"doc_number", null(num)}, {"doc_expire", null(d.DocExpire)}}
+func documentEntity(d *app.DocumentView, mask bool) entity.UserDocument {
+	return entity.NewUserDocument(&d.Document, d.URL, mask)
 }
 
 func (s *Server) handleDocumentCreate(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -11,10 +11,20 @@ func (s *Server) handleOTPQRCode(w http.ResponseWriter, r *http.Request, c *call
 		return err
 	}
 	// Barong answers with the response of Vault's TOTP engine as it is.
-	writeJSON(w, http.StatusOK, object{{"auth", nil},
-		{"data", object{{"barcode", setup.Barcode}, {"url", setup.URL}}},
-		{"lease_duration", 0}, {"lease_id", ""}, {"metadata", nil}, {"renewable", false},
-		{"warnings", nil}, {"wrap_info", nil}})
+	type qrData struct {
+		Barcode string `json:"barcode"`
+		URL     string `json:"url"`
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Auth          any    `json:"auth"`
+		Data          qrData `json:"data"`
+		LeaseDuration int    `json:"lease_duration"`
+		LeaseID       string `json:"lease_id"`
+		Metadata      any    `json:"metadata"`
+		Renewable     bool   `json:"renewable"`
+		Warnings      any    `json:"warnings"`
+		WrapInfo      any    `json:"wrap_info"`
+	}{Data: qrData{setup.Barcode, setup.URL}})
 	return nil
 }
 

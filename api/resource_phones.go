@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 func (s *Server) handlePhones(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -21,7 +22,7 @@ func (s *Server) handlePhones(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	lo, hi := kycPageBounds(len(phones), pg)
-	out := make([]object, 0, hi-lo)
+	out := make([]entity.Phone, 0, hi-lo)
 	for i := lo; i < hi; i++ {
 		out = append(out, phoneEntity(&phones[i], s.cfg.Masking))
 	}
@@ -64,7 +65,9 @@ func (s *Server) sendPhone(w http.ResponseWriter, r *http.Request, c *caller, se
 	if err := send(r.Context(), barong.UserActor(c.User), number, channel); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, object{{"message", "Code was sent successfully via " + channel}})
+	writeJSON(w, http.StatusOK, struct {
+		Message string `json:"message"`
+	}{"Code was sent successfully via " + channel})
 	return nil
 }
 

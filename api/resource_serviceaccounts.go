@@ -5,6 +5,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 const serviceAccountParams = "resource.serviceaccount"
@@ -116,11 +117,6 @@ func saUIDParam(p *params) string {
 // serviceAccountRow is the service account as Barong lists it to its owner:
 // the table row, without an entity. Times are whole seconds (interface §4)
 // where Barong's raw rows carry milliseconds.
-func serviceAccountRow(sa *barong.ServiceAccount) object {
-	var owner any
-	if sa.OwnerID != 0 {
-		owner = sa.OwnerID
-	}
-	return object{{"id", sa.ID}, {"uid", sa.UID}, {"owner_id", owner}, {"email", sa.Email}, {"role", sa.Role},
-		{"level", sa.Level}, {"state", sa.State}, {"created_at", iso(sa.CreatedAt)}, {"updated_at", iso(sa.UpdatedAt)}}
+func serviceAccountRow(sa *barong.ServiceAccount) entity.ServiceAccountRow {
+	return entity.NewServiceAccountRow(sa)
 }

@@ -5,6 +5,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 // Session management (barong-go addition, docs/sessions-and-passkeys.md):
@@ -25,14 +26,12 @@ func (s *Server) currentSessionID(r *http.Request, c *caller) string {
 // sessionEntity is a listed session: id (hash of the session id), login
 // IP, its country (GeoIP name, null when unknown), user agent, whether it
 // is the caller's session, creation and last use.
-func (s *Server) sessionEntity(v *app.SessionView) object {
+func (s *Server) sessionEntity(v *app.SessionView) entity.Session {
 	country := ""
 	if s.geo != nil {
 		_, country, _, _ = s.geo.Lookup(v.UserIP)
 	}
-	return object{{"id", v.IDHash}, {"user_ip", v.UserIP}, {"user_ip_country", null(country)},
-		{"user_agent", v.UserAgent}, {"current", v.Current}, {"created_at", iso(v.CreatedAt)},
-		{"last_seen_at", iso(v.LastSeen)}}
+	return entity.NewSession(&v.Session, country, v.Current, v.LastSeen)
 }
 
 // writeSessions answers a page of sessions with the list headers.
@@ -116,7 +115,7 @@ func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Reques
 }
 
 // mgmtSessions is POST /management/sessions/list: 200 [Session].
-func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	if err := p.Err(); err != nil {
 		return err
@@ -132,7 +131,7 @@ func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *mpa
 // mgmtRevokeSessions is POST /management/sessions/delete: the session id
 // of the user uid, or all his sessions without id; 200 with the revoked
 // sessions.
-func (m *management) mgmtRevokeSessions(w http.ResponseWriter, r *http.Request, p *mparams) error {
+func (m *management) mgmtRevokeSessions(w http.ResponseWriter, r *http.Request, p *params) error {
 	uid := p.Required("uid")
 	id, _ := p.Optional("id")
 	if err := p.Err(); err != nil {

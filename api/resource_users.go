@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -151,8 +152,4 @@ func writeActivityPageHeaders(w http.ResponseWriter, pg barong.Page, total int64
 }
 
 // userActivityEntity is Barong's Activity entity (user view).
-func userActivityEntity(a *barong.Activity) object {
-	return object{{"id", a.ID}, {"user_ip", a.UserIP}, {"user_ip_country", null(a.UserIPCountry)},
-		{"user_agent", a.UserAgent}, {"topic", a.Topic}, {"action", a.Action}, {"result", a.Result},
-		{"data", null(a.Data)}, {"created_at", iso(a.CreatedAt)}}
-}
+func userActivityEntity(a *barong.Activity) entity.Activity { return entity.NewActivity(a) }

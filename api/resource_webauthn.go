@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/entity"
 )
 
 // Passkeys (barong-go addition, docs/sessions-and-passkeys.md):
@@ -91,14 +92,8 @@ func (s *Server) handlePasskeyRegistrationOptions(w http.ResponseWriter, r *http
 // passkeyEntity is a registered passkey: id (for rename and delete), name,
 // the WebAuthn credential id (base64url), the authenticator's AAGUID,
 // transports, backup eligibility and state, creation and last use.
-func passkeyEntity(v *app.PasskeyView) object {
-	var used any
-	if v.LastUsedAt != nil {
-		used = iso(*v.LastUsedAt)
-	}
-	return object{{"id", v.ID}, {"name", v.Name}, {"credential_id", v.CredentialID}, {"aaguid", null(v.AAGUID)},
-		{"transports", v.Transports}, {"backup_eligible", v.BackupEligible}, {"backed_up", v.BackedUp},
-		{"created_at", iso(v.CreatedAt)}, {"last_used_at", used}}
+func passkeyEntity(v *app.PasskeyView) entity.Passkey {
+	return entity.NewPasskey(&v.WebAuthnCredential, v.AAGUID, v.Transports, v.BackupEligible, v.BackedUp)
 }
 
 // writePasskey answers the passkey id of u.

@@ -361,7 +361,7 @@ func signedHandler(h any) mgmtHandler {
 	switch f := h.(type) {
 	case mgmtHandler:
 		return f
-	case func(http.ResponseWriter, *http.Request, *mparams) error:
+	case func(http.ResponseWriter, *http.Request, *params) error:
 		return f
 	}
 	return nil

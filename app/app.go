@@ -276,7 +276,9 @@ func (s *core) record(ctx context.Context, tx barong.Tx, userID int64, c Client,
 	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP,
 		UserIPCountry: c.Country, UserAgent: c.UserAgent, Topic: topic, Action: action, Result: result}
 	if reason != "" {
-		a.Data = jsonString(obj{{"reason", reason}})
+		a.Data = jsonString(struct {
+			Reason string `json:"reason"`
+		}{reason})
 	}
 	if err := tx.CreateActivity(ctx, a); err != nil {
 		return fmt.Errorf("record activity %s/%s: %w", topic, action, err)

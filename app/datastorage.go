@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 // reservedStorageTitles are the titles a data storage may never have, as
@@ -42,9 +43,8 @@ func (s *DataStorage) Create(ctx context.Context, actor barong.Actor, title, dat
 		if err != nil {
 			return err
 		}
-		rec := obj{{"user", user}, {"title", d.Title}, {"data", d.Data},
-			{"created_at", isoTime(d.CreatedAt)}, {"updated_at", isoTime(d.UpdatedAt)}}
-		if err := tx.Emit(ctx, barong.Event{Name: "model.data_storage.created", Payload: obj{{"record", rec}}}); err != nil {
+		rec := entity.NewDataStorageRecord(d, user)
+		if err := tx.Emit(ctx, barong.Event{Name: "model.data_storage.created", Payload: entity.Payload{Record: rec}}); err != nil {
 			return err
 		}
 		return s.recordedLabel(ctx, tx, cur, title)

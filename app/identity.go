@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/entity"
 	"github.com/barong-go/barong/token"
 )
 
@@ -148,7 +149,7 @@ func (s *core) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) er
 		return err
 	}
 	return tx.Emit(ctx, systemEvent("system.user.email.confirmation.token",
-		obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}))
+		entity.UserTokenEvent{User: rec, Domain: s.cfg.Domain, Token: tok}))
 }
 
 // ResendConfirmation is POST /identity/users/email/generate_code: silent for
@@ -207,7 +208,7 @@ func (s *Identity) ConfirmEmail(ctx context.Context, tok string, c Client) (*Use
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, systemEvent("system.user.email.confirmed", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
+		return tx.Emit(ctx, systemEvent("system.user.email.confirmed", entity.UserDomainEvent{User: rec, Domain: s.cfg.Domain}))
 	})
 	if err != nil {
 		_ = s.kv.Delete(ctx, "jti:"+claims.JTI)
@@ -250,7 +251,7 @@ func (s *Identity) RequestPasswordReset(ctx context.Context, email string, resp 
 			return err
 		}
 		return tx.Emit(ctx, systemEvent("system.user.password.reset.token",
-			obj{{"user", rec}, {"domain", s.cfg.Domain}, {"token", tok}}))
+			entity.UserTokenEvent{User: rec, Domain: s.cfg.Domain, Token: tok}))
 	})
 	if err != nil {
 		return err
@@ -318,7 +319,7 @@ func (s *Identity) ResetPassword(ctx context.Context, tok, pw, confirm string, c
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, systemEvent("system.user.password.reset", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
+		return tx.Emit(ctx, systemEvent("system.user.password.reset", entity.UserDomainEvent{User: rec, Domain: s.cfg.Domain}))
 	})
 	if err != nil {
 		_ = s.kv.Delete(ctx, "jti:"+claims.JTI)

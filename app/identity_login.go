@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/entity"
 )
 
 // LoginInput is POST /identity/sessions. With 2FA on, a passkey
@@ -123,7 +124,7 @@ func (s *core) completeLogin(ctx context.Context, u *barong.User, c Client, acti
 			return err
 		}
 		return tx.Emit(ctx, systemEvent("system.session.create",
-			obj{{"user", rec}, {"user_ip", c.IP}, {"user_agent", c.UserAgent}}))
+			entity.SessionCreateEvent{User: rec, UserIP: c.IP, UserAgent: c.UserAgent}))
 	})
 	if err != nil {
 		return nil, nil, err

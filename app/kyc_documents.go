@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 	"github.com/barong-go/barong/storage"
 )
 
@@ -212,7 +213,12 @@ func (s *KYC) CreateAddress(ctx context.Context, actor barong.Actor, in AddressI
 	if err := v.Err(); err != nil {
 		return err
 	}
-	meta := jsonString(obj{{"country", in.Country}, {"address", in.Address}, {"city", in.City}, {"postcode", in.Postcode}})
+	meta := jsonString(struct {
+		Country  string `json:"country"`
+		Address  string `json:"address"`
+		City     string `json:"city"`
+		Postcode string `json:"postcode"`
+	}{in.Country, in.Address, in.City, in.Postcode})
 	doc := barong.Document{UserID: u.ID, DocType: addressDocType, Identificator: randHex(16), Metadata: meta}
 	return s.saveDocuments(ctx, u, doc, in.Files, "address")
 }
@@ -299,7 +305,7 @@ func (s *core) saveDocuments(ctx context.Context, u *barong.User, tmpl barong.Do
 			if err := tx.CreateDocument(ctx, &d); err != nil {
 				return fmt.Errorf("create document: %w", err)
 			}
-			ev := barong.Event{Name: "model.document.created", Payload: obj{{"record", s.documentRecord(ctx, user, &d).compact()}}}
+			ev := barong.Event{Name: "model.document.created", Payload: entity.Payload{Record: s.documentRecord(ctx, user, &d)}}
 			if err := tx.Emit(ctx, ev); err != nil {
 				return err
 			}
@@ -346,22 +352,10 @@ func (s *core) putUpload(ctx context.Context, key string, f Upload) error {
 // documentRecord is the document of model.document.created (reference
 // §9.3): the file URL CGI-escaped, the number unmasked unless
 // BARONG_EVENT_API_MASK_PII.
-func (s *core) documentRecord(ctx context.Context, user obj, d *barong.Document) obj {
-	num := d.DocNumber
-	if s.cfg.MaskEventPII {
-		num = MaskDocNumber(num)
-	}
-	return obj{{"user", user}, {"upload", nullStr(url.QueryEscape(s.documentURL(ctx, d)))}, {"doc_type", nullStr(d.DocType)},
-		{"doc_number", nullStr(num)}, {"doc_expire", nullStr(d.DocExpire)}, {"metadata", nullStr(d.Metadata)},
-		{"created_at", isoTime(d.CreatedAt)}, {"updated_at", isoTime(d.UpdatedAt)}}
+func (s *core) documentRecord(ctx context.Context, user entity.UserRecord, d *barong.Document) entity.DocumentRecord {
+	return entity.NewDocumentRecord(d, user, url.QueryEscape(s.documentURL(ctx, d)), s.cfg.MaskEventPII)
 }
 
 // MaskDocNumber keeps the first two and the last two characters of a
 // document number and stars the rest (AA****BB), as Barong's entity does.
-func MaskDocNumber(s string) string {
-	r := []rune(s)
-	if len(r) <= 4 {
-		return s
-	}
-	return string(r[:2]) + strings.Repeat("*", len(r)-4) + string(r[len(r)-2:])
-}
+func MaskDocNumber(s string) string { return entity.MaskDocNumber(s) }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 	"github.com/barong-go/barong/storage"
 )
 
@@ -94,7 +95,7 @@ func (s *KYC) ManagementCreateDocument(ctx context.Context, actor barong.Actor, 
 		if err != nil {
 			return err
 		}
-		ev := barong.Event{Name: "model.document.created", Payload: obj{{"record", s.documentRecord(ctx, user, d).compact()}}}
+		ev := barong.Event{Name: "model.document.created", Payload: entity.Payload{Record: s.documentRecord(ctx, user, d)}}
 		if err := tx.Emit(ctx, ev); err != nil {
 			return err
 		}

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 // Profile states (reference §3.2).
@@ -220,10 +220,11 @@ func (s *core) profileSaved(ctx context.Context, tx *txn, u *barong.User, before
 		return err
 	}
 	rec := s.profileRecord(user, p)
-	ev := barong.Event{Name: "model.profile.created", Payload: obj{{"record", rec.compact()}}}
+	ev := barong.Event{Name: "model.profile.created", Payload: entity.Payload{Record: rec.Compact()}}
 	if before != nil {
-		changes := diffRecords(s.profileRecord(user, before), rec)
-		ev = barong.Event{Name: "model.profile.updated", Payload: obj{{"record", rec.compact()}, {"changes", changes}}}
+		prev := s.profileRecord(user, before)
+		changes := entity.ProfileChangesFrom(&prev, &rec)
+		ev = barong.Event{Name: "model.profile.updated", Payload: entity.Payload{Record: rec.Compact(), Changes: changes}}
 	}
 	if err := tx.Emit(ctx, ev); err != nil {
 		return err
@@ -234,31 +235,13 @@ func (s *core) profileSaved(ctx context.Context, tx *txn, u *barong.User, before
 
 // profileRecord is the profile of model events (reference §9.3), without
 // state; personal data is masked as in entities when MaskEventPII is set.
-func (s *core) profileRecord(user obj, p *barong.Profile) obj {
-	last, dob := p.LastName, p.DOB
-	if s.cfg.MaskEventPII {
-		last, dob = maskProfileName(last), maskProfileDOB(dob)
-	}
-	return obj{{"user", user}, {"first_name", nullStr(p.FirstName)}, {"last_name", nullStr(last)},
-		{"dob", nullStr(dob)}, {"address", nullStr(p.Address)}, {"postcode", nullStr(p.Postcode)},
-		{"city", nullStr(p.City)}, {"country", nullStr(p.Country)}, {"metadata", nullStr(p.Metadata)},
-		{"created_at", isoTime(p.CreatedAt)}, {"updated_at", isoTime(p.UpdatedAt)}}
+func (s *core) profileRecord(user entity.UserRecord, p *barong.Profile) entity.ProfileRecord {
+	return entity.NewProfileRecord(p, user, s.cfg.MaskEventPII)
 }
 
 // maskProfileName keeps the first character and stars the rest, as the
 // Profile entity masks last_name.
-func maskProfileName(s string) string {
-	r := []rune(s)
-	if len(r) <= 1 {
-		return s
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-1)
-}
+func maskProfileName(s string) string { return entity.MaskName(s) }
 
 // maskProfileDOB stars everything after YYYY-MM-, as the Profile entity.
-func maskProfileDOB(s string) string {
-	if len(s) <= 8 {
-		return s
-	}
-	return s[:8] + strings.Repeat("*", len(s)-8)
-}
+func maskProfileDOB(s string) string { return entity.MaskDOB(s) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 var labelRe = regexp.MustCompile(`^[a-z0-9_-]+$`)
@@ -71,12 +72,12 @@ func (s *core) setLabel(ctx context.Context, tx *txn, u *barong.User, key, value
 			return nil, fmt.Errorf("update label: %w", err)
 		}
 		l = cur
-		changes := obj{}
+		changes := &entity.LabelChanges{}
 		if before.Value != cur.Value {
-			changes = append(changes, member{"value", before.Value})
+			changes.Value = &before.Value
 		}
 		if before.Description != "" && before.Description != cur.Description {
-			changes = append(changes, member{"description", before.Description})
+			changes.Description = &before.Description
 		}
 		if err := s.emitLabel(ctx, tx, u, l, "model.label.updated", changes); err != nil {
 			return nil, err
@@ -147,22 +148,22 @@ func (s *core) recompute(ctx context.Context, tx *txn, u *barong.User) error {
 }
 
 // labelRecord is the label representation of events.
-func (s *core) labelRecord(ctx context.Context, tx barong.UserQueries, u *barong.User, l *barong.Label) (obj, error) {
+func (s *core) labelRecord(ctx context.Context, tx barong.UserQueries, u *barong.User, l *barong.Label) (entity.LabelRecord, error) {
 	user, err := s.userRecord(ctx, tx, u)
 	if err != nil {
-		return nil, err
+		return entity.LabelRecord{}, err
 	}
-	return obj{{"id", l.ID}, {"key", l.Key}, {"value", l.Value}, {"description", nullStr(l.Description)}, {"user", user}}, nil
+	return entity.NewLabelRecord(l, user), nil
 }
 
-func (s *core) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, name string, changes obj) error {
+func (s *core) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, name string, changes *entity.LabelChanges) error {
 	rec, err := s.labelRecord(ctx, tx, u, l)
 	if err != nil {
 		return err
 	}
-	payload := obj{{"record", rec.compact()}}
+	payload := entity.Payload{Record: rec.Compact()}
 	if changes != nil {
-		payload = append(payload, member{"changes", changes})
+		payload.Changes = changes
 	}
 	return tx.Emit(ctx, barong.Event{Name: name, Payload: payload})
 }
@@ -184,6 +185,6 @@ func (s *core) emitDocumentVerdict(ctx context.Context, tx *txn, u *barong.User,
 // systemEvent is a system event as Barong 2.7 emits it (reference §9.2,
 // §9.4): its members under "record", then "name". Consumers written for
 // Barong 2.7 (its mailer, applogic) read record.user, record.token.
-func systemEvent(name string, rec obj) barong.Event {
-	return barong.Event{Name: name, Payload: obj{{"record", rec}}}
+func systemEvent(name string, rec any) barong.Event {
+	return barong.Event{Name: name, Payload: entity.Payload{Record: rec}}
 }

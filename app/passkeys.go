@@ -338,7 +338,7 @@ func (s *Passkeys) Register(ctx context.Context, actor barong.Actor, credential 
 			}
 			return err
 		}
-		return s.recordData(ctx, tx, u.ID, c, webauthnTopic, actionPasskeyRegister, obj{{"passkey_id", row.ID}, {"name", name}})
+		return s.recordData(ctx, tx, u.ID, c, webauthnTopic, actionPasskeyRegister, passkeyData{ID: row.ID, Name: &name})
 	})
 	if err != nil {
 		return nil, err
@@ -346,8 +346,15 @@ func (s *Passkeys) Register(ctx context.Context, actor barong.Actor, credential 
 	return row, nil
 }
 
+// passkeyData is the data of a passkey activity: the passkey's id and, but
+// for a deletion, its name.
+type passkeyData struct {
+	ID   int64   `json:"passkey_id"`
+	Name *string `json:"name,omitempty"`
+}
+
 // recordData writes a succeeded activity with data (JSON object) in tx.
-func (s *core) recordData(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action string, data obj) error {
+func (s *core) recordData(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action string, data any) error {
 	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP, UserIPCountry: c.Country,
 		UserAgent: c.UserAgent, Topic: topic, Action: action, Result: barong.ResultSucceed, Data: jsonString(data)}
 	if err := tx.CreateActivity(ctx, a); err != nil {
@@ -428,7 +435,7 @@ func (s *Passkeys) Rename(ctx context.Context, actor barong.Actor, id int64, nam
 	if err != nil {
 		return err
 	}
-	return s.passkeyChange(ctx, u, id, actionPasskeyRename, obj{{"passkey_id", id}, {"name", name}}, c,
+	return s.passkeyChange(ctx, u, id, actionPasskeyRename, passkeyData{ID: id, Name: &name}, c,
 		func(tx barong.Tx) error { return tx.RenameWebAuthnCredential(ctx, u.ID, id, name) })
 }
 
@@ -438,13 +445,13 @@ func (s *Passkeys) Delete(ctx context.Context, actor barong.Actor, id int64, c C
 		return err
 	}
 	u := actor.User
-	return s.passkeyChange(ctx, u, id, actionPasskeyDelete, obj{{"passkey_id", id}}, c,
+	return s.passkeyChange(ctx, u, id, actionPasskeyDelete, passkeyData{ID: id}, c,
 		func(tx barong.Tx) error { return tx.DeleteWebAuthnCredential(ctx, u.ID, id) })
 }
 
 // passkeyChange runs change on u's passkey id with its activity; a passkey
 // that is not u's is 404 resource.webauthn.not_found.
-func (s *core) passkeyChange(ctx context.Context, u *barong.User, id int64, action string, data obj, c Client,
+func (s *core) passkeyChange(ctx context.Context, u *barong.User, id int64, action string, data any, c Client,
 	change func(tx barong.Tx) error) error {
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		if err := change(tx); err != nil {

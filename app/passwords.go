@@ -85,8 +85,8 @@ type HashingSetup struct {
 	// refused) or "normal" (not Linux).
 	Class string
 	// GOMAXPROCS is the scheduler's Ps after the pool started, and
-	// Raised whether the pool raised it (GOMAXPROCS not set by the
-	// operator).
+	// Raised whether the pool raised it (it does when the operator did
+	// not set GOMAXPROCS).
 	GOMAXPROCS int
 	Raised     bool
 }
@@ -107,19 +107,22 @@ var (
 // worker per CPU the runtime gave the process (its default GOMAXPROCS:
 // the CPUs, or the container's CPU limit), and GOMAXPROCS is raised to
 // those CPUs plus the workers, so that the workers busy in bcrypt never
-// take the Ps that the requests, the relay and the runtime need. With
+// take the Ps that the requests, the relay and the runtime need (a
+// GOMAXPROCS set so no longer follows a later change of the container's
+// CPU limit, as the runtime's default does). With
 // GOMAXPROCS set by the operator it is left alone and the default is
 // GOMAXPROCS-1 workers (at least one, at most the machine's CPUs), so
 // that one P is never hashing.
 func StartPasswordHashing(workers int) HashingSetup {
 	hashOnce.Do(func() {
-		_, pinned := os.LookupEnv("GOMAXPROCS")
-		n, procs := hashPoolSize(workers, runtime.GOMAXPROCS(0), runtime.NumCPU(), pinned)
-		if procs != runtime.GOMAXPROCS(0) {
+		pinned := os.Getenv("GOMAXPROCS") != "" // as the runtime reads it
+		before := runtime.GOMAXPROCS(0)
+		n, procs := hashPoolSize(workers, before, runtime.NumCPU(), pinned)
+		if procs != before {
 			runtime.GOMAXPROCS(procs)
 		}
 		hashPoolP = newHashPool(n)
-		hashSetup = HashingSetup{Workers: n, Class: hashPoolP.class, GOMAXPROCS: runtime.GOMAXPROCS(0), Raised: !pinned}
+		hashSetup = HashingSetup{Workers: n, Class: hashPoolP.class, GOMAXPROCS: runtime.GOMAXPROCS(0), Raised: procs != before}
 	})
 	return hashSetup
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 // Session management (barong-go addition, docs/sessions-and-passkeys.md):
@@ -212,9 +213,13 @@ func (s *core) revoke(ctx context.Context, u *barong.User, idHash, exceptID stri
 	for i, v := range revoked {
 		ids[i] = v.IDHash
 	}
-	data := obj{{"sessions", ids}, {"revoked_by", r.By}}
+	data := struct {
+		Sessions  []string `json:"sessions"`
+		RevokedBy string   `json:"revoked_by"`
+		AdminUID  *string  `json:"admin_uid,omitempty"`
+	}{Sessions: ids, RevokedBy: r.By}
 	if r.Admin != nil {
-		data = append(data, member{"admin_uid", r.Admin.UID})
+		data.AdminUID = &r.Admin.UID
 	}
 	err = s.store.InTx(ctx, func(tx barong.Tx) error {
 		a := &barong.Activity{UserID: u.ID, Category: barong.CategoryUser, UserIP: r.Client.IP,
@@ -228,9 +233,9 @@ func (s *core) revoke(ctx context.Context, u *barong.User, idHash, exceptID stri
 			return err
 		}
 		for _, v := range revoked {
-			ev := barong.Event{Name: "system.session.revoked", Payload: obj{{"record", obj{{"user", rec},
-				{"session_id", v.IDHash}, {"user_ip", v.UserIP}, {"user_agent", v.UserAgent},
-				{"created_at", isoTime(v.CreatedAt)}, {"revoked_by", r.By}}}}}
+			ev := barong.Event{Name: "system.session.revoked", Payload: entity.Payload{Record: entity.SessionRevokedEvent{User: rec,
+				SessionID: v.IDHash, UserIP: v.UserIP, UserAgent: v.UserAgent,
+				CreatedAt: entity.Time(v.CreatedAt), RevokedBy: r.By}}}
 			if err := tx.Emit(ctx, ev); err != nil {
 				return fmt.Errorf("emit session revoked: %w", err)
 			}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 // emailRe is Barong's strict e-mail rule (reference §3.5): a local part of
@@ -106,7 +106,7 @@ func (s *core) createUser(ctx context.Context, tx *txn, u *barong.User) error {
 	if err != nil {
 		return err
 	}
-	return tx.Emit(ctx, barong.Event{Name: "model.user.created", Payload: obj{{"record", rec.compact()}}})
+	return tx.Emit(ctx, barong.Event{Name: "model.user.created", Payload: entity.Payload{Record: rec.Compact()}})
 }
 
 // duplicateToInvalid turns a unique violation into Barong's <field>.taken.
@@ -148,9 +148,9 @@ func (s *core) updateUser(ctx context.Context, tx *txn, before barong.User, afte
 	if err != nil {
 		return err
 	}
-	changes := diffRecords(prev, cur)
-	if len(changes) > 0 || before.PasswordDigest != after.PasswordDigest || before.Data != after.Data {
-		ev := barong.Event{Name: "model.user.updated", Payload: obj{{"record", cur.compact()}, {"changes", changes}}}
+	changes := entity.UserChangesFrom(&prev, &cur)
+	if !changes.Empty() || before.PasswordDigest != after.PasswordDigest || before.Data != after.Data {
+		ev := barong.Event{Name: "model.user.updated", Payload: entity.Payload{Record: cur.Compact(), Changes: changes}}
 		if err := tx.Emit(ctx, ev); err != nil {
 			return err
 		}
@@ -225,16 +225,12 @@ func (s *core) revokeSessions(ctx context.Context, uid, exceptID string) {
 }
 
 // userRecord is the user object of events (reference §9.2), nulls kept.
-func (s *core) userRecord(ctx context.Context, q barong.UserQueries, u *barong.User) (obj, error) {
+func (s *core) userRecord(ctx context.Context, q barong.UserQueries, u *barong.User) (entity.UserRecord, error) {
 	ref, err := s.referralUID(ctx, q, u)
 	if err != nil {
-		return nil, err
+		return entity.UserRecord{}, err
 	}
-	return obj{
-		{"uid", u.UID}, {"username", nullStr(u.Username)}, {"email", u.Email}, {"role", u.Role},
-		{"level", u.Level}, {"otp", u.OTP}, {"state", u.State}, {"referral_uid", nullStr(ref)},
-		{"created_at", isoTime(u.CreatedAt)}, {"updated_at", isoTime(u.UpdatedAt)},
-	}, nil
+	return entity.NewUserRecord(u, ref), nil
 }
 
 // referralUID resolves the referrer's UID ("" when none).
@@ -251,31 +247,6 @@ func (s *core) referralUID(ctx context.Context, q barong.UserQueries, u *barong.
 	}
 	return ref.UID, nil
 }
-
-// diffRecords lists previous values that differ, without updated_at and
-// without previously-null attributes (reference §9.3).
-func diffRecords(prev, cur obj) obj {
-	out := obj{}
-	for _, m := range prev {
-		if m.K == "updated_at" || m.V == nil {
-			continue
-		}
-		if v, _ := cur.get(m.K); fmt.Sprint(v) != fmt.Sprint(m.V) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func nullStr(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// isoTime formats a time as ISO 8601 UTC without fractions.
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
 func jsonString(v any) string {
 	b, err := json.Marshal(v)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/entity"
 )
 
 // UpdateData is PUT /resource/users/me (reference §6.3.1): it replaces
@@ -92,7 +93,7 @@ func (s *Users) Delete(ctx context.Context, actor barong.Actor, in DeleteAccount
 		if err != nil {
 			return err
 		}
-		return tx.Emit(ctx, systemEvent("system.user.account.deleted", obj{{"user", rec}}))
+		return tx.Emit(ctx, systemEvent("system.user.account.deleted", entity.UserEvent{User: rec}))
 	})
 }
 
@@ -153,7 +154,7 @@ func (s *Users) ChangePassword(ctx context.Context, actor barong.Actor, keepSess
 			return err
 		}
 		tx.after = append(tx.after, func(ctx context.Context) { s.revokeSessions(ctx, uid, keepSession) })
-		return tx.Emit(ctx, systemEvent("system.user.password.change", obj{{"user", rec}, {"domain", s.cfg.Domain}}))
+		return tx.Emit(ctx, systemEvent("system.user.password.change", entity.UserDomainEvent{User: rec, Domain: s.cfg.Domain}))
 	})
 }
 

@@ -8,8 +8,9 @@
 #                 wrk's Lua has no HMAC), used for barong and bare alike
 # Every line carries the 1-minute load average read before it, the CPU per
 # request of the server (barong or bare), of Redis and of the load
-# generator, and the CPU other processes (and the hypervisor's steal) took
-# meanwhile. On a shared machine the rates move with the others' load, the
+# generator, the CPU other processes (and the hypervisor's steal) took
+# meanwhile and, when perf can count them, the server's system calls and
+# context switches per request. On a shared machine the rates move with the others' load, the
 # CPU per request much less: the summary also gives the ratio the CPU per
 # request predicts for a machine this test has to itself,
 # (generator + bare) / (generator + barong + Redis).
@@ -150,7 +151,11 @@ echo "warm-up"
 for port in "$BARONG_PORT" "$BARE_PORT"; do
   wrk_run "$port" "$CONNS" 2s >/dev/null; key_run "$port" "$CONNS" 2s >/dev/null
 done
-printf '%-4s %-7s %-6s %6s %10s %9s %9s %9s %9s %12s\n' run mode target load1 req/s p99 cpu/req redis/req gen/req other/steal
+# With perf (and tracepoints readable), the system calls and context
+# switches per request of the server, which move little with the load.
+PERF=0
+if command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter,context-switches -p $$ -- true >/dev/null 2>&1; then PERF=1; fi
+printf '%-4s %-7s %-6s %6s %10s %9s %9s %9s %9s %12s %9s %9s\n' run mode target load1 req/s p99 cpu/req redis/req gen/req other/steal sys/req cs/req
 : >"$work/results"
 for run in $(seq 1 "$RUNS"); do
   for mode in $MODES; do
@@ -158,11 +163,19 @@ for run in $(seq 1 "$RUNS"); do
       IFS=: read -r name port pid <<<"$target"
       l=$(load1)
       mark "$pid"
+      [ "$PERF" = 1 ] && { perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pid" -o "$work/perf" & perf_pid=$!; }
       if [ "$mode" = cookie ]; then wrk_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "0 failed -" >"$work/out"
       else key_run "$port" "$CONNS" "$DURATION" >"$work/out" || echo "0 failed -" >"$work/out"; fi
+      sys="-"; cs="-"
+      if [ "$PERF" = 1 ]; then
+        kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true
+      fi
       read -r n rps p99 <"$work/out"
       measure "$pid" "$n"
-      printf '%-4s %-7s %-6s %6s %10s %9s %7sµs %7sµs %7sµs %12s\n' "$run" "$mode" "$name" "$l" "$rps" "$p99" "$srv_us" "$redis_us" "$gen_us" "$other"
+      if [ "$PERF" = 1 ] && [ "${n:-0}" -gt 0 ] 2>/dev/null; then
+        read -r sys cs < <(awk -F, -v n="$n" '/sys_enter/{s=$1} /context-switches/{c=$1} END{printf "%.2f %.2f\n", s/n, c/n}' "$work/perf")
+      fi
+      printf '%-4s %-7s %-6s %6s %10s %9s %7sµs %7sµs %7sµs %12s %9s %9s\n' "$run" "$mode" "$name" "$l" "$rps" "$p99" "$srv_us" "$redis_us" "$gen_us" "$other" "$sys" "$cs"
       echo "$run $mode $name $rps $p99 $srv_us $redis_us $l $gen_us" >>"$work/results"
     done
   done

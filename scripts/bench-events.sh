@@ -21,7 +21,7 @@
 # everything it creates is removed at exit. BARONG_BIN=path runs that
 # binary instead of building ./cmd/barong (to compare two builds);
 # PHASES=baseline,authz,signups picks the measurements; METRICS=1 adds
-# barong's own request-duration histograms; KEEP_LOG=path keeps its log;
+# barong's own request-duration histograms and GC pauses; KEEP_LOG=path keeps its log;
 # NICE=-10 (root only) runs barong and the load generator at that nice
 # value, to shield the measurement from other work on a shared machine.
 set -euo pipefail
@@ -79,13 +79,15 @@ esac
 pid=$!
 for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$PORT/api/v2/auth/identity/ping" >/dev/null && break; sleep 0.2; done
 curl -fs "http://127.0.0.1:$PORT/api/v2/auth/identity/ping" >/dev/null || { echo "barong did not start:"; cat "$work/barong.log"; exit 1; }
-echo "barong $(cd "$work" && ./barong version 2>/dev/null | head -1), GOMAXPROCS=${GOMAXPROCS:-$(nproc)}, nice $NICE"
+echo "barong $(cd "$work" && ./barong version 2>/dev/null | head -1), GOMAXPROCS=${GOMAXPROCS:-unset, barong default}, nice $NICE"
 echo
 nice -n "$NICE" "$work/eventlag" -url "http://127.0.0.1:$PORT" -amqp "$AMQP_URL" -c "$CONC" -d "$DURATION" -min "$MIN" \
   -baseline "$BASELINE" -authz-rate "$AUTHZ_RATE" -authz-d "$AUTHZ_D" -storm "$STORM" -phases "${PHASES:-baseline,authz,signups}"
 if [ -n "${METRICS:-}" ]; then
   echo; echo "barong's own view (server-side request durations, cumulative buckets):"
   curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E 'barong_http_request_duration_seconds_bucket\{route="(/api/v2/auth/|POST /api/v2/identity/sessions)"'
+  echo "GC stop-the-world pauses (seconds) and GOMAXPROCS:"
+  curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E '^go_gc_duration_seconds|^go_sched_gomaxprocs_threads' || true
 fi
 if grep -q 'level=ERROR' "$work/barong.log"; then
   echo; echo "barong logged errors:"; grep 'level=ERROR' "$work/barong.log" | head -5
