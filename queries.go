@@ -326,7 +326,7 @@ type DocumentBatch struct {
 	Count         int
 }
 
-// KYCAIDQueries find the work of the KYCAID reconciler (app/kycaid.go) in
+// KYCAIDQueries find the work of the KYCAID reconciler (app/kyc_kycaid.go) in
 // the stored profiles and documents.
 type KYCAIDQueries interface {
 	// ProfilesAwaitingApplicant lists up to limit submitted profiles
@@ -343,7 +343,7 @@ type KYCAIDQueries interface {
 	KYCAIDBatches(ctx context.Context, counts map[string]int, doneKeys []string, limit int) ([]DocumentBatch, error)
 }
 
-// SetupTokenQueries keep the setup tokens (app/setup.go): SHA-256 hex
+// SetupTokenQueries keep the setup tokens (app/identity_setup.go): SHA-256 hex
 // hashes of the one-time tokens that let a sign-up claim the first
 // superadmin.
 type SetupTokenQueries interface {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,21 +30,18 @@ const (
 	modelSession = "Session"
 )
 
-// keyNotPermitted is the answer to a caller whose role lacks the ability.
-const keyNotPermitted = "admin.ability.not_permitted"
-
-// withAbility runs h when the caller's role has the ability to do action
-// on model (abilities.yml), else answers 401 admin.ability.not_permitted.
-// Every admin route has one (the route table's adminAbility), also those
-// Barong left without an ability check (comments, profile creation,
-// abilities; reference §12.4 item 12).
+// withAbility runs h when the app finds that the caller's role has the
+// ability to do action on model (abilities.yml, Service.Authorize), else
+// answers 401 admin.ability.not_permitted, before the parameters are
+// parsed (the service method checks it again). Every admin route has one
+// (the route table's adminAbility), also those Barong left without an
+// ability check (comments, profile creation, abilities; reference §12.4
+// item 12).
 func (s *Server) withAbility(action, model string, h callerHandler) callerHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
-		if !s.cfg.Abilities.Can(c.User.Role, action, model) {
-			seclog.Log(r.Context(), s.log, seclog.AuthzRefused, slog.String("path", r.URL.Path), slog.String("method", r.Method),
-				slog.String("uid", c.User.UID), slog.String("role", c.User.Role), slog.String("ability", action+" "+model),
-				slog.Any("errors", []string{keyNotPermitted}))
-			return barong.Unauthorized(keyNotPermitted)
+		ctx := seclog.WithRoute(r.Context(), r.Method, r.URL.Path)
+		if err := s.app.Authorize(ctx, barong.AdminActor(c.User), action, model); err != nil {
+			return err
 		}
 		return h(w, r, c)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	barong "github.com/barong-go/barong"
 	"net/http"
 	"slices"
 	"time"
@@ -20,7 +21,7 @@ func (s *Server) handleAdminPermissions(w http.ResponseWriter, r *http.Request, 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ps, total, err := s.app.AdminPermissions(r.Context(), pg)
+	ps, total, err := s.app.Access.Permissions(r.Context(), barong.AdminActor(c.User), pg)
 	if err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (s *Server) handleAdminCreatePermission(w http.ResponseWriter, r *http.Requ
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if _, err := s.app.AdminCreatePermission(r.Context(), in); err != nil {
+	if _, err := s.app.Access.CreatePermission(r.Context(), barong.AdminActor(c.User), in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -57,7 +58,7 @@ func (s *Server) handleAdminUpdatePermission(w http.ResponseWriter, r *http.Requ
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminUpdatePermission(r.Context(), id, in); err != nil {
+	if err := s.app.Access.UpdatePermission(r.Context(), barong.AdminActor(c.User), id, in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -73,7 +74,7 @@ func (s *Server) handleAdminDeletePermission(w http.ResponseWriter, r *http.Requ
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminDeletePermission(r.Context(), id); err != nil {
+	if err := s.app.Access.DeletePermission(r.Context(), barong.AdminActor(c.User), id); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -101,7 +102,7 @@ func (s *Server) handleAdminRestrictions(w http.ResponseWriter, r *http.Request,
 	if err := p.Err(); err != nil {
 		return err
 	}
-	rs, total, err := s.app.AdminRestrictions(r.Context(), q)
+	rs, total, err := s.app.Access.Restrictions(r.Context(), barong.AdminActor(c.User), q)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func (s *Server) handleAdminCreateRestriction(w http.ResponseWriter, r *http.Req
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if _, err := s.app.AdminCreateRestriction(r.Context(), in); err != nil {
+	if _, err := s.app.Access.CreateRestriction(r.Context(), barong.AdminActor(c.User), in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -171,7 +172,7 @@ func (s *Server) handleAdminUpdateRestriction(w http.ResponseWriter, r *http.Req
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminUpdateRestriction(r.Context(), id, in); err != nil {
+	if err := s.app.Access.UpdateRestriction(r.Context(), barong.AdminActor(c.User), id, in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -187,7 +188,7 @@ func (s *Server) handleAdminDeleteRestriction(w http.ResponseWriter, r *http.Req
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminDeleteRestriction(r.Context(), id); err != nil {
+	if err := s.app.Access.DeleteRestriction(r.Context(), barong.AdminActor(c.User), id); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -216,7 +217,7 @@ func (s *Server) handleAdminWhitelink(w http.ResponseWriter, r *http.Request, c 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	tok, err := s.app.AdminWhitelink(r.Context(), time.Duration(n)*unit)
+	tok, err := s.app.Access.Whitelink(r.Context(), barong.AdminActor(c.User), time.Duration(n)*unit)
 	if err != nil {
 		return err
 	}
@@ -237,7 +238,7 @@ func (s *Server) handleAdminLevels(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ls, total, err := s.app.AdminLevels(r.Context(), pg)
+	ls, total, err := s.app.Access.Levels(r.Context(), barong.AdminActor(c.User), pg)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	barong "github.com/barong-go/barong"
 	"net/http"
 	"strconv"
 
@@ -11,7 +12,7 @@ import (
 // handleAdminLabelCounts renders the counts as Barong's hash keyed by the
 // Ruby inspection of [key, value], e.g. {"[\"email\", \"verified\"]":12}.
 func (s *Server) handleAdminLabelCounts(w http.ResponseWriter, r *http.Request, c *caller) error {
-	cs, err := s.app.AdminLabelCounts(r.Context())
+	cs, err := s.app.Labels.AdminCounts(r.Context(), barong.AdminActor(c.User))
 	if err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func (s *Server) handleAdminUsersByLabel(w http.ResponseWriter, r *http.Request,
 	if err := p.Err(); err != nil {
 		return err
 	}
-	users, total, err := s.app.AdminUsersByLabel(r.Context(), key, value, pg)
+	users, total, err := s.app.Labels.AdminUsers(r.Context(), barong.AdminActor(c.User), key, value, pg)
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func (s *Server) handleAdminCreateLabel(w http.ResponseWriter, r *http.Request, 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminCreateLabel(r.Context(), c.User, in); err != nil {
+	if err := s.app.Labels.AdminCreate(r.Context(), barong.AdminActor(c.User), in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -91,7 +92,7 @@ func (s *Server) handleAdminUpdateLabel(withReplace bool) callerHandler {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		if err := s.app.AdminUpdateLabel(r.Context(), c.User, in, create); err != nil {
+		if err := s.app.Labels.AdminUpdate(r.Context(), barong.AdminActor(c.User), in, create); err != nil {
 			return err
 		}
 		writeStatus(w, http.StatusOK)
@@ -108,7 +109,7 @@ func (s *Server) handleAdminDeleteLabel(w http.ResponseWriter, r *http.Request, 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminDeleteLabel(r.Context(), c.User, in.UID, in.Key, in.Scope); err != nil {
+	if err := s.app.Labels.AdminDelete(r.Context(), barong.AdminActor(c.User), in.UID, in.Key, in.Scope); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -124,7 +125,7 @@ func (s *Server) handleAdminCreateComment(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := s.app.AdminCreateComment(r.Context(), c.User, uid, title, data)
+	u, err := s.app.Users.AdminCreateComment(r.Context(), barong.AdminActor(c.User), uid, title, data)
 	if err != nil {
 		return err
 	}
@@ -142,7 +143,7 @@ func (s *Server) handleAdminUpdateComment(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := s.app.AdminUpdateComment(r.Context(), id, title, data)
+	u, err := s.app.Users.AdminUpdateComment(r.Context(), barong.AdminActor(c.User), id, title, data)
 	if err != nil {
 		return err
 	}
@@ -159,7 +160,7 @@ func (s *Server) handleAdminDeleteComment(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := s.app.AdminDeleteComment(r.Context(), id)
+	u, err := s.app.Users.AdminDeleteComment(r.Context(), barong.AdminActor(c.User), id)
 	if err != nil {
 		return err
 	}

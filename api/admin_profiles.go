@@ -21,7 +21,7 @@ func (s *Server) handleAdminProfiles(w http.ResponseWriter, r *http.Request, c *
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ps, total, err := s.app.AdminProfiles(r.Context(), pg)
+	ps, total, err := s.app.KYC.AdminProfiles(r.Context(), barong.AdminActor(c.User), pg)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func (s *Server) handleAdminCreateProfile(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	prof, err := s.app.AdminCreateProfile(r.Context(), c.User, uid, in)
+	prof, err := s.app.KYC.AdminCreateProfile(r.Context(), barong.AdminActor(c.User), uid, in)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (s *Server) handleAdminVerifyProfile(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	prof, err := s.app.AdminVerifyProfile(r.Context(), c.User, uid, state)
+	prof, err := s.app.KYC.AdminVerifyProfile(r.Context(), barong.AdminActor(c.User), uid, state)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) handleAdminActivities(category string) callerHandler {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		acts, total, err := s.app.AdminActivities(r.Context(), category, q)
+		acts, total, err := s.app.Activities.AdminList(r.Context(), barong.AdminActor(c.User), category, q)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (s *Server) handleAdminMetrics(w http.ResponseWriter, r *http.Request, c *c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	m, err := s.app.AdminMetrics(r.Context(), from, to)
+	m, err := s.app.Activities.AdminMetrics(r.Context(), barong.AdminActor(c.User), from, to)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request, c *cal
 	if err := p.Err(); err != nil {
 		return err
 	}
-	users, total, err := s.app.AdminListUsers(r.Context(), f, extended)
+	users, total, err := s.app.Users.AdminList(r.Context(), barong.AdminActor(c.User), f, extended)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request, c *caller) error {
-	u, err := s.app.AdminGetUser(r.Context(), r.PathValue("uid"))
+	u, err := s.app.Users.AdminGet(r.Context(), barong.AdminActor(c.User), r.PathValue("uid"))
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (s *Server) handleAdminUpdateUser(fields ...string) callerHandler {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		if err := s.app.AdminUpdateUser(r.Context(), c.User, in); err != nil {
+		if err := s.app.Users.AdminUpdate(r.Context(), barong.AdminActor(c.User), in); err != nil {
 			return err
 		}
 		writeStatus(w, http.StatusOK)
@@ -108,7 +108,7 @@ func (s *Server) handleAdminRole(w http.ResponseWriter, r *http.Request, c *call
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.AdminSetRole(r.Context(), c.User, uid, role); err != nil {
+	if err := s.app.Users.AdminSetRole(r.Context(), barong.AdminActor(c.User), uid, role); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -127,7 +127,7 @@ func (s *Server) handleAdminPending(w http.ResponseWriter, r *http.Request, c *c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	users, total, err := s.app.AdminPendingDocuments(r.Context(), f, extended)
+	users, total, err := s.app.Users.AdminPendingDocuments(r.Context(), barong.AdminActor(c.User), f, extended)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *Server) handleAdminDeleteStorage(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := s.app.AdminDeleteDataStorage(r.Context(), c.User, uid, title)
+	u, err := s.app.DataStorage.AdminDelete(r.Context(), barong.AdminActor(c.User), uid, title)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (s *Server) handleAdminAPIKeys(w http.ResponseWriter, r *http.Request, c *c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	keys, total, err := s.app.AdminAPIKeys(r.Context(), uid, o, pg)
+	keys, total, err := s.app.APIKeys.AdminList(r.Context(), barong.AdminActor(c.User), uid, o, pg)
 	if err != nil {
 		return err
 	}

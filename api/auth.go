@@ -85,7 +85,7 @@ func (s *Server) authenticateAs(r *http.Request, ar authz.Request, uidOnly bool)
 		if uidOnly {
 			return &caller{User: &barong.User{UID: claims.UID}}, nil
 		}
-		u, err := s.app.Store().UserByUID(r.Context(), claims.UID)
+		u, err := s.app.Users.ByUID(r.Context(), claims.UID)
 		if err != nil {
 			if errors.Is(err, barong.ErrNotFound) {
 				return nil, barong.NotFound("record.not_found")

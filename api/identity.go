@@ -52,7 +52,7 @@ const DeviceCookieName = "_barong_device"
 // setDeviceCookie gives the client that just signed in (or up) as uid a
 // device cookie of uid, renewing the one it sent.
 func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, uid string) {
-	v, ttl := s.app.DeviceCookie(uid, cookieValue(r, DeviceCookieName))
+	v, ttl := s.app.Identity.DeviceCookie(uid, cookieValue(r, DeviceCookieName))
 	if v == "" {
 		return
 	}
@@ -90,7 +90,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := s.client(r)
-	info, sess, err := s.app.Login(r.Context(), in, c)
+	info, sess, err := s.app.Identity.Login(r.Context(), in, c)
 	if err != nil {
 		s.logLoginFailure(r, "password", in.Email, c, err)
 		return err
@@ -102,7 +102,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.Logout(r.Context(), s.sessionID(r), s.client(r)); err != nil {
+	if err := s.app.Sessions.Logout(r.Context(), s.sessionID(r), s.client(r)); err != nil {
 		return err
 	}
 	s.clearSessionCookie(w, r)
@@ -121,7 +121,7 @@ func (s *Server) handleAuth0(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := s.client(r)
-	info, sess, err := s.app.Auth0Login(r.Context(), tok, otp, c)
+	info, sess, err := s.app.Identity.Auth0Login(r.Context(), tok, otp, c)
 	if err != nil {
 		s.logLoginFailure(r, "auth0", "", c, err)
 		return err
@@ -147,7 +147,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.SignUp(r.Context(), in, s.client(r))
+	info, sess, err := s.app.Identity.SignUp(r.Context(), in, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *Server) handleAccess(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.WhitelistAccess(r.Context(), tok, s.client(r)); err != nil {
+	if err := s.app.Access.WhitelistAccess(r.Context(), tok, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -195,7 +195,7 @@ func (s *Server) handleEmailCode(w http.ResponseWriter, r *http.Request) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.ResendConfirmation(r.Context(), email, resp, s.client(r)); err != nil {
+	if err := s.app.Identity.ResendConfirmation(r.Context(), email, resp, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)
@@ -211,7 +211,7 @@ func (s *Server) handleEmailConfirm(w http.ResponseWriter, r *http.Request) erro
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, sess, err := s.app.ConfirmEmail(r.Context(), tok, s.client(r))
+	info, sess, err := s.app.Identity.ConfirmEmail(r.Context(), tok, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func (s *Server) handlePasswordCode(w http.ResponseWriter, r *http.Request) erro
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.RequestPasswordReset(r.Context(), email, resp, s.client(r)); err != nil {
+	if err := s.app.Identity.RequestPasswordReset(r.Context(), email, resp, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)
@@ -248,7 +248,7 @@ func (s *Server) handlePasswordConfirm(w http.ResponseWriter, r *http.Request) e
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.ResetPassword(r.Context(), tok, pw, confirm, s.client(r)); err != nil {
+	if err := s.app.Identity.ResetPassword(r.Context(), tok, pw, confirm, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)
@@ -338,7 +338,7 @@ func (s *Server) handleKYCCallback(w http.ResponseWriter, r *http.Request) error
 	if p, err := s.parse(w, r, "public.kyc"); err == nil {
 		id = p.String("verification_id")
 	}
-	if err := s.app.KYCAIDCallback(r.Context(), id); err != nil {
+	if err := s.app.KYC.KYCAIDCallback(r.Context(), id); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)

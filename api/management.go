@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/seclog"
 	"github.com/barong-go/barong/token"
@@ -94,14 +96,26 @@ func (m *management) dispatch(routes []mgmtRoute) http.HandlerFunc {
 			m.writeError(w, r, mgmtFail(http.StatusMethodNotAllowed, msg))
 			return
 		}
-		data, err := m.verify(w, r, routes[i].scope)
+		data, signers, err := m.verifySigners(w, r, routes[i].scope)
 		if err == nil {
+			r = r.WithContext(context.WithValue(r.Context(), actorKey{}, barong.ManagementActor(signers)))
 			err = routes[i].h(w, r, newMParams(data))
 		}
 		if err != nil {
 			m.writeError(w, r, err)
 		}
 	}
+}
+
+// actorKey carries the management actor (the verified signers) from
+// dispatch to the handler.
+type actorKey struct{}
+
+// mgmtActor is the management actor of a verified request: the signers
+// whose signatures were verified.
+func mgmtActor(r *http.Request) barong.Actor {
+	a, _ := r.Context().Value(actorKey{}).(barong.Actor)
+	return a
 }
 
 // maxBody bounds a management body: a base64 document inside a base64url
@@ -115,50 +129,57 @@ func (m *management) maxBody() int64 { return 2*m.s.cfg.MaxUploadBytes + maxBody
 // received payload bytes, a jti is required and each jti is accepted once
 // (a replay answers 401 Failed to verify JWT.).
 func (m *management) verify(w http.ResponseWriter, r *http.Request, scope string) (map[string]any, error) {
+	data, _, err := m.verifySigners(w, r, scope)
+	return data, err
+}
+
+// verifySigners is verify, returning also the signers whose signatures
+// were verified.
+func (m *management) verifySigners(w http.ResponseWriter, r *http.Request, scope string) (map[string]any, []string, error) {
 	if r.URL.RawQuery != "" {
-		return nil, mgmtFail(http.StatusBadRequest, msgMgmtQuery)
+		return nil, nil, mgmtFail(http.StatusBadRequest, msgMgmtQuery)
 	}
 	if r.Header.Get("Content-Type") != "application/json" {
-		return nil, mgmtFail(http.StatusBadRequest, msgMgmtContentType)
+		return nil, nil, mgmtFail(http.StatusBadRequest, msgMgmtContentType)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, m.maxBody()))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, mgmtFail(http.StatusRequestEntityTooLarge, msgMgmtBodyTooLarge)
+			return nil, nil, mgmtFail(http.StatusRequestEntityTooLarge, msgMgmtBodyTooLarge)
 		}
-		return nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
+		return nil, nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
 	}
 	if !json.Valid(body) {
-		return nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
+		return nil, nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
 	}
-	payload, err := m.verifySignatures(r, scope, body)
+	payload, signers, err := m.verifySignatures(r, scope, body)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	claims, err := m.useJTI(r, payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch d := claims["data"].(type) {
 	case nil:
-		return map[string]any{}, nil
+		return map[string]any{}, signers, nil
 	case map[string]any:
-		return d, nil
+		return d, signers, nil
 	}
-	return nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
+	return nil, nil, mgmtFail(http.StatusBadRequest, msgMgmtParse)
 }
 
 // verifySignatures verifies body with the keys of the scope's permitted
 // signers, then the claims, then that every mandatory signer signed. It
-// returns the payload.
-func (m *management) verifySignatures(r *http.Request, scope string, body []byte) ([]byte, error) {
+// returns the payload and the signers whose signatures it verified.
+func (m *management) verifySignatures(r *http.Request, scope string, body []byte) ([]byte, []string, error) {
 	sc, ok := m.cfg.API.Scopes[scope]
 	if !ok {
-		return nil, m.refuse(r, scope, "scope not configured", nil)
+		return nil, nil, m.refuse(r, scope, "scope not configured", nil)
 	}
 	if m.checksErr != nil {
-		return nil, m.refuse(r, scope, "jwt options", m.checksErr)
+		return nil, nil, m.refuse(r, scope, "jwt options", m.checksErr)
 	}
 	keys := make([]token.VerifyKey, 0, len(sc.PermittedSigners))
 	for _, id := range sc.PermittedSigners {
@@ -167,23 +188,23 @@ func (m *management) verifySignatures(r *http.Request, scope string, body []byte
 		}
 	}
 	if len(keys) == 0 {
-		return nil, m.refuse(r, scope, "no permitted signer in the keychain", nil)
+		return nil, nil, m.refuse(r, scope, "no permitted signer in the keychain", nil)
 	}
 	payload, signers, err := token.VerifyGeneral(body, keys)
 	if err != nil {
-		return nil, m.refuse(r, scope, "signature", err)
+		return nil, nil, m.refuse(r, scope, "signature", err)
 	}
 	if err := m.checks.Validate(payload, m.cfg.Now()); err != nil {
-		return nil, m.refuse(r, scope, "claims", err)
+		return nil, nil, m.refuse(r, scope, "claims", err)
 	}
 	for _, id := range sc.MandatorySigners {
 		if !slices.Contains(signers, id) {
 			seclog.Log(r.Context(), m.s.log, seclog.ManagementRefused, slog.String("path", r.URL.Path),
 				slog.String("scope", scope), slog.String("reason", "mandatory signer missing"), slog.String("signer", id))
-			return nil, mgmtFail(http.StatusUnauthorized, msgMgmtSignatures)
+			return nil, nil, mgmtFail(http.StatusUnauthorized, msgMgmtSignatures)
 		}
 	}
-	return payload, nil
+	return payload, signers, nil
 }
 
 // refuse logs why a management request failed verification (never the
@@ -217,7 +238,7 @@ func (m *management) useJTI(r *http.Request, payload []byte) (map[string]any, er
 			}
 		}
 	}
-	fresh, err := m.s.app.UseManagementJTI(r.Context(), jti, ttl)
+	fresh, err := m.s.app.Identity.UseManagementJTI(r.Context(), jti, ttl)
 	if err != nil {
 		return nil, err
 	}

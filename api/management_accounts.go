@@ -15,7 +15,7 @@ func (m *management) getServiceAccount(w http.ResponseWriter, r *http.Request, p
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sa, err := m.s.app.ManagementServiceAccount(r.Context(), uid, email)
+	sa, err := m.s.app.ServiceAccounts.ManagementGet(r.Context(), mgmtActor(r), uid, email)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (m *management) listServiceAccounts(w http.ResponseWriter, r *http.Request,
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sas, total, err := m.s.app.ManagementServiceAccounts(r.Context(), ownerUID, ownerEmail, pg)
+	sas, total, err := m.s.app.ServiceAccounts.ManagementList(r.Context(), mgmtActor(r), ownerUID, ownerEmail, pg)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (m *management) createServiceAccount(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sa, err := m.s.app.ManagementCreateServiceAccount(r.Context(), in)
+	sa, err := m.s.app.ServiceAccounts.ManagementCreate(r.Context(), mgmtActor(r), in)
 	if err != nil {
 		return modelFull(err)
 	}
@@ -71,7 +71,7 @@ func (m *management) updateServiceAccount(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sa, err := m.s.app.ManagementUpdateServiceAccount(r.Context(), uid, owner)
+	sa, err := m.s.app.ServiceAccounts.ManagementUpdate(r.Context(), mgmtActor(r), uid, owner)
 	if err != nil {
 		return modelKeys(err)
 	}
@@ -86,7 +86,7 @@ func (m *management) deleteServiceAccount(w http.ResponseWriter, r *http.Request
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sa, err := m.s.app.ManagementDeleteServiceAccount(r.Context(), uid)
+	sa, err := m.s.app.ServiceAccounts.ManagementDelete(r.Context(), mgmtActor(r), uid)
 	if err != nil {
 		return modelKeys(err)
 	}
@@ -110,7 +110,7 @@ func (m *management) createAPIKey(w http.ResponseWriter, r *http.Request, p *par
 	if err := p.Err(); err != nil {
 		return err
 	}
-	k, err := m.s.app.ManagementCreateAPIKey(r.Context(), in)
+	k, err := m.s.app.APIKeys.ManagementCreate(r.Context(), mgmtActor(r), in)
 	if err != nil {
 		return modelKeys(err)
 	}
@@ -128,7 +128,7 @@ func (m *management) updateAPIKey(w http.ResponseWriter, r *http.Request, p *par
 	if err := p.Err(); err != nil {
 		return err
 	}
-	k, err := m.s.app.ManagementUpdateAPIKey(r.Context(), in)
+	k, err := m.s.app.APIKeys.ManagementUpdate(r.Context(), mgmtActor(r), in)
 	if err != nil {
 		return modelKeys(err)
 	}

@@ -18,7 +18,7 @@ func (m *management) phones(w http.ResponseWriter, r *http.Request, p *params) e
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ps, err := m.s.app.ManagementPhones(r.Context(), uid)
+	ps, err := m.s.app.KYC.ManagementPhones(r.Context(), mgmtActor(r), uid)
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (m *management) addPhone(w http.ResponseWriter, r *http.Request, p *params)
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ph, err := m.s.app.ManagementAddPhone(r.Context(), uid, number)
+	ph, err := m.s.app.KYC.ManagementAddPhone(r.Context(), mgmtActor(r), uid, number)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (m *management) deletePhone(w http.ResponseWriter, r *http.Request, p *para
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ph, err := m.s.app.ManagementDeletePhone(r.Context(), uid, number)
+	ph, err := m.s.app.KYC.ManagementDeletePhone(r.Context(), mgmtActor(r), uid, number)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (m *management) labels(w http.ResponseWriter, r *http.Request, p *params) e
 	if err := p.Err(); err != nil {
 		return err
 	}
-	ls, err := m.s.app.ManagementLabels(r.Context(), uid)
+	ls, err := m.s.app.Labels.ManagementList(r.Context(), mgmtActor(r), uid)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (m *management) createLabel(w http.ResponseWriter, r *http.Request, p *para
 	if err := p.Err(); err != nil {
 		return err
 	}
-	l, err := m.s.app.ManagementCreateLabel(r.Context(), uid, key, value, desc)
+	l, err := m.s.app.Labels.ManagementCreate(r.Context(), mgmtActor(r), uid, key, value, desc)
 	if err != nil {
 		return modelByAttribute(err)
 	}
@@ -94,7 +94,7 @@ func (m *management) updateLabel(w http.ResponseWriter, r *http.Request, p *para
 	if err := p.Err(); err != nil {
 		return err
 	}
-	l, err := m.s.app.ManagementUpdateLabel(r.Context(), uid, key, value, desc, replace)
+	l, err := m.s.app.Labels.ManagementUpdate(r.Context(), mgmtActor(r), uid, key, value, desc, replace)
 	if err != nil {
 		return modelByAttribute(err)
 	}
@@ -108,7 +108,7 @@ func (m *management) deleteLabel(w http.ResponseWriter, r *http.Request, p *para
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := m.s.app.ManagementDeleteLabel(r.Context(), uid, key); err != nil {
+	if err := m.s.app.Labels.ManagementDelete(r.Context(), mgmtActor(r), uid, key); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)
@@ -134,7 +134,7 @@ func (m *management) signOTP(w http.ResponseWriter, r *http.Request, p *params) 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	out, err := m.s.app.ManagementSignOTP(r.Context(), uid, code, jws, m.s.keys.Signing())
+	out, err := m.s.app.OTP.ManagementSign(r.Context(), mgmtActor(r), uid, code, jws, m.s.keys.Signing())
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (m *management) createDocument(w http.ResponseWriter, r *http.Request, p *p
 		in.File.Size = int64(len(data))
 		in.File.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 	}
-	err := m.s.app.ManagementCreateDocument(r.Context(), in)
+	err := m.s.app.KYC.ManagementCreateDocument(r.Context(), mgmtActor(r), in)
 	if e := barong.AsError(err); e != nil && e.Kind == barong.KindNotFound {
 		return &mgmtError{status: http.StatusNotFound, body: map[string][]string{"errors": e.Keys}}
 	}

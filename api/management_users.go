@@ -16,7 +16,7 @@ func (m *management) getUser(w http.ResponseWriter, r *http.Request, p *params) 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := m.s.app.ManagementUser(r.Context(), uid, email, phone)
+	u, err := m.s.app.Users.ManagementGet(r.Context(), mgmtActor(r), uid, email, phone)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (m *management) listUsers(w http.ResponseWriter, r *http.Request, p *params
 	if err := p.Err(); err != nil {
 		return err
 	}
-	users, total, err := m.s.app.ManagementUsers(r.Context(), f, extended)
+	users, total, err := m.s.app.Users.ManagementList(r.Context(), mgmtActor(r), f, extended)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (m *management) createUser(w http.ResponseWriter, r *http.Request, p *param
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := m.s.app.ManagementCreateUser(r.Context(), email, password, ref)
+	u, err := m.s.app.Users.ManagementCreate(r.Context(), mgmtActor(r), email, password, ref)
 	if err != nil {
 		return modelFull(err)
 	}
@@ -83,7 +83,7 @@ func (m *management) updateUser(w http.ResponseWriter, r *http.Request, p *param
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := m.s.app.ManagementUpdateUser(r.Context(), uid, role, data)
+	u, err := m.s.app.Users.ManagementUpdate(r.Context(), mgmtActor(r), uid, role, data)
 	if err != nil {
 		return modelFull(err)
 	}
@@ -114,7 +114,7 @@ func (m *management) importUser(w http.ResponseWriter, r *http.Request, p *param
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := m.s.app.ManagementImportUser(r.Context(), in)
+	u, err := m.s.app.Users.ManagementImport(r.Context(), mgmtActor(r), in)
 	if err != nil {
 		return modelFull(err)
 	}
@@ -131,7 +131,7 @@ func (m *management) createProfile(w http.ResponseWriter, r *http.Request, p *pa
 	if err := p.Err(); err != nil {
 		return err
 	}
-	u, err := m.s.app.ManagementCreateProfile(r.Context(), uid, in, state)
+	u, err := m.s.app.KYC.ManagementCreateProfile(r.Context(), mgmtActor(r), uid, in, state)
 	if err != nil {
 		return modelFull(err)
 	}
@@ -150,7 +150,7 @@ func (m *management) labeledUsers(w http.ResponseWriter, r *http.Request, p *par
 	if err := p.Err(); err != nil {
 		return err
 	}
-	users, total, err := m.s.app.ManagementLabeledUsers(r.Context(), f, extended)
+	users, total, err := m.s.app.Labels.ManagementUsers(r.Context(), mgmtActor(r), f, extended)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ func (s *Server) handleAPIKeys(w http.ResponseWriter, r *http.Request, c *caller
 	if err := p.Err(); err != nil {
 		return err
 	}
-	keys, total, err := s.app.APIKeys(r.Context(), c.User, order, pg)
+	keys, total, err := s.app.APIKeys.List(r.Context(), barong.UserActor(c.User), order, pg)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request, c *c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	k, err := s.app.CreateAPIKey(r.Context(), c.User, in)
+	k, err := s.app.APIKeys.Create(r.Context(), barong.UserActor(c.User), in)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (s *Server) handleUpdateAPIKey(w http.ResponseWriter, r *http.Request, c *c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	k, err := s.app.UpdateAPIKey(r.Context(), c.User, r.PathValue("kid"), in)
+	k, err := s.app.APIKeys.Update(r.Context(), barong.UserActor(c.User), r.PathValue("kid"), in)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *Server) handleDeleteAPIKey(w http.ResponseWriter, r *http.Request, c *c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.DeleteAPIKey(r.Context(), c.User, r.PathValue("kid"), code); err != nil {
+	if err := s.app.APIKeys.Delete(r.Context(), barong.UserActor(c.User), r.PathValue("kid"), code); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)

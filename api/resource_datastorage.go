@@ -1,6 +1,7 @@
 package api
 
 import (
+	barong "github.com/barong-go/barong"
 	"net/http"
 )
 
@@ -13,7 +14,7 @@ func (s *Server) handleCreateDataStorage(w http.ResponseWriter, r *http.Request,
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if _, err := s.app.CreateOwnDataStorage(r.Context(), c.User, title, data); err != nil {
+	if _, err := s.app.DataStorage.Create(r.Context(), barong.UserActor(c.User), title, data); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)

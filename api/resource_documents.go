@@ -21,7 +21,7 @@ func (s *Server) handleDocuments(w http.ResponseWriter, r *http.Request, c *call
 	if err := p.Err(); err != nil {
 		return err
 	}
-	docs, err := s.app.Documents(r.Context(), c.User)
+	docs, err := s.app.KYC.Documents(r.Context(), barong.UserActor(c.User))
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (s *Server) handleDocumentCreate(w http.ResponseWriter, r *http.Request, c 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.CreateDocuments(r.Context(), c.User, in); err != nil {
+	if err := s.app.KYC.CreateDocuments(r.Context(), barong.UserActor(c.User), in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)
@@ -82,7 +82,7 @@ func (s *Server) handleAddressCreate(w http.ResponseWriter, r *http.Request, c *
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.CreateAddress(r.Context(), c.User, in); err != nil {
+	if err := s.app.KYC.CreateAddress(r.Context(), barong.UserActor(c.User), in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)

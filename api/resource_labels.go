@@ -1,6 +1,7 @@
 package api
 
 import (
+	barong "github.com/barong-go/barong"
 	"net/http"
 )
 
@@ -19,7 +20,7 @@ func (s *Server) handleListLabels(w http.ResponseWriter, r *http.Request, c *cal
 	if err := p.Err(); err != nil {
 		return err
 	}
-	labels, err := s.app.OwnLabels(r.Context(), c.User, ordering == "desc")
+	labels, err := s.app.Labels.List(r.Context(), barong.UserActor(c.User), ordering == "desc")
 	if err != nil {
 		return err
 	}
@@ -29,7 +30,7 @@ func (s *Server) handleListLabels(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 func (s *Server) handleGetLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
-	l, err := s.app.OwnLabel(r.Context(), c.User, r.PathValue("key"))
+	l, err := s.app.Labels.Get(r.Context(), barong.UserActor(c.User), r.PathValue("key"))
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func (s *Server) handleCreateLabel(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	l, err := s.app.CreatePublicLabel(r.Context(), c.User, key, value)
+	l, err := s.app.Labels.Create(r.Context(), barong.UserActor(c.User), key, value)
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func (s *Server) handleUpdateLabel(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	l, err := s.app.UpdatePublicLabel(r.Context(), c.User, r.PathValue("key"), value)
+	l, err := s.app.Labels.Update(r.Context(), barong.UserActor(c.User), r.PathValue("key"), value)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (s *Server) handleUpdateLabel(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 func (s *Server) handleDeleteLabel(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := s.app.DeletePublicLabel(r.Context(), c.User, r.PathValue("key")); err != nil {
+	if err := s.app.Labels.Delete(r.Context(), barong.UserActor(c.User), r.PathValue("key")); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)

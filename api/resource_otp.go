@@ -1,11 +1,12 @@
 package api
 
 import (
+	barong "github.com/barong-go/barong"
 	"net/http"
 )
 
 func (s *Server) handleOTPQRCode(w http.ResponseWriter, r *http.Request, c *caller) error {
-	setup, err := s.app.GenerateQRCode(r.Context(), c.User, s.client(r))
+	setup, err := s.app.OTP.GenerateQRCode(r.Context(), barong.UserActor(c.User), s.client(r))
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (s *Server) handleOTPEnable(w http.ResponseWriter, r *http.Request, c *call
 	if c.Session != nil {
 		keep = c.Session.ID
 	}
-	if err := s.app.EnableOTP(r.Context(), c.User, code, keep, s.client(r)); err != nil {
+	if err := s.app.OTP.Enable(r.Context(), barong.UserActor(c.User), code, keep, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -50,7 +51,7 @@ func (s *Server) handleOTPDisable(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	if err := s.app.DisableOTP(r.Context(), c.User, code, s.client(r)); err != nil {
+	if err := s.app.OTP.Disable(r.Context(), barong.UserActor(c.User), code, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)
@@ -62,7 +63,7 @@ func (s *Server) handleOTPVerify(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	if err := s.app.VerifyOTP(r.Context(), c.User, code, s.client(r)); err != nil {
+	if err := s.app.OTP.Verify(r.Context(), barong.UserActor(c.User), code, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusOK)

@@ -17,7 +17,7 @@ func (s *Server) handlePhones(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := p.Err(); err != nil {
 		return err
 	}
-	phones, err := s.app.Phones(r.Context(), c.User)
+	phones, err := s.app.KYC.Phones(r.Context(), barong.UserActor(c.User))
 	if err != nil {
 		return err
 	}
@@ -45,11 +45,11 @@ func phoneParams(p *params) (number, channel string) {
 }
 
 func (s *Server) handlePhoneCreate(w http.ResponseWriter, r *http.Request, c *caller) error {
-	return s.sendPhone(w, r, c, s.app.AddPhone)
+	return s.sendPhone(w, r, c, s.app.KYC.AddPhone)
 }
 
 func (s *Server) handlePhoneSendCode(w http.ResponseWriter, r *http.Request, c *caller) error {
-	return s.sendPhone(w, r, c, s.app.SendPhoneCode)
+	return s.sendPhone(w, r, c, s.app.KYC.SendPhoneCode)
 }
 
 // sendPhone runs add or send_code and answers with the seed's 200.
@@ -62,7 +62,7 @@ func (s *Server) sendPhone(w http.ResponseWriter, r *http.Request, c *caller, se
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := send(r.Context(), c.User, number, channel); err != nil {
+	if err := send(r.Context(), barong.UserActor(c.User), number, channel); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, struct {
@@ -80,7 +80,7 @@ func (s *Server) handlePhoneVerify(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, err := s.app.VerifyPhone(r.Context(), c.User, number, code)
+	info, err := s.app.KYC.VerifyPhone(r.Context(), barong.UserActor(c.User), number, code)
 	if err != nil {
 		return err
 	}
@@ -89,4 +89,4 @@ func (s *Server) handlePhoneVerify(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 // phoneSender is AddPhone or SendPhoneCode.
-type phoneSender func(ctx context.Context, u *barong.User, number, channel string) error
+type phoneSender func(ctx context.Context, actor barong.Actor, number, channel string) error

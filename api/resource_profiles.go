@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	barong "github.com/barong-go/barong"
 	"net/http"
 	"strings"
 	"time"
@@ -10,7 +11,7 @@ import (
 )
 
 func (s *Server) handleMyProfiles(w http.ResponseWriter, r *http.Request, c *caller) error {
-	ps, err := s.app.OwnProfiles(r.Context(), c.User)
+	ps, err := s.app.KYC.Profiles(r.Context(), barong.UserActor(c.User))
 	if err != nil {
 		return err
 	}
@@ -28,7 +29,7 @@ func (s *Server) handleCreateProfile(w http.ResponseWriter, r *http.Request, c *
 	if err := p.Err(); err != nil {
 		return err
 	}
-	prof, err := s.app.CreateOwnProfile(r.Context(), c.User, in)
+	prof, err := s.app.KYC.CreateProfile(r.Context(), barong.UserActor(c.User), in)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func (s *Server) handleUpdateProfile(w http.ResponseWriter, r *http.Request, c *
 	if err := p.Err(); err != nil {
 		return err
 	}
-	prof, err := s.app.UpdateOwnProfile(r.Context(), c.User, in)
+	prof, err := s.app.KYC.UpdateProfile(r.Context(), barong.UserActor(c.User), in)
 	if err != nil {
 		return err
 	}

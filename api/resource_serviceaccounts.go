@@ -19,7 +19,7 @@ func (s *Server) handleServiceAccounts(w http.ResponseWriter, r *http.Request, c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sas, total, err := s.app.ServiceAccounts(r.Context(), c.User, pg)
+	sas, total, err := s.app.ServiceAccounts.List(r.Context(), barong.UserActor(c.User), pg)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func (s *Server) handleSAKeys(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := p.Err(); err != nil {
 		return err
 	}
-	keys, total, err := s.app.ServiceAccountAPIKeys(r.Context(), c.User, uid, order, pg)
+	keys, total, err := s.app.ServiceAccounts.APIKeys(r.Context(), barong.UserActor(c.User), uid, order, pg)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Server) handleCreateSAKey(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	k, err := s.app.CreateServiceAccountAPIKey(r.Context(), c.User, uid, in)
+	k, err := s.app.ServiceAccounts.CreateAPIKey(r.Context(), barong.UserActor(c.User), uid, in)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) handleUpdateSAKey(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	k, err := s.app.UpdateServiceAccountAPIKey(r.Context(), c.User, uid, r.PathValue("kid"), in)
+	k, err := s.app.ServiceAccounts.UpdateAPIKey(r.Context(), barong.UserActor(c.User), uid, r.PathValue("kid"), in)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (s *Server) handleDeleteSAKey(w http.ResponseWriter, r *http.Request, c *ca
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.DeleteServiceAccountAPIKey(r.Context(), c.User, uid, r.PathValue("kid"), code); err != nil {
+	if err := s.app.ServiceAccounts.DeleteAPIKey(r.Context(), barong.UserActor(c.User), uid, r.PathValue("kid"), code); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)

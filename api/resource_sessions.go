@@ -51,7 +51,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, c *calle
 	if err := p.Err(); err != nil {
 		return err
 	}
-	vs, err := s.app.Sessions(r.Context(), c.User, s.currentSessionID(r, c))
+	vs, err := s.app.Sessions.List(r.Context(), barong.UserActor(c.User), s.currentSessionID(r, c))
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request, c *calle
 
 func (s *Server) handleRevokeSession(w http.ResponseWriter, r *http.Request, c *caller) error {
 	id := r.PathValue("id")
-	if err := s.app.RevokeSession(r.Context(), c.User, id, s.client(r)); err != nil {
+	if err := s.app.Sessions.Revoke(r.Context(), barong.UserActor(c.User), id, s.client(r)); err != nil {
 		return err
 	}
 	if cur := s.currentSessionID(r, c); cur != "" && barong.SessionHash(cur) == id {
@@ -72,7 +72,7 @@ func (s *Server) handleRevokeSession(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) handleRevokeOtherSessions(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if _, err := s.app.RevokeOtherSessions(r.Context(), c.User, s.currentSessionID(r, c), s.client(r)); err != nil {
+	if _, err := s.app.Sessions.RevokeOthers(r.Context(), barong.UserActor(c.User), s.currentSessionID(r, c), s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)
@@ -89,7 +89,7 @@ func (s *Server) handleAdminSessions(w http.ResponseWriter, r *http.Request, c *
 	if err := p.Err(); err != nil {
 		return err
 	}
-	vs, err := s.app.AdminSessions(r.Context(), uid, s.currentSessionID(r, c))
+	vs, err := s.app.Sessions.AdminList(r.Context(), barong.AdminActor(c.User), uid, s.currentSessionID(r, c))
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (s *Server) handleAdminRevokeSessions(w http.ResponseWriter, r *http.Reques
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if _, err := s.app.AdminRevokeSessions(r.Context(), c.User, uid, id, s.client(r)); err != nil {
+	if _, err := s.app.Sessions.AdminRevoke(r.Context(), barong.AdminActor(c.User), uid, id, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)
@@ -120,7 +120,7 @@ func (m *management) mgmtSessions(w http.ResponseWriter, r *http.Request, p *par
 	if err := p.Err(); err != nil {
 		return err
 	}
-	vs, err := m.s.app.ManagementSessions(r.Context(), uid)
+	vs, err := m.s.app.Sessions.ManagementList(r.Context(), mgmtActor(r), uid)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (m *management) mgmtRevokeSessions(w http.ResponseWriter, r *http.Request, 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	vs, err := m.s.app.ManagementRevokeSessions(r.Context(), uid, id, m.s.client(r))
+	vs, err := m.s.app.Sessions.ManagementRevoke(r.Context(), mgmtActor(r), uid, id, m.s.client(r))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, c *caller) error {
 	// The user row and records in one database round trip; the decision
 	// before it came from the claims authz keeps in process memory.
-	info, err := s.app.UserInfoByUID(r.Context(), c.User.UID)
+	info, err := s.app.Users.InfoByUID(r.Context(), c.User.UID)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (s *Server) handleUpdateMe(w http.ResponseWriter, r *http.Request, c *calle
 	if err := p.Err(); err != nil {
 		return err
 	}
-	info, err := s.app.UpdateOwnData(r.Context(), c.User, data)
+	info, err := s.app.Users.UpdateData(r.Context(), barong.UserActor(c.User), data)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (s *Server) handleDeleteMe(w http.ResponseWriter, r *http.Request, c *calle
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.DeleteOwnAccount(r.Context(), c.User, in); err != nil {
+	if err := s.app.Users.Delete(r.Context(), barong.UserActor(c.User), in); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)
@@ -66,7 +66,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.ChangeOwnPassword(r.Context(), c.User, s.callerSessionID(r, c), in, s.client(r)); err != nil {
+	if err := s.app.Users.ChangePassword(r.Context(), barong.UserActor(c.User), s.callerSessionID(r, c), in, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusCreated)
@@ -94,7 +94,7 @@ func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request, c *calle
 	if err := p.Err(); err != nil {
 		return err
 	}
-	acts, total, err := s.app.OwnActivities(r.Context(), c.User, q)
+	acts, total, err := s.app.Activities.Own(r.Context(), barong.UserActor(c.User), q)
 	if err != nil {
 		return err
 	}

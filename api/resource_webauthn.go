@@ -81,7 +81,7 @@ func (s *Server) handlePasskeyRegistrationOptions(w http.ResponseWriter, r *http
 	if err := p.Err(); err != nil {
 		return err
 	}
-	opts, err := s.app.PasskeyRegistrationOptions(r.Context(), c.User, code, s.client(r))
+	opts, err := s.app.Passkeys.RegistrationOptions(r.Context(), barong.UserActor(c.User), code, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func passkeyEntity(v *app.PasskeyView) entity.Passkey {
 
 // writePasskey answers the passkey id of u.
 func (s *Server) writePasskey(w http.ResponseWriter, r *http.Request, u *barong.User, id int64, status int) error {
-	vs, err := s.app.Passkeys(r.Context(), u)
+	vs, err := s.app.Passkeys.List(r.Context(), barong.UserActor(u))
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Server) handleRegisterPasskey(w http.ResponseWriter, r *http.Request, c
 	if err := p.Err(); err != nil {
 		return err
 	}
-	row, err := s.app.RegisterPasskey(r.Context(), c.User, raw, name, s.client(r))
+	row, err := s.app.Passkeys.Register(r.Context(), barong.UserActor(c.User), raw, name, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (s *Server) handleRegisterPasskey(w http.ResponseWriter, r *http.Request, c
 }
 
 func (s *Server) handlePasskeys(w http.ResponseWriter, r *http.Request, c *caller) error {
-	vs, err := s.app.Passkeys(r.Context(), c.User)
+	vs, err := s.app.Passkeys.List(r.Context(), barong.UserActor(c.User))
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *Server) handleRenamePasskey(w http.ResponseWriter, r *http.Request, c *
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if err := s.app.RenamePasskey(r.Context(), c.User, id, name, s.client(r)); err != nil {
+	if err := s.app.Passkeys.Rename(r.Context(), barong.UserActor(c.User), id, name, s.client(r)); err != nil {
 		return err
 	}
 	return s.writePasskey(w, r, c.User, id, http.StatusOK)
@@ -171,7 +171,7 @@ func (s *Server) handleDeletePasskey(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	if err := s.app.DeletePasskey(r.Context(), c.User, id, s.client(r)); err != nil {
+	if err := s.app.Passkeys.Delete(r.Context(), barong.UserActor(c.User), id, s.client(r)); err != nil {
 		return err
 	}
 	writeStatus(w, http.StatusNoContent)
@@ -179,7 +179,7 @@ func (s *Server) handleDeletePasskey(w http.ResponseWriter, r *http.Request, c *
 }
 
 func (s *Server) handlePasskeyLoginOptions(w http.ResponseWriter, r *http.Request) error {
-	opts, err := s.app.PasskeyLoginOptions(r.Context(), s.client(r))
+	opts, err := s.app.Passkeys.LoginOptions(r.Context(), s.client(r))
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (s *Server) handlePasskeyLogin(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	c := s.client(r)
-	info, sess, err := s.app.PasskeyLogin(r.Context(), a, cookieValue(r, DeviceCookieName), c)
+	info, sess, err := s.app.Passkeys.Login(r.Context(), a, cookieValue(r, DeviceCookieName), c)
 	if err != nil {
 		s.logLoginFailure(r, "passkey", "", c, err)
 		return err

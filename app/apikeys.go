@@ -41,7 +41,7 @@ const keyStateActive = "active"
 // <prefix>.2fa_disabled when u has no 2FA, 422 <prefix>.missing_totp for a
 // blank code, 422 <prefix>.invalid_totp for a wrong or already used one.
 // A valid code is used up when q's transaction commits.
-func (s *Service) otpProtected(ctx context.Context, q barong.Queries, u *barong.User, code, prefix string) error {
+func (s *core) otpProtected(ctx context.Context, q barong.TOTPQueries, u *barong.User, code, prefix string) error {
 	if !u.OTP {
 		return barong.BadRequest(prefix + ".2fa_disabled")
 	}
@@ -58,9 +58,13 @@ func (s *Service) otpProtected(ctx context.Context, q barong.Queries, u *barong.
 	return nil
 }
 
-// APIKeys lists a page of u's own API keys (without secrets) in order o,
+// List lists a page of u's own API keys (without secrets) in order o,
 // and their number (reference §6.3.7). o.By must be one of APIKeyColumns.
-func (s *Service) APIKeys(ctx context.Context, u *barong.User, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+func (s *APIKeys) List(ctx context.Context, actor barong.Actor, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, 0, err
+	}
+	u := actor.User
 	ks, n, err := s.store.APIKeysByHolder(ctx, barong.HolderUser, u.ID, o, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list api keys: %w", err)
@@ -68,12 +72,16 @@ func (s *Service) APIKeys(ctx context.Context, u *barong.User, o barong.Order, p
 	return ks, n, nil
 }
 
-// CreateAPIKey creates an HS256 key for u after the 2FA guard: kid of 16
+// Create creates an HS256 key for u after the 2FA guard: kid of 16
 // and secret of 32 hex characters from crypto/rand, state active, the
 // secret stored encrypted and returned in the key this once. Errors: the
 // guard's keys; 422 kid.blank, algorithm.inclusion,
 // key_holder_account.invalid (u not active).
-func (s *Service) CreateAPIKey(ctx context.Context, u *barong.User, in APIKeyInput) (*barong.APIKey, error) {
+func (s *APIKeys) Create(ctx context.Context, actor barong.Actor, in APIKeyInput) (*barong.APIKey, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	var k *barong.APIKey
 	err := s.inTx(ctx, func(tx *txn) error {
 		if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardAPIKeys); err != nil {
@@ -86,12 +94,16 @@ func (s *Service) CreateAPIKey(ctx context.Context, u *barong.User, in APIKeyInp
 	return k, err
 }
 
-// UpdateAPIKey changes the state and/or scope of u's key kid after the 2FA
+// Update changes the state and/or scope of u's key kid after the 2FA
 // guard. Barong clears the scope when it is not sent; barong-go keeps it.
 // Errors: the guard's keys; 404 record.not_found for a key that is not
 // u's; 422 state.invalid (activating while u is not active),
 // state.too_long.
-func (s *Service) UpdateAPIKey(ctx context.Context, u *barong.User, kid string, in APIKeyInput) (*barong.APIKey, error) {
+func (s *APIKeys) Update(ctx context.Context, actor barong.Actor, kid string, in APIKeyInput) (*barong.APIKey, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	var k *barong.APIKey
 	err := s.inTx(ctx, func(tx *txn) error {
 		if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardAPIKeys); err != nil {
@@ -106,9 +118,13 @@ func (s *Service) UpdateAPIKey(ctx context.Context, u *barong.User, kid string, 
 	return k, err
 }
 
-// DeleteAPIKey deletes u's key kid after the 2FA guard. Errors: the
+// Delete deletes u's key kid after the 2FA guard. Errors: the
 // guard's keys; 404 record.not_found.
-func (s *Service) DeleteAPIKey(ctx context.Context, u *barong.User, kid, totpCode string) error {
+func (s *APIKeys) Delete(ctx context.Context, actor barong.Actor, kid, totpCode string) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		if err := s.otpProtected(ctx, tx, u, totpCode, guardAPIKeys); err != nil {
 			return err
@@ -127,7 +143,7 @@ func (s *Service) DeleteAPIKey(ctx context.Context, u *barong.User, kid, totpCod
 // createKey validates and inserts a key of the holder, as Barong's APIKey
 // model does: a kid is generated only for HS* algorithms (else kid.blank),
 // only HS256 is accepted, and the holder must be active.
-func (s *Service) createKey(ctx context.Context, tx *txn, holderType string, holderID int64, holderState string, in APIKeyInput) (*barong.APIKey, error) {
+func (s *core) createKey(ctx context.Context, tx *txn, holderType string, holderID int64, holderState string, in APIKeyInput) (*barong.APIKey, error) {
 	k := &barong.APIKey{HolderID: holderID, HolderType: holderType, Algorithm: in.Algorithm,
 		Scope: []string{}, State: keyStateActive, Secret: randHex(16)}
 	if in.Scope != nil {
@@ -156,7 +172,7 @@ func (s *Service) createKey(ctx context.Context, tx *txn, holderType string, hol
 
 // ownKey finds the key kid of the holder; a key of anyone else is 404
 // record.not_found, as a missing one.
-func ownKey(ctx context.Context, q barong.Queries, holderType string, holderID int64, kid string) (*barong.APIKey, error) {
+func ownKey(ctx context.Context, q barong.APIKeyQueries, holderType string, holderID int64, kid string) (*barong.APIKey, error) {
 	k, err := q.APIKeyByKID(ctx, kid)
 	if err != nil {
 		if isNotFound(err) {

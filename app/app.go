@@ -8,6 +8,7 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
+	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/kycaid"
 	"github.com/barong-go/barong/phone"
 	"github.com/barong-go/barong/storage"
@@ -22,7 +23,7 @@ type Config struct {
 	SessionExpire time.Duration
 	JWTExpire     time.Duration
 	// FirstRegistrationSuperadmin lets a sign-up with a setup token become
-	// the first superadmin (app/setup.go); SetupTokenTTL is how long a
+	// the first superadmin (app/identity_setup.go); SetupTokenTTL is how long a
 	// token stays valid (24 h when zero).
 	FirstRegistrationSuperadmin bool
 	SetupTokenTTL               time.Duration
@@ -39,18 +40,24 @@ type Config struct {
 	// UserStorageTitles are the data storage titles users may write
 	// (barong.yml user_storage_titles).
 	UserStorageTitles []string
-	// Documents are the KYC document upload rules (app/documents.go).
+	// Documents are the KYC document upload rules (app/kyc_documents.go).
 	Documents DocumentRules
 	// ProfileDoubleVerification (BARONG_PROFILE_DOUBLE_VERIFICATION) keeps
 	// the author of a profile from verifying it unless his role is one of
 	// ProfileVerificationRoles (barong.yml profile_verification_roles).
 	ProfileDoubleVerification bool
 	ProfileVerificationRoles  []string
-	// KYCAID are the settings of the KYCAID flow (app/kycaid.go), used
+	// KYCAID are the settings of the KYCAID flow (app/kyc_kycaid.go), used
 	// when Deps.KYCAID is set.
 	KYCAID KYCAIDConfig
-	// WebAuthn is the relying party of passkeys (app/webauthn.go).
+	// WebAuthn is the relying party of passkeys (app/passkeys.go).
 	WebAuthn WebAuthnConfig
+	// Abilities are the admin abilities of each role (abilities.yml),
+	// checked by the admin methods of the services.
+	Abilities config.Abilities
+	// ManagementScopes are the signers of each management scope
+	// (management_api.yml), checked by the management methods.
+	ManagementScopes map[string]config.ManagementScope
 }
 
 // Auth0Config verifies Auth0 ID tokens.
@@ -108,8 +115,10 @@ type VaultTOTP interface {
 	ValidateTOTP(ctx context.Context, mount, name, code string) (bool, error)
 }
 
-// Service implements the identity rules.
-type Service struct {
+// core is what every concept service shares: the settings, the stores,
+// the outside parts and the helpers (transactions, activities, events).
+// Each concept service embeds the one core of the Service.
+type core struct {
 	cfg      Config
 	store    barong.Store
 	sessions barong.SessionStore
@@ -126,6 +135,33 @@ type Service struct {
 	throttle *Throttle
 	vault    VaultTOTP
 
+	// svc is the composition, whose hooks (OnRestrictionsChanged,
+	// OnPermissionsChanged) run after the commits that change the rules.
+	svc *Service
+}
+
+// Service is the composition of the concept services that internal/server
+// wires and the HTTP layer calls. Each concept service holds the methods
+// of one concept for every API family (resource: the user himself, admin,
+// management); every method that takes a barong.Actor checks it first
+// (access_check.go). The process's own work (seeds, the first admin, the
+// setup token, the KYCAID reconciler) stays on Service.
+type Service struct {
+	*core
+
+	Identity        *Identity        // sign-up, sign-in, confirmation, password reset, Auth0
+	Users           *Users           // users, their data, comments, roles
+	Labels          *Labels          // labels, public and private
+	KYC             *KYC             // profiles, documents, phones, KYCAID
+	APIKeys         *APIKeys         // a user's API keys
+	ServiceAccounts *ServiceAccounts // service accounts and their keys
+	Sessions        *Sessions        // live sessions and their revocation
+	OTP             *OTP             // two-factor authentication (TOTP)
+	Passkeys        *Passkeys        // WebAuthn passkeys
+	Access          *Access          // permissions, restrictions, levels, whitelinks
+	Activities      *Activities      // activity records and metrics
+	DataStorage     *DataStorage     // a user's data storages
+
 	// OnRestrictionsChanged is called after a change of restrictions is
 	// committed (authz caches listen).
 	OnRestrictionsChanged func(ctx context.Context)
@@ -133,6 +169,22 @@ type Service struct {
 	// committed (authz caches listen).
 	OnPermissionsChanged func(ctx context.Context)
 }
+
+// The concept services; each shares the Service's core.
+type (
+	Identity        struct{ *core }
+	Users           struct{ *core }
+	Labels          struct{ *core }
+	KYC             struct{ *core }
+	APIKeys         struct{ *core }
+	ServiceAccounts struct{ *core }
+	Sessions        struct{ *core }
+	OTP             struct{ *core }
+	Passkeys        struct{ *core }
+	Access          struct{ *core }
+	Activities      struct{ *core }
+	DataStorage     struct{ *core }
+)
 
 // New builds the service.
 func New(cfg Config, d Deps) *Service {
@@ -145,10 +197,15 @@ func New(cfg Config, d Deps) *Service {
 	if cfg.SetupTokenTTL == 0 {
 		cfg.SetupTokenTTL = 24 * time.Hour
 	}
-	return &Service{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
+	c := &core{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
 		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now),
 		vault: d.VaultTOTP}
+	s := &Service{core: c, Identity: &Identity{c}, Users: &Users{c}, Labels: &Labels{c}, KYC: &KYC{c},
+		APIKeys: &APIKeys{c}, ServiceAccounts: &ServiceAccounts{c}, Sessions: &Sessions{c}, OTP: &OTP{c},
+		Passkeys: &Passkeys{c}, Access: &Access{c}, Activities: &Activities{c}, DataStorage: &DataStorage{c}}
+	c.svc = s
+	return s
 }
 
 // Client describes the caller of a request: IP (reference §4.4), country
@@ -199,7 +256,7 @@ func (tx *txn) lockUser(ctx context.Context, u *barong.User) error {
 // attempt (copy what it changes, reset what it assigns outside) and leave
 // every effect outside the database to tx.after, which only the committed
 // attempt's actions reach.
-func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
+func (s *core) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	var t *txn
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		t = &txn{Tx: tx}
@@ -215,7 +272,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *txn) error) error {
 }
 
 // record writes an activity in tx (reference §6.0).
-func (s *Service) record(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action, result, reason string) error {
+func (s *core) record(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action, result, reason string) error {
 	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP,
 		UserIPCountry: c.Country, UserAgent: c.UserAgent, Topic: topic, Action: action, Result: result}
 	if reason != "" {
@@ -231,7 +288,7 @@ func (s *Service) record(ctx context.Context, tx barong.Tx, userID int64, c Clie
 
 // recordAlone writes an activity in its own transaction (failure paths,
 // whose other writes are not kept).
-func (s *Service) recordAlone(ctx context.Context, userID int64, c Client, topic, action, result, reason string) {
+func (s *core) recordAlone(ctx context.Context, userID int64, c Client, topic, action, result, reason string) {
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		return s.record(ctx, tx, userID, c, topic, action, result, reason)
 	})
@@ -239,6 +296,3 @@ func (s *Service) recordAlone(ctx context.Context, userID int64, c Client, topic
 		s.log.ErrorContext(ctx, "record activity", slog.Any("error", err))
 	}
 }
-
-// Store returns the store (for read-only lookups by the HTTP layer).
-func (s *Service) Store() barong.Store { return s.store }

@@ -16,13 +16,17 @@ import (
 // they are the keys of the KYC labels (reference §3.5).
 var reservedStorageTitles = []string{"document", "label", "profile", "phone", "user"}
 
-// CreateOwnDataStorage is POST /resource/data_storage (reference §6.3.8):
+// Create is POST /resource/data_storage (reference §6.3.8):
 // it stores data (JSON, at most 5120 characters) under title, which must be
 // one of barong.yml user_storage_titles (title.inclusion), not a reserved
 // word (title.exclusion) and not already used by the user in any letter
 // case (title.taken). It then sets the private label <title> = recorded,
 // silently skipped when the title is no valid label key.
-func (s *Service) CreateOwnDataStorage(ctx context.Context, u *barong.User, title, data string) (*barong.DataStorage, error) {
+func (s *DataStorage) Create(ctx context.Context, actor barong.Actor, title, data string) (*barong.DataStorage, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	d := &barong.DataStorage{UserID: u.ID, Title: title, Data: data}
 	err := s.inTx(ctx, func(tx *txn) error {
 		if err := s.validateDataStorage(ctx, tx, d); err != nil {
@@ -54,7 +58,7 @@ func (s *Service) CreateOwnDataStorage(ctx context.Context, u *barong.User, titl
 // validateDataStorage checks d as Barong's DataStorage model does. The
 // reserved titles are compared in any letter case: label keys are
 // lower-cased, so "Profile" would otherwise reach the profile label.
-func (s *Service) validateDataStorage(ctx context.Context, q barong.Queries, d *barong.DataStorage) error {
+func (s *core) validateDataStorage(ctx context.Context, q barong.DataStorageQueries, d *barong.DataStorage) error {
 	var v barong.ValidationErrors
 	if utf8.RuneCountInString(d.Title) > 64 {
 		v.Add("title.too_long")
@@ -86,7 +90,7 @@ func (s *Service) validateDataStorage(ctx context.Context, q barong.Queries, d *
 // recordedLabel sets the private label <title> = recorded unless the title
 // is no valid label key. Barong only creates the label, so an existing
 // private label of that key (say email = verified) is left as it is.
-func (s *Service) recordedLabel(ctx context.Context, tx *txn, u *barong.User, title string) error {
+func (s *core) recordedLabel(ctx context.Context, tx *txn, u *barong.User, title string) error {
 	l := &barong.Label{Key: title, Value: "recorded", Scope: barong.ScopePrivate}
 	var v barong.ValidationErrors
 	normalizeLabel(&v, l)

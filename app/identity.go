@@ -18,12 +18,12 @@ type SignUpInput struct {
 	Email, Password, RefID, Data string
 	Username                     *string
 	Captcha                      captcha.Response
-	// SetupToken, when set, claims the first superadmin (app/setup.go).
+	// SetupToken, when set, claims the first superadmin (app/identity_setup.go).
 	SetupToken string
 }
 
 // checkCaptcha verifies the response when endpoint is protected.
-func (s *Service) checkCaptcha(ctx context.Context, endpoint string, resp captcha.Response, c Client) error {
+func (s *core) checkCaptcha(ctx context.Context, endpoint string, resp captcha.Response, c Client) error {
 	if !s.cfg.CaptchaProtected[endpoint] || s.captcha == nil {
 		return nil
 	}
@@ -37,8 +37,8 @@ func (s *Service) checkCaptcha(ctx context.Context, endpoint string, resp captch
 
 // SignUp registers a user and opens his session (reference §6.2.4). The
 // user is a member unless in.SetupToken claims the first superadmin
-// (app/setup.go); Barong promoted whoever signed up first.
-func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
+// (app/identity_setup.go); Barong promoted whoever signed up first.
+func (s *Identity) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "user_create", in.Captcha, c); err != nil {
 		return nil, nil, err
 	}
@@ -105,14 +105,14 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput, c Client) (*UserIn
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.UserInfo(ctx, u)
+	info, err := s.userInfo(ctx, u.UID)
 	return info, sess, err
 }
 
 // checkTaken adds email.taken / username.taken before the insert, so that
 // the common case answers with every key at once; the unique indexes still
 // guard the race.
-func (s *Service) checkTaken(ctx context.Context, v *barong.ValidationErrors, u *barong.User) error {
+func (s *core) checkTaken(ctx context.Context, v *barong.ValidationErrors, u *barong.User) error {
 	if u.Email != "" {
 		if _, err := s.store.UserByEmail(ctx, u.Email); err == nil {
 			v.Add("email.taken")
@@ -130,7 +130,7 @@ func (s *Service) checkTaken(ctx context.Context, v *barong.ValidationErrors, u 
 	return nil
 }
 
-func (s *Service) roleExists(ctx context.Context, q barong.Queries, role string) (bool, error) {
+func (s *core) roleExists(ctx context.Context, q barong.PermissionQueries, role string) (bool, error) {
 	ok, err := q.RoleExists(ctx, role)
 	if err != nil {
 		return false, fmt.Errorf("check role: %w", err)
@@ -139,7 +139,7 @@ func (s *Service) roleExists(ctx context.Context, q barong.Queries, role string)
 }
 
 // emitConfirmation publishes system.user.email.confirmation.token.
-func (s *Service) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) emitConfirmation(ctx context.Context, tx *txn, u *barong.User) error {
 	tok, err := s.tokens.IssueConfirmation(u.Email, u.UID, s.now(), s.cfg.JWTExpire)
 	if err != nil {
 		return fmt.Errorf("issue confirmation token: %w", err)
@@ -154,7 +154,7 @@ func (s *Service) emitConfirmation(ctx context.Context, tx *txn, u *barong.User)
 
 // ResendConfirmation is POST /identity/users/email/generate_code: silent for
 // unknown or active accounts (reference §6.2.7).
-func (s *Service) ResendConfirmation(ctx context.Context, email string, resp captcha.Response, c Client) error {
+func (s *Identity) ResendConfirmation(ctx context.Context, email string, resp captcha.Response, c Client) error {
 	if err := s.checkCaptcha(ctx, "email_confirmation", resp, c); err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func oneTimeError(err error) error {
 }
 
 // ConfirmEmail is POST /identity/users/email/confirm_code (reference §6.2.8).
-func (s *Service) ConfirmEmail(ctx context.Context, tok string, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Identity) ConfirmEmail(ctx context.Context, tok string, c Client) (*UserInfo, *barong.Session, error) {
 	claims, err := s.tokens.VerifyOneTime(tok, "confirmation", s.now())
 	if err != nil {
 		return nil, nil, oneTimeError(err)
@@ -218,7 +218,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, tok string, c Client) (*User
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.UserInfo(ctx, u)
+	info, err := s.userInfo(ctx, u.UID)
 	return info, sess, err
 }
 
@@ -226,7 +226,7 @@ func resetKey(email string) string { return "reset_password:" + strings.ToLower(
 
 // RequestPasswordReset is POST /identity/users/password/generate_code:
 // silent for unknown e-mails (reference §6.2.9, interface.md).
-func (s *Service) RequestPasswordReset(ctx context.Context, email string, resp captcha.Response, c Client) error {
+func (s *Identity) RequestPasswordReset(ctx context.Context, email string, resp captcha.Response, c Client) error {
 	if err := s.checkCaptcha(ctx, "password_reset", resp, c); err != nil {
 		return err
 	}
@@ -263,7 +263,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, resp c
 // ResetPassword is POST /identity/users/password/confirm_code (reference
 // §6.2.10): it sets the password, marks the token used and revokes every
 // session of the user.
-func (s *Service) ResetPassword(ctx context.Context, tok, pw, confirm string, c Client) error {
+func (s *Identity) ResetPassword(ctx context.Context, tok, pw, confirm string, c Client) error {
 	if pw != confirm {
 		return barong.Invalid("identity.user.passwords_doesnt_match")
 	}

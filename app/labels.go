@@ -47,7 +47,7 @@ func squish(s string) string { return strings.Join(strings.Fields(s), " ") }
 // The user's row is locked first and *u reloaded from it: concurrent label
 // changes of one user are serialised, and each recomputation sees the
 // labels of the others.
-func (s *Service) setLabel(ctx context.Context, tx *txn, u *barong.User, key, value, scope, description string) (*barong.Label, error) {
+func (s *core) setLabel(ctx context.Context, tx *txn, u *barong.User, key, value, scope, description string) (*barong.Label, error) {
 	l := &barong.Label{UserID: u.ID, Key: key, Value: value, Scope: scope, Description: description}
 	var v barong.ValidationErrors
 	normalizeLabel(&v, l)
@@ -105,7 +105,7 @@ func (s *Service) setLabel(ctx context.Context, tx *txn, u *barong.User, key, va
 
 // deleteLabel removes l and recomputes when it was private, unless raw,
 // under the user's row lock (as setLabel).
-func (s *Service) deleteLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, raw bool) error {
+func (s *core) deleteLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, raw bool) error {
 	if err := tx.lockUser(ctx, u); err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Service) deleteLabel(ctx context.Context, tx *txn, u *barong.User, l *b
 // recompute applies the labels → state, then level, rules to u, saving each
 // change as its own update, as Barong does (two model.user.updated events).
 // The caller holds u's row lock (setLabel, deleteLabel).
-func (s *Service) recompute(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) recompute(ctx context.Context, tx *txn, u *barong.User) error {
 	labels, err := tx.LabelsByUser(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("load labels: %w", err)
@@ -148,7 +148,7 @@ func (s *Service) recompute(ctx context.Context, tx *txn, u *barong.User) error 
 }
 
 // labelRecord is the label representation of events.
-func (s *Service) labelRecord(ctx context.Context, tx barong.Queries, u *barong.User, l *barong.Label) (entity.LabelRecord, error) {
+func (s *core) labelRecord(ctx context.Context, tx barong.UserQueries, u *barong.User, l *barong.Label) (entity.LabelRecord, error) {
 	user, err := s.userRecord(ctx, tx, u)
 	if err != nil {
 		return entity.LabelRecord{}, err
@@ -156,7 +156,7 @@ func (s *Service) labelRecord(ctx context.Context, tx barong.Queries, u *barong.
 	return entity.NewLabelRecord(l, user), nil
 }
 
-func (s *Service) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, name string, changes *entity.LabelChanges) error {
+func (s *core) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *barong.Label, name string, changes *entity.LabelChanges) error {
 	rec, err := s.labelRecord(ctx, tx, u, l)
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func (s *Service) emitLabel(ctx context.Context, tx *txn, u *barong.User, l *bar
 // emitDocumentVerdict emits system.document.verified/rejected when the
 // private document label takes those values; the record is the label
 // representation with its nulls (reference §9.4).
-func (s *Service) emitDocumentVerdict(ctx context.Context, tx *txn, u *barong.User, l *barong.Label) error {
+func (s *core) emitDocumentVerdict(ctx context.Context, tx *txn, u *barong.User, l *barong.Label) error {
 	if l.Key != "document" || (l.Value != "verified" && l.Value != "rejected") {
 		return nil
 	}

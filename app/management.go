@@ -72,7 +72,7 @@ func managementJTIKey(jti string) string {
 // for ttl (0: for ever) and reports whether it was fresh. A replayed
 // request (same jti) reports false, across processes (barong-go addition:
 // Barong accepts a captured request again until it expires).
-func (s *Service) UseManagementJTI(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
+func (s *Identity) UseManagementJTI(ctx context.Context, jti string, ttl time.Duration) (bool, error) {
 	ok, err := s.kv.SetNX(ctx, managementJTIKey(jti), "utilized", ttl)
 	if err != nil {
 		return false, fmt.Errorf("mark management jti: %w", err)
@@ -81,7 +81,7 @@ func (s *Service) UseManagementJTI(ctx context.Context, jti string, ttl time.Dur
 }
 
 // mgmtUserOr loads the user uid, answering notFound when there is none.
-func mgmtUserOr(ctx context.Context, q barong.Queries, uid string, notFound error) (*barong.User, error) {
+func mgmtUserOr(ctx context.Context, q barong.UserQueries, uid string, notFound error) (*barong.User, error) {
 	u, err := q.UserByUID(ctx, uid)
 	if err != nil {
 		if isNotFound(err) {
@@ -99,7 +99,7 @@ func mgmtRecordNotFound() error { return barong.NotFound(MsgRecordNotFound) }
 func mgmtUserMissing() error { return barong.Invalid(msgUserNotFound) }
 
 // mgmtProfileView is u with its profiles (UserWithProfile).
-func (s *Service) mgmtProfileView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
+func (s *core) mgmtProfileView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
 	v := &ManagementUser{User: *u}
 	var err error
 	if v.ReferralUID, err = s.referralUID(ctx, s.store, u); err != nil {
@@ -112,7 +112,7 @@ func (s *Service) mgmtProfileView(ctx context.Context, u *barong.User) (*Managem
 }
 
 // mgmtKycView is u with every record of UserWithKYC.
-func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
+func (s *core) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementUser, error) {
 	v, err := s.mgmtProfileView(ctx, u)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementU
 	if v.Phones, err = s.store.PhonesByUser(ctx, u.ID); err != nil {
 		return nil, fmt.Errorf("load phones: %w", err)
 	}
-	if v.Documents, err = s.Documents(ctx, u); err != nil {
+	if v.Documents, err = s.documents(ctx, u); err != nil {
 		return nil, err
 	}
 	if v.DataStorages, err = s.store.DataStoragesByUser(ctx, u.ID); err != nil {
@@ -137,7 +137,7 @@ func (s *Service) mgmtKycView(ctx context.Context, u *barong.User) (*ManagementU
 
 // mgmtUsersPage completes a page of users: referral uids, and the profiles of
 // every user when extended.
-func (s *Service) mgmtUsersPage(ctx context.Context, users []barong.User, extended bool) ([]ManagementUser, error) {
+func (s *core) mgmtUsersPage(ctx context.Context, users []barong.User, extended bool) ([]ManagementUser, error) {
 	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err

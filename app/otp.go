@@ -53,7 +53,11 @@ type TOTPSetup struct {
 // 6 digits, 30 s and a 20-byte key, issuer BARONG_APP_NAME and the e-mail
 // as label (reference §6.3.6, §10.3). The secret is stored encrypted.
 // Errors: 400 resource.otp.already_enabled when 2FA is on.
-func (s *Service) GenerateQRCode(ctx context.Context, u *barong.User, c Client) (*TOTPSetup, error) {
+func (s *OTP) GenerateQRCode(ctx context.Context, actor barong.Actor, c Client) (*TOTPSetup, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	if u.OTP {
 		return nil, s.otpFailed(ctx, u, c, actionOTPQRCode, reasonOTPEnabled, barong.BadRequest(KeyOTPAlreadyEnabled))
 	}
@@ -82,12 +86,16 @@ func (s *Service) GenerateQRCode(ctx context.Context, u *barong.User, c Client) 
 	return &TOTPSetup{URL: key.URL(), Barcode: base64.StdEncoding.EncodeToString(buf.Bytes())}, nil
 }
 
-// EnableOTP turns 2FA on with a code of the secret from GenerateQRCode:
+// Enable turns 2FA on with a code of the secret from GenerateQRCode:
 // otp=true, private label otp=enabled, an activity, and after commit every
 // other session of u is revoked; keepSession (the caller's session id, may
 // be empty) survives. Errors: 400 resource.otp.already_enabled, 422
 // resource.otp.invalid (also for a code already used).
-func (s *Service) EnableOTP(ctx context.Context, u *barong.User, code, keepSession string, c Client) error {
+func (s *OTP) Enable(ctx context.Context, actor barong.Actor, code, keepSession string, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	if u.OTP {
 		return s.otpFailed(ctx, u, c, actionOTPEnable, reasonOTPEnabled, barong.BadRequest(KeyOTPAlreadyEnabled))
 	}
@@ -113,12 +121,16 @@ func (s *Service) EnableOTP(ctx context.Context, u *barong.User, code, keepSessi
 	return s.otpResult(ctx, u, c, actionOTPEnable, err)
 }
 
-// DisableOTP turns 2FA off: otp=false, which deactivates the API keys of u
+// Disable turns 2FA off: otp=false, which deactivates the API keys of u
 // and of his service accounts (reference §3.6), and removes the private otp
 // label. Barong deletes that label raw; barong-go recomputes state and level
 // afterwards, as for any private label (reference §12.4 item 10). Errors:
 // 400 resource.otp.not_enabled, 422 resource.otp.invalid.
-func (s *Service) DisableOTP(ctx context.Context, u *barong.User, code string, c Client) error {
+func (s *OTP) Disable(ctx context.Context, actor barong.Actor, code string, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	if !u.OTP {
 		return s.otpFailed(ctx, u, c, actionOTPDisable, reasonOTPNotEnabled, barong.BadRequest(KeyOTPNotEnabled))
 	}
@@ -145,11 +157,15 @@ func (s *Service) DisableOTP(ctx context.Context, u *barong.User, code string, c
 	return s.otpResult(ctx, u, c, actionOTPDisable, err)
 }
 
-// VerifyOTP checks a code of u's 2FA (no activity on success). Barong
+// Verify checks a code of u's 2FA (no activity on success). Barong
 // answers resource.otp.already_enabled when 2FA is off, a wrong key
 // (reference §12.4 item 10); barong-go answers 400 resource.otp.not_enabled.
 // Errors: 400 resource.otp.not_enabled, 422 resource.otp.invalid.
-func (s *Service) VerifyOTP(ctx context.Context, u *barong.User, code string, c Client) error {
+func (s *OTP) Verify(ctx context.Context, actor barong.Actor, code string, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	if !u.OTP {
 		return s.otpFailed(ctx, u, c, actionOTPVerify, reasonOTPNotEnabled, barong.BadRequest(KeyOTPNotEnabled))
 	}
@@ -158,7 +174,7 @@ func (s *Service) VerifyOTP(ctx context.Context, u *barong.User, code string, c 
 }
 
 // useOTPCode accepts code once or returns errOTPCodeInvalid.
-func (s *Service) useOTPCode(ctx context.Context, tx *txn, u *barong.User, code string) error {
+func (s *core) useOTPCode(ctx context.Context, tx *txn, u *barong.User, code string) error {
 	ok, err := s.checkTOTP(ctx, tx, u, code)
 	if err != nil {
 		return err
@@ -171,7 +187,7 @@ func (s *Service) useOTPCode(ctx context.Context, tx *txn, u *barong.User, code 
 
 // otpResult turns a refused code into the failed activity and 422
 // resource.otp.invalid; other results pass through.
-func (s *Service) otpResult(ctx context.Context, u *barong.User, c Client, action string, err error) error {
+func (s *core) otpResult(ctx context.Context, u *barong.User, c Client, action string, err error) error {
 	if errors.Is(err, errOTPCodeInvalid) {
 		return s.otpFailed(ctx, u, c, action, reasonOTPInvalid, barong.Invalid(KeyOTPInvalid))
 	}
@@ -179,7 +195,7 @@ func (s *Service) otpResult(ctx context.Context, u *barong.User, c Client, actio
 }
 
 // otpFailed records a failed 2FA activity and returns err.
-func (s *Service) otpFailed(ctx context.Context, u *barong.User, c Client, action, reason string, err error) error {
+func (s *core) otpFailed(ctx context.Context, u *barong.User, c Client, action, reason string, err error) error {
 	s.recordAlone(ctx, u.ID, c, otpTopic, action, barong.ResultFailed, reason)
 	return err
 }

@@ -166,7 +166,7 @@ func (p *hashPool) run(ctx context.Context, fn func()) error {
 
 // hashPassword validates pw with the policy and returns its bcrypt digest;
 // validation failures are 422 keys (and "" is returned).
-func (s *Service) hashPassword(ctx context.Context, v *barong.ValidationErrors, pw string) (string, error) {
+func (s *core) hashPassword(ctx context.Context, v *barong.ValidationErrors, pw string) (string, error) {
 	for _, k := range s.pw.Check(pw) {
 		v.Add(k)
 	}
@@ -186,7 +186,7 @@ func (s *Service) hashPassword(ctx context.Context, v *barong.ValidationErrors, 
 }
 
 // randomDigest hashes a random password, for accounts created without one.
-func (s *Service) randomDigest(ctx context.Context) (string, error) {
+func (s *core) randomDigest(ctx context.Context) (string, error) {
 	var h []byte
 	var err error
 	if werr := hashes().run(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(randHex(24)), s.cfg.BcryptCost) }); werr != nil {
@@ -220,7 +220,7 @@ func dummyDigest(cost int) []byte {
 // verify unchanged) in a hashing slot. With no digest (no such user) it
 // spends the time of a comparison at the configured cost and answers
 // false. The error is the context's, when it ends while waiting.
-func (s *Service) passwordMatches(ctx context.Context, digest, pw string) (bool, error) {
+func (s *core) passwordMatches(ctx context.Context, digest, pw string) (bool, error) {
 	var ok bool
 	err := hashes().run(ctx, func() {
 		if digest == "" {

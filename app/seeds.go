@@ -83,7 +83,7 @@ func seedPermissions(ctx context.Context, tx *txn, perms []config.Permission) er
 	return nil
 }
 
-func (s *Service) seedRestrictions(ctx context.Context, tx *txn, rs []config.Restriction) error {
+func (s *core) seedRestrictions(ctx context.Context, tx *txn, rs []config.Restriction) error {
 	have, err := tx.Restrictions(ctx)
 	if err != nil {
 		return fmt.Errorf("load restrictions: %w", err)
@@ -109,7 +109,7 @@ func (s *Service) seedRestrictions(ctx context.Context, tx *txn, rs []config.Res
 
 // seedUser creates a seeded user unless the e-mail exists, with the private
 // labels of levels 1..Level.
-func (s *Service) seedUser(ctx context.Context, tx *txn, su config.SeedUser) error {
+func (s *core) seedUser(ctx context.Context, tx *txn, su config.SeedUser) error {
 	if _, err := tx.UserByEmail(ctx, su.Email); err == nil {
 		return nil
 	} else if !isNotFound(err) {

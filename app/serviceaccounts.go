@@ -11,9 +11,13 @@ import (
 // or is not the caller's (404).
 const KeyServiceAccountNotFound = "resource.service_account.doesnt_exist"
 
-// ServiceAccounts lists a page of u's service accounts by id and their
+// List lists a page of u's service accounts by id and their
 // number (reference §6.3.9).
-func (s *Service) ServiceAccounts(ctx context.Context, u *barong.User, p barong.Page) ([]barong.ServiceAccount, int64, error) {
+func (s *ServiceAccounts) List(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.ServiceAccount, int64, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, 0, err
+	}
+	u := actor.User
 	sas, n, err := s.store.ServiceAccountsByOwner(ctx, u.ID, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list service accounts: %w", err)
@@ -21,10 +25,14 @@ func (s *Service) ServiceAccounts(ctx context.Context, u *barong.User, p barong.
 	return sas, n, nil
 }
 
-// ServiceAccountAPIKeys lists a page of the keys (without secrets) of u's
+// APIKeys lists a page of the keys (without secrets) of u's
 // service account saUID in order o. Errors: 404
 // resource.service_account.doesnt_exist.
-func (s *Service) ServiceAccountAPIKeys(ctx context.Context, u *barong.User, saUID string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+func (s *ServiceAccounts) APIKeys(ctx context.Context, actor barong.Actor, saUID string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, 0, err
+	}
+	u := actor.User
 	sa, err := ownServiceAccount(ctx, s.store, u, saUID)
 	if err != nil {
 		return nil, 0, err
@@ -36,12 +44,16 @@ func (s *Service) ServiceAccountAPIKeys(ctx context.Context, u *barong.User, saU
 	return ks, n, nil
 }
 
-// CreateServiceAccountAPIKey creates a key for u's service account saUID,
+// CreateAPIKey creates a key for u's service account saUID,
 // guarded by u's 2FA, as CreateAPIKey does for u; the account must be
 // active. Errors: 404 resource.service_account.doesnt_exist (checked before
 // the guard); the guard's resource.service_accounts.* keys; 422 kid.blank,
 // algorithm.inclusion, key_holder_account.invalid.
-func (s *Service) CreateServiceAccountAPIKey(ctx context.Context, u *barong.User, saUID string, in APIKeyInput) (*barong.APIKey, error) {
+func (s *ServiceAccounts) CreateAPIKey(ctx context.Context, actor barong.Actor, saUID string, in APIKeyInput) (*barong.APIKey, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	var k *barong.APIKey
 	err := s.inTx(ctx, func(tx *txn) error {
 		sa, err := ownServiceAccount(ctx, tx, u, saUID)
@@ -57,11 +69,15 @@ func (s *Service) CreateServiceAccountAPIKey(ctx context.Context, u *barong.User
 	return k, err
 }
 
-// UpdateServiceAccountAPIKey changes the state and/or scope of the key kid
+// UpdateAPIKey changes the state and/or scope of the key kid
 // of u's service account saUID (an omitted scope is kept). Errors: 404
 // resource.service_account.doesnt_exist; the guard's keys; 404
 // record.not_found; 422 state.invalid, state.too_long.
-func (s *Service) UpdateServiceAccountAPIKey(ctx context.Context, u *barong.User, saUID, kid string, in APIKeyInput) (*barong.APIKey, error) {
+func (s *ServiceAccounts) UpdateAPIKey(ctx context.Context, actor barong.Actor, saUID, kid string, in APIKeyInput) (*barong.APIKey, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	var k *barong.APIKey
 	err := s.inTx(ctx, func(tx *txn) error {
 		sa, err := ownServiceAccount(ctx, tx, u, saUID)
@@ -79,10 +95,14 @@ func (s *Service) UpdateServiceAccountAPIKey(ctx context.Context, u *barong.User
 	return k, err
 }
 
-// DeleteServiceAccountAPIKey deletes the key kid of u's service account
+// DeleteAPIKey deletes the key kid of u's service account
 // saUID. Errors: 404 resource.service_account.doesnt_exist; the guard's
 // keys; 404 record.not_found.
-func (s *Service) DeleteServiceAccountAPIKey(ctx context.Context, u *barong.User, saUID, kid, totpCode string) error {
+func (s *ServiceAccounts) DeleteAPIKey(ctx context.Context, actor barong.Actor, saUID, kid, totpCode string) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		sa, err := ownServiceAccount(ctx, tx, u, saUID)
 		if err != nil {
@@ -104,7 +124,7 @@ func (s *Service) DeleteServiceAccountAPIKey(ctx context.Context, u *barong.User
 
 // ownServiceAccount finds u's service account by uid; another owner's is
 // 404 as a missing one.
-func ownServiceAccount(ctx context.Context, q barong.Queries, u *barong.User, uid string) (*barong.ServiceAccount, error) {
+func ownServiceAccount(ctx context.Context, q barong.ServiceAccountQueries, u *barong.User, uid string) (*barong.ServiceAccount, error) {
 	sa, err := q.ServiceAccountByUID(ctx, uid)
 	if err != nil {
 		if isNotFound(err) {

@@ -19,7 +19,7 @@ func randHex(n int) string {
 
 // openSession creates a fresh session for u (interface §5: a new id at every
 // sign-in, never reusing the caller's).
-func (s *Service) openSession(ctx context.Context, u *barong.User, c Client) (*barong.Session, error) {
+func (s *core) openSession(ctx context.Context, u *barong.User, c Client) (*barong.Session, error) {
 	now := s.now()
 	sess := &barong.Session{
 		ID:         randHex(16),
@@ -37,7 +37,7 @@ func (s *Service) openSession(ctx context.Context, u *barong.User, c Client) (*b
 }
 
 // Logout closes the session id (reference §6.2.2).
-func (s *Service) Logout(ctx context.Context, sessionID string, c Client) error {
+func (s *Sessions) Logout(ctx context.Context, sessionID string, c Client) error {
 	if sessionID == "" {
 		return barong.NotFound("identity.session.not_found")
 	}

@@ -53,9 +53,18 @@ type Revocation struct {
 	Client Client
 }
 
-// Sessions lists the live sessions of u, newest first; currentID is the
+// List lists the live sessions of u, newest first; currentID is the
 // caller's session id ("" when he has none), whose entry is marked.
-func (s *Service) Sessions(ctx context.Context, u *barong.User, currentID string) ([]SessionView, error) {
+func (s *Sessions) List(ctx context.Context, actor barong.Actor, currentID string) ([]SessionView, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
+	return s.liveSessions(ctx, u, currentID)
+}
+
+// liveSessions lists u's live sessions, newest first, currentID marked.
+func (s *core) liveSessions(ctx context.Context, u *barong.User, currentID string) ([]SessionView, error) {
 	ss, err := s.sessions.UserSessions(ctx, u.UID)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
@@ -75,9 +84,13 @@ func (s *Service) Sessions(ctx context.Context, u *barong.User, currentID string
 	return out, nil
 }
 
-// RevokeSession revokes u's session idHash (his own current one included).
+// Revoke revokes u's session idHash (his own current one included).
 // Errors: 404 resource.session.not_found (recorded as a failed activity).
-func (s *Service) RevokeSession(ctx context.Context, u *barong.User, idHash string, c Client) error {
+func (s *Sessions) Revoke(ctx context.Context, actor barong.Actor, idHash string, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	_, err := s.revoke(ctx, u, idHash, "", Revocation{By: RevokedByUser, Client: c})
 	if isNotFound(err) {
 		s.recordAlone(ctx, u.ID, c, "session", actionRevokeSession, barong.ResultFailed, "Session not found")
@@ -86,26 +99,37 @@ func (s *Service) RevokeSession(ctx context.Context, u *barong.User, idHash stri
 	return err
 }
 
-// RevokeOtherSessions revokes every session of u but currentID (the
+// RevokeOthers revokes every session of u but currentID (the
 // caller's, "" for none) and returns the revoked ones.
-func (s *Service) RevokeOtherSessions(ctx context.Context, u *barong.User, currentID string, c Client) ([]SessionView, error) {
+func (s *Sessions) RevokeOthers(ctx context.Context, actor barong.Actor, currentID string, c Client) ([]SessionView, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	return s.revoke(ctx, u, "", currentID, Revocation{By: RevokedByUser, Client: c})
 }
 
-// AdminSessions lists the live sessions of the user uid. Errors: 404
+// AdminList lists the live sessions of the user uid. Errors: 404
 // admin.user.doesnt_exist.
-func (s *Service) AdminSessions(ctx context.Context, uid, currentID string) ([]SessionView, error) {
+func (s *Sessions) AdminList(ctx context.Context, actor barong.Actor, uid, currentID string) ([]SessionView, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelSession); err != nil {
+		return nil, err
+	}
 	u, err := s.findTarget(ctx, s.store, uid)
 	if err != nil {
 		return nil, err
 	}
-	return s.Sessions(ctx, u, currentID)
+	return s.liveSessions(ctx, u, currentID)
 }
 
-// AdminRevokeSessions revokes the session idHash of the user uid, or all
+// AdminRevoke revokes the session idHash of the user uid, or all
 // his sessions when idHash is "". Errors: 404 admin.user.doesnt_exist,
 // admin.session.not_found; 422 admin.user.superadmin_change.
-func (s *Service) AdminRevokeSessions(ctx context.Context, admin *barong.User, uid, idHash string, c Client) ([]SessionView, error) {
+func (s *Sessions) AdminRevoke(ctx context.Context, actor barong.Actor, uid, idHash string, c Client) ([]SessionView, error) {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelSession); err != nil {
+		return nil, err
+	}
+	admin := actor.User
 	u, err := s.modifiableTarget(ctx, s.store, admin, uid, KeyAdminSuperadminChange)
 	if err != nil {
 		return nil, err
@@ -117,20 +141,26 @@ func (s *Service) AdminRevokeSessions(ctx context.Context, admin *barong.User, u
 	return v, err
 }
 
-// ManagementSessions lists the live sessions of the user uid. Errors: 422
+// ManagementList lists the live sessions of the user uid. Errors: 422
 // user.doesnt_exist.
-func (s *Service) ManagementSessions(ctx context.Context, uid string) ([]SessionView, error) {
+func (s *Sessions) ManagementList(ctx context.Context, actor barong.Actor, uid string) ([]SessionView, error) {
+	if err := s.mayManage(ctx, actor, "read_users"); err != nil {
+		return nil, err
+	}
 	u, err := mgmtUserOr(ctx, s.store, uid, mgmtUserMissing())
 	if err != nil {
 		return nil, err
 	}
-	return s.Sessions(ctx, u, "")
+	return s.liveSessions(ctx, u, "")
 }
 
-// ManagementRevokeSessions revokes the session idHash of the user uid, or
+// ManagementRevoke revokes the session idHash of the user uid, or
 // all his sessions when idHash is "". Errors: 422 user.doesnt_exist; 404
 // management.session.doesnt_exist.
-func (s *Service) ManagementRevokeSessions(ctx context.Context, uid, idHash string, c Client) ([]SessionView, error) {
+func (s *Sessions) ManagementRevoke(ctx context.Context, actor barong.Actor, uid, idHash string, c Client) ([]SessionView, error) {
+	if err := s.mayManage(ctx, actor, "write_users"); err != nil {
+		return nil, err
+	}
 	u, err := mgmtUserOr(ctx, s.store, uid, mgmtUserMissing())
 	if err != nil {
 		return nil, err
@@ -150,8 +180,8 @@ func (s *Service) ManagementRevokeSessions(ctx context.Context, uid, idHash stri
 // rather than alive. A session of u opened between the listing and the
 // revocation of "all" is revoked without its event. An unknown idHash is
 // barong.ErrNotFound.
-func (s *Service) revoke(ctx context.Context, u *barong.User, idHash, exceptID string, r Revocation) ([]SessionView, error) {
-	live, err := s.Sessions(ctx, u, exceptID)
+func (s *core) revoke(ctx context.Context, u *barong.User, idHash, exceptID string, r Revocation) ([]SessionView, error) {
+	live, err := s.liveSessions(ctx, u, exceptID)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func validateData(v *barong.ValidationErrors, data string, max int) {
 }
 
 // newUID generates a UID unused by users and service accounts.
-func (s *Service) newUID(ctx context.Context, q barong.Queries, prefix string) (string, error) {
+func (s *core) newUID(ctx context.Context, q barong.UserQueries, prefix string) (string, error) {
 	for i := 0; i < 10; i++ {
 		uid := barong.GenerateUID(prefix)
 		taken, err := q.UIDTaken(ctx, uid)
@@ -85,7 +85,7 @@ func (s *Service) newUID(ctx context.Context, q barong.Queries, prefix string) (
 }
 
 // createUser inserts u (validated by the caller) and emits model.user.created.
-func (s *Service) createUser(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) createUser(ctx context.Context, tx *txn, u *barong.User) error {
 	if u.UID == "" {
 		uid, err := s.newUID(ctx, tx, s.cfg.UIDPrefix)
 		if err != nil {
@@ -129,7 +129,7 @@ func duplicateToInvalid(err error) error {
 // concurrent change of other fields (a level from labels, a role from an
 // admin) is kept rather than overwritten with a stale copy; *after becomes
 // the saved row.
-func (s *Service) updateUser(ctx context.Context, tx *txn, before barong.User, after *barong.User) error {
+func (s *core) updateUser(ctx context.Context, tx *txn, before barong.User, after *barong.User) error {
 	locked, err := tx.LockUser(ctx, after.ID)
 	if err != nil {
 		return fmt.Errorf("lock user %d: %w", after.ID, err)
@@ -191,7 +191,7 @@ func applyUserChange(u *barong.User, before, after barong.User) {
 
 // deactivateKeys turns off the active API keys of u and of his service
 // accounts, and moves the accounts to u's state when u is not active.
-func (s *Service) deactivateKeys(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) deactivateKeys(ctx context.Context, tx *txn, u *barong.User) error {
 	if err := tx.DeactivateAPIKeys(ctx, barong.HolderUser, []int64{u.ID}); err != nil {
 		return fmt.Errorf("deactivate user keys: %w", err)
 	}
@@ -218,14 +218,14 @@ func (s *Service) deactivateKeys(ctx context.Context, tx *txn, u *barong.User) e
 }
 
 // revokeSessions deletes every session of uid except exceptID.
-func (s *Service) revokeSessions(ctx context.Context, uid, exceptID string) {
+func (s *core) revokeSessions(ctx context.Context, uid, exceptID string) {
 	if err := s.sessions.DeleteUserSessions(ctx, uid, exceptID); err != nil {
 		s.log.ErrorContext(ctx, "revoke sessions", "uid", uid, "error", err)
 	}
 }
 
 // userRecord is the user object of events (reference §9.2), nulls kept.
-func (s *Service) userRecord(ctx context.Context, q barong.Queries, u *barong.User) (entity.UserRecord, error) {
+func (s *core) userRecord(ctx context.Context, q barong.UserQueries, u *barong.User) (entity.UserRecord, error) {
 	ref, err := s.referralUID(ctx, q, u)
 	if err != nil {
 		return entity.UserRecord{}, err
@@ -234,7 +234,7 @@ func (s *Service) userRecord(ctx context.Context, q barong.Queries, u *barong.Us
 }
 
 // referralUID resolves the referrer's UID ("" when none).
-func (s *Service) referralUID(ctx context.Context, q barong.Queries, u *barong.User) (string, error) {
+func (s *core) referralUID(ctx context.Context, q barong.UserQueries, u *barong.User) (string, error) {
 	if u.ReferralID == 0 {
 		return "", nil
 	}

@@ -64,6 +64,23 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+type routeKey struct{}
+
+type route struct{ method, path string }
+
+// WithRoute returns ctx carrying the method and path of the request, for
+// the security lines written below the HTTP layer (the services' access
+// checks).
+func WithRoute(ctx context.Context, method, path string) context.Context {
+	return context.WithValue(ctx, routeKey{}, route{method, path})
+}
+
+// Route is the method and path ctx carries, "" for none.
+func Route(ctx context.Context) (method, path string) {
+	r, _ := ctx.Value(routeKey{}).(route)
+	return r.method, r.path
+}
+
 // MaxRequestIDLen bounds an accepted incoming request id.
 const MaxRequestIDLen = 128
 

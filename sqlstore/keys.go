@@ -96,7 +96,7 @@ func (db *DB) EncryptedSample(ctx context.Context) (string, error) {
 }
 
 // Setup tokens (table setup_tokens): SHA-256 hashes of the one-time tokens
-// that let a sign-up claim the first superadmin (app/setup.go).
+// that let a sign-up claim the first superadmin (app/identity_setup.go).
 
 // CreateSetupToken stores the hash of a setup token valid until expires.
 func (q queries) CreateSetupToken(ctx context.Context, hash string, expires time.Time) error {

@@ -40,7 +40,7 @@ func authzBenchServer(b *testing.B) (ts *testServer, cookie *http.Cookie, ua, ki
 	b.Cleanup(func() { authzBenchFlush(b, prefix) })
 	c, cookie := benchMember(b, ts)
 	ctx := context.Background()
-	st := ts.App.Store()
+	st := ts.Store
 	u, err := st.UserByEmail(ctx, "member@example.com")
 	if err != nil {
 		b.Fatal(err)

@@ -77,7 +77,7 @@ func TestAuthzCacheAcrossProcesses(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	st := ts.App.Store() // what the service writes through
+	st := ts.Store // what the service writes through
 	u, err := st.UserByEmail(ctx, "member@example.com")
 	if err != nil {
 		t.Fatal(err)

@@ -332,7 +332,7 @@ func (ts *testServer) signUpBody(email string) map[string]string {
 func (ts *testServer) activate(t *testing.T, email string) *barong.User {
 	t.Helper()
 	ctx := context.Background()
-	st := ts.App.Store()
+	st := ts.Store
 	u, err := st.UserByEmail(ctx, email)
 	if err != nil {
 		t.Fatal(err)

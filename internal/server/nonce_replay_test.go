@@ -22,7 +22,7 @@ func TestNonceReplayAcrossProcesses(t *testing.T) {
 	a.signUp(t, "first@example.com")
 	a.signUp(t, "member@example.com")
 	ctx := context.Background()
-	st := a.App.Store()
+	st := a.Store
 	u, err := st.UserByEmail(ctx, "member@example.com")
 	if err != nil {
 		t.Fatal(err)

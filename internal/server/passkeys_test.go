@@ -249,7 +249,7 @@ func testPasskeys(t *testing.T, ts *testServer) {
 
 	// The account's state is checked as at a password sign-in.
 	u.State = barong.StateBanned
-	if err := ts.App.Store().UpdateUser(context.Background(), u); err != nil {
+	if err := ts.Store.UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	_, r = passkeySignIn(t, ts, phone, ceremony{origin: "http://localhost:3000"})

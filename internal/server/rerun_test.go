@@ -129,7 +129,7 @@ func TestTransactionsSafeToRerun(t *testing.T) {
 					env["BARONG_DATABASE_URL"] = testenv.Database(t, dialect)
 				}
 				ts := newServer(t, env)
-				rs := ts.App.Store().(*rerunStore)
+				rs := ts.Store.(*rerunStore)
 				rs.on.Store(rerun)
 				evs, u, ls := rerunFlow(t, ts)
 				if rerun && rs.retries.Load() < 20 {

@@ -38,7 +38,7 @@ func BenchmarkSessionRevocation(b *testing.B) {
 			other := newServerTB(b, shared)
 			benchMember(b, a)
 			ctx := context.Background()
-			u, err := a.App.Store().UserByEmail(ctx, "member@example.com")
+			u, err := a.Store.UserByEmail(ctx, "member@example.com")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func BenchmarkSessionRevocation(b *testing.B) {
 						b.Fatalf("check %d", got)
 					}
 					b.StartTimer()
-					if err := a.App.RevokeSession(ctx, u, barong.SessionHash(sid), c); err != nil {
+					if err := a.App.Sessions.Revoke(ctx, barong.UserActor(u), barong.SessionHash(sid), c); err != nil {
 						b.Fatal(err)
 					}
 					for check(sid) != 401 {

@@ -49,10 +49,13 @@ var WrapStore func(barong.Store) barong.Store
 
 // Server is a running barong-go: stores, services, HTTP handler, relay.
 type Server struct {
-	Config  *config.Config
-	DB      *sqlstore.DB
-	Redis   *redisstore.Client
-	App     *app.Service
+	Config *config.Config
+	DB     *sqlstore.DB
+	Redis  *redisstore.Client
+	App    *app.Service
+	// Store is the store the rules write through (the database behind the
+	// principals' cache and WrapStore), for tools and tests.
+	Store   barong.Store
 	Authz   *authz.Engine
 	Geo     *geoip.DB
 	Keys    *token.Keyring
@@ -192,6 +195,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 	// Device cookies of the sign-in throttle are signed with a key derived
 	// from the encryption key, as the upload links are (kyc.go).
 	acfg.Throttle.DeviceKey = deriveKey(keys.Encryption, "barong-go login device cookies")
+	s.Store = store
 	s.App = app.New(acfg, app.Deps{Store: store, Sessions: sessions, KV: kv, Tokens: s.Keys,
 		Password: policy, Captcha: verifier, Logger: log, Phone: phones, Files: files, KYCAID: kyc, VaultTOTP: vaultTOTP})
 	if cfg.AutoMigrate {
@@ -262,7 +266,8 @@ func appConfig(cfg *config.Config) app.Config {
 		ProfileDoubleVerification: cfg.ProfileDoubleVerification, ProfileVerificationRoles: cfg.App.ProfileVerificationRoles,
 		SessionExpire: cfg.SessionExpireTime, JWTExpire: cfg.JWTExpireTime,
 		FirstRegistrationSuperadmin: cfg.FirstRegistrationSuperadmin,
-		Rules:                       rules, CaptchaProtected: protected, UserStorageTitles: cfg.App.UserStorageTitles,
+		Abilities:                   cfg.Abilities, ManagementScopes: cfg.ManagementAPI.Scopes,
+		Rules: rules, CaptchaProtected: protected, UserStorageTitles: cfg.App.UserStorageTitles,
 		Throttle: app.ThrottleConfig{Enabled: cfg.LoginThrottleEnabled, MaxPerAccount: cfg.LoginThrottleMaxAttempts,
 			MaxPerIP: cfg.LoginThrottleIPMaxAttempts, MaxUnknownDevices: cfg.LoginThrottleAccountMaxAttempts,
 			Window: cfg.LoginThrottleWindow, Delay: cfg.LoginThrottleDelay},

@@ -113,7 +113,7 @@ func (c *jwksCache) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error
 // Auth0Login signs in with an Auth0 ID token (reference §6.2.3). Unlike
 // Barong, an existing account keeps its protections: banned, deleted and
 // inactive accounts are refused, and 2FA requires otp_code.
-func (s *Service) Auth0Login(ctx context.Context, idToken, otpCode string, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Identity) Auth0Login(ctx context.Context, idToken, otpCode string, c Client) (*UserInfo, *barong.Session, error) {
 	invalid := barong.Invalid("identity.session.auth0.invalid_params")
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(idToken, claims, func(t *jwt.Token) (any, error) {
@@ -169,7 +169,7 @@ func (s *Service) Auth0Login(ctx context.Context, idToken, otpCode string, c Cli
 
 // createAuth0User creates an active user with a random password and the
 // private label email=verified.
-func (s *Service) createAuth0User(ctx context.Context, email string) (*barong.User, error) {
+func (s *core) createAuth0User(ctx context.Context, email string) (*barong.User, error) {
 	if !validEmail(email) {
 		return nil, barong.Invalid("email.invalid")
 	}

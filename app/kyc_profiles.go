@@ -28,9 +28,13 @@ type ProfileInput struct {
 	Confirm                                                              bool
 }
 
-// OwnProfiles is GET /resource/profiles/me: the user's profiles by id; none
+// Profiles is GET /resource/profiles/me: the user's profiles by id; none
 // is 404 resource.profile.not_exist (interface.md; Barong answers []).
-func (s *Service) OwnProfiles(ctx context.Context, u *barong.User) ([]barong.Profile, error) {
+func (s *KYC) Profiles(ctx context.Context, actor barong.Actor) ([]barong.Profile, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	ps, err := s.store.ProfilesByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load profiles: %w", err)
@@ -41,11 +45,15 @@ func (s *Service) OwnProfiles(ctx context.Context, u *barong.User) ([]barong.Pro
 	return ps, nil
 }
 
-// CreateOwnProfile is POST /resource/profiles (reference §6.3.3): a
+// CreateProfile is POST /resource/profiles (reference §6.3.3): a
 // drafted profile, or submitted with Confirm. A drafted or submitted
 // profile already there is 409 state.exists (interface.md); invalid fields
 // are 422 with the keys of reference §3.5.
-func (s *Service) CreateOwnProfile(ctx context.Context, u *barong.User, in ProfileInput) (*barong.Profile, error) {
+func (s *KYC) CreateProfile(ctx context.Context, actor barong.Actor, in ProfileInput) (*barong.Profile, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	p := &barong.Profile{UserID: u.ID, State: ProfileDrafted}
 	if in.Confirm {
 		p.State = ProfileSubmitted
@@ -75,11 +83,15 @@ func (s *Service) CreateOwnProfile(ctx context.Context, u *barong.User, in Profi
 	return p, nil
 }
 
-// UpdateOwnProfile is PUT /resource/profiles: it changes the sent fields of
+// UpdateProfile is PUT /resource/profiles: it changes the sent fields of
 // the user's drafted profile (none is 404
 // resource.profile.doesnt_exist_or_not_editable) and submits it with
 // Confirm.
-func (s *Service) UpdateOwnProfile(ctx context.Context, u *barong.User, in ProfileInput) (*barong.Profile, error) {
+func (s *KYC) UpdateProfile(ctx context.Context, actor barong.Actor, in ProfileInput) (*barong.Profile, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	var p *barong.Profile
 	err := s.inTx(ctx, func(tx *txn) error {
 		p = nil // a retried attempt starts over
@@ -154,7 +166,7 @@ var (
 
 // validateProfile checks p as Barong's Profile model does; blank fields are
 // not checked.
-func (s *Service) validateProfile(p *barong.Profile) error {
+func (s *core) validateProfile(p *barong.Profile) error {
 	var v barong.ValidationErrors
 	text := func(attr, val string, min int, re *regexp.Regexp) {
 		if val == "" {
@@ -198,7 +210,7 @@ func (s *Service) validateProfile(p *barong.Profile) error {
 // creation): model.profile.created or .updated, then the private label
 // profile = state, which recomputes the user's state and level
 // (reference §3.6, §10.7 local KYC).
-func (s *Service) profileSaved(ctx context.Context, tx *txn, u *barong.User, before, p *barong.Profile) error {
+func (s *core) profileSaved(ctx context.Context, tx *txn, u *barong.User, before, p *barong.Profile) error {
 	cur, err := tx.UserByID(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("load user: %w", err)
@@ -223,7 +235,7 @@ func (s *Service) profileSaved(ctx context.Context, tx *txn, u *barong.User, bef
 
 // profileRecord is the profile of model events (reference §9.3), without
 // state; personal data is masked as in entities when MaskEventPII is set.
-func (s *Service) profileRecord(user entity.UserRecord, p *barong.Profile) entity.ProfileRecord {
+func (s *core) profileRecord(user entity.UserRecord, p *barong.Profile) entity.ProfileRecord {
 	return entity.NewProfileRecord(p, user, s.cfg.MaskEventPII)
 }
 

@@ -22,7 +22,10 @@ var ProfileStates = []string{ProfileDrafted, ProfileSubmitted, ProfileVerified, 
 
 // AdminProfiles is GET /admin/profiles: a page of every profile by id
 // (never masked) and their number.
-func (s *Service) AdminProfiles(ctx context.Context, p barong.Page) ([]barong.Profile, int64, error) {
+func (s *KYC) AdminProfiles(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.Profile, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelProfile); err != nil {
+		return nil, 0, err
+	}
 	ps, n, err := s.store.ListProfiles(ctx, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list profiles: %w", err)
@@ -38,7 +41,11 @@ func (s *Service) AdminProfiles(ctx context.Context, p barong.Page) ([]barong.Pr
 // admin.user.doesnt_exist; 422 admin.profiles.superadmin_change and the
 // Profile model's keys; 409 state.exists when the user has a drafted or
 // submitted profile (interface.md).
-func (s *Service) AdminCreateProfile(ctx context.Context, admin *barong.User, uid string, in ProfileInput) (*barong.Profile, error) {
+func (s *KYC) AdminCreateProfile(ctx context.Context, actor barong.Actor, uid string, in ProfileInput) (*barong.Profile, error) {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelProfile); err != nil {
+		return nil, err
+	}
+	admin := actor.User
 	p := &barong.Profile{State: ProfileSubmitted, Author: admin.UID}
 	in.apply(p)
 	err := s.inTx(ctx, func(tx *txn) error {
@@ -79,7 +86,11 @@ func (s *Service) AdminCreateProfile(ctx context.Context, admin *barong.User, ui
 // 422 admin.profile.invalid_state. Errors: 404 admin.user.doesnt_exist,
 // admin.profiles.doesnt_exist_or_not_editable; 422
 // admin.profiles.superadmin_change, admin.profiles.second_admin_approval.
-func (s *Service) AdminVerifyProfile(ctx context.Context, admin *barong.User, uid, state string) (*barong.Profile, error) {
+func (s *KYC) AdminVerifyProfile(ctx context.Context, actor barong.Actor, uid, state string) (*barong.Profile, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelProfile); err != nil {
+		return nil, err
+	}
+	admin := actor.User
 	if !slices.Contains(ProfileStates, state) {
 		return nil, barong.Invalid(KeyAdminProfileInvalidState)
 	}

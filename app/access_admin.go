@@ -31,9 +31,12 @@ var (
 	PermissionActions = []string{"ACCEPT", "DROP", "AUDIT"}
 )
 
-// AdminLevels is GET /admin/levels: a page of the levels by id and their
+// Levels is GET /admin/levels: a page of the levels by id and their
 // number.
-func (s *Service) AdminLevels(ctx context.Context, p barong.Page) ([]barong.Level, int64, error) {
+func (s *Access) Levels(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.Level, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelLevel); err != nil {
+		return nil, 0, err
+	}
 	ls, err := s.store.Levels(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load levels: %w", err)
@@ -49,9 +52,12 @@ func pageOf[T any](items []T, p barong.Page) ([]T, int64) {
 	return items[lo:hi], int64(len(items))
 }
 
-// AdminPermissions is GET /admin/permissions: a page of the permissions by
+// Permissions is GET /admin/permissions: a page of the permissions by
 // id and their number.
-func (s *Service) AdminPermissions(ctx context.Context, p barong.Page) ([]barong.Permission, int64, error) {
+func (s *Access) Permissions(ctx context.Context, actor barong.Actor, p barong.Page) ([]barong.Permission, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelPermission); err != nil {
+		return nil, 0, err
+	}
 	ps, err := s.store.Permissions(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load permissions: %w", err)
@@ -101,12 +107,15 @@ func (in PermissionInput) apply(p *barong.Permission) error {
 	return v.Err()
 }
 
-// AdminCreatePermission is POST /admin/permissions: a permission for a
+// CreatePermission is POST /admin/permissions: a permission for a
 // role that already has one. Errors: 422 admin.permissions.invalid_verb,
 // admin.permissions.invalid_action, admin.permission.role_doesnt_exist.
 // The authz snapshot is reloaded after the commit (other processes reload
 // within their refresh interval).
-func (s *Service) AdminCreatePermission(ctx context.Context, in PermissionInput) (*barong.Permission, error) {
+func (s *Access) CreatePermission(ctx context.Context, actor barong.Actor, in PermissionInput) (*barong.Permission, error) {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelPermission); err != nil {
+		return nil, err
+	}
 	p := &barong.Permission{}
 	if err := in.apply(p); err != nil {
 		return nil, err
@@ -127,7 +136,7 @@ func (s *Service) AdminCreatePermission(ctx context.Context, in PermissionInput)
 	return p, nil
 }
 
-func (s *Service) checkPermissionRole(ctx context.Context, q barong.Queries, role string) error {
+func (s *core) checkPermissionRole(ctx context.Context, q barong.PermissionQueries, role string) error {
 	ok, err := s.roleExists(ctx, q, role)
 	if err != nil {
 		return err
@@ -138,10 +147,13 @@ func (s *Service) checkPermissionRole(ctx context.Context, q barong.Queries, rol
 	return nil
 }
 
-// AdminUpdatePermission is PUT /admin/permissions: it changes the sent
+// UpdatePermission is PUT /admin/permissions: it changes the sent
 // fields of permission id. Errors: 404 admin.permission.doesnt_exist; 422
 // as AdminCreatePermission (a changed role must exist).
-func (s *Service) AdminUpdatePermission(ctx context.Context, id int64, in PermissionInput) error {
+func (s *Access) UpdatePermission(ctx context.Context, actor barong.Actor, id int64, in PermissionInput) error {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelPermission); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *txn) error {
 		p, err := tx.PermissionByID(ctx, id)
 		if isNotFound(err) {
@@ -167,9 +179,12 @@ func (s *Service) AdminUpdatePermission(ctx context.Context, id int64, in Permis
 	})
 }
 
-// AdminDeletePermission is DELETE /admin/permissions; 404
+// DeletePermission is DELETE /admin/permissions; 404
 // admin.permission.doesnt_exist.
-func (s *Service) AdminDeletePermission(ctx context.Context, id int64) error {
+func (s *Access) DeletePermission(ctx context.Context, actor barong.Actor, id int64) error {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelPermission); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *txn) error {
 		if err := tx.DeletePermission(ctx, id); err != nil {
 			if isNotFound(err) {
@@ -182,9 +197,9 @@ func (s *Service) AdminDeletePermission(ctx context.Context, id int64) error {
 	})
 }
 
-func (s *Service) permissionsChanged(ctx context.Context) {
-	if s.OnPermissionsChanged != nil {
-		s.OnPermissionsChanged(ctx)
+func (s *core) permissionsChanged(ctx context.Context) {
+	if s.svc.OnPermissionsChanged != nil {
+		s.svc.OnPermissionsChanged(ctx)
 	}
 }
 
@@ -198,9 +213,12 @@ type RestrictionQuery struct {
 	Page            barong.Page
 }
 
-// AdminRestrictions is GET /admin/restrictions: a page of the matching
+// Restrictions is GET /admin/restrictions: a page of the matching
 // restrictions by id and their number.
-func (s *Service) AdminRestrictions(ctx context.Context, q RestrictionQuery) ([]barong.Restriction, int64, error) {
+func (s *Access) Restrictions(ctx context.Context, actor barong.Actor, q RestrictionQuery) ([]barong.Restriction, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelRestriction); err != nil {
+		return nil, 0, err
+	}
 	rs, err := s.store.Restrictions(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load restrictions: %w", err)
@@ -245,7 +263,7 @@ func (in RestrictionInput) apply(r *barong.Restriction) error {
 	return prepareRestriction(r)
 }
 
-// AdminCreateRestriction is POST /admin/restrictions. Errors: 422
+// CreateRestriction is POST /admin/restrictions. Errors: 422
 // value.taken, value.invalid, value.too_long and the other keys of the
 // Restriction model. Barong deletes every session of every user when an
 // enabled blocklogin restriction is saved (reference §3.5 Note, §12.4 item
@@ -254,7 +272,10 @@ func (in RestrictionInput) apply(r *barong.Restriction) error {
 // bound to their login network (/16, /96) and expire when idle, so users
 // elsewhere, and the admin who made the change, stay signed in. A
 // blacklist restriction cuts a place off at once, on every request.
-func (s *Service) AdminCreateRestriction(ctx context.Context, in RestrictionInput) (*barong.Restriction, error) {
+func (s *Access) CreateRestriction(ctx context.Context, actor barong.Actor, in RestrictionInput) (*barong.Restriction, error) {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelRestriction); err != nil {
+		return nil, err
+	}
 	r := &barong.Restriction{}
 	if err := in.apply(r); err != nil {
 		return nil, err
@@ -272,10 +293,13 @@ func (s *Service) AdminCreateRestriction(ctx context.Context, in RestrictionInpu
 	return r, nil
 }
 
-// AdminUpdateRestriction is PUT /admin/restrictions: it changes the sent
+// UpdateRestriction is PUT /admin/restrictions: it changes the sent
 // fields of restriction id. Errors: 404 admin.restriction.doesnt_exist;
 // 422 as AdminCreateRestriction.
-func (s *Service) AdminUpdateRestriction(ctx context.Context, id int64, in RestrictionInput) error {
+func (s *Access) UpdateRestriction(ctx context.Context, actor barong.Actor, id int64, in RestrictionInput) error {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelRestriction); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *txn) error {
 		r, err := tx.RestrictionByID(ctx, id)
 		if isNotFound(err) {
@@ -295,9 +319,12 @@ func (s *Service) AdminUpdateRestriction(ctx context.Context, id int64, in Restr
 	})
 }
 
-// AdminDeleteRestriction is DELETE /admin/restrictions; 404
+// DeleteRestriction is DELETE /admin/restrictions; 404
 // admin.restriction.doesnt_exist.
-func (s *Service) AdminDeleteRestriction(ctx context.Context, id int64) error {
+func (s *Access) DeleteRestriction(ctx context.Context, actor barong.Actor, id int64) error {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelRestriction); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *txn) error {
 		if err := tx.DeleteRestriction(ctx, id); err != nil {
 			if isNotFound(err) {
@@ -310,11 +337,14 @@ func (s *Service) AdminDeleteRestriction(ctx context.Context, id int64) error {
 	})
 }
 
-// AdminWhitelink is POST /admin/restrictions/whitelink: a token of 64 hex
+// Whitelink is POST /admin/restrictions/whitelink: a token of 64 hex
 // characters (SHA-256 of 10 random bytes) valid for ttl, which POST
 // /identity/users/access exchanges once for a whitelist restriction of the
 // caller's IP.
-func (s *Service) AdminWhitelink(ctx context.Context, ttl time.Duration) (string, error) {
+func (s *Access) Whitelink(ctx context.Context, actor barong.Actor, ttl time.Duration) (string, error) {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelRestriction); err != nil {
+		return "", err
+	}
 	sum := sha256.Sum256([]byte(randHex(10)))
 	tok := hex.EncodeToString(sum[:])
 	if err := s.kv.Set(ctx, "whitelink:"+tok, "active", ttl); err != nil {

@@ -28,12 +28,15 @@ type AdminActivity struct {
 	TargetRef   string
 }
 
-// AdminActivities is GET /admin/activities (category user) and GET
+// AdminList is GET /admin/activities (category user) and GET
 // /admin/activities/admin (category admin): a page of the matching
 // activities, newest first, with their users, and their number. An unknown
 // uid or e-mail matches nothing. The users are loaded in one query per
 // page, not per row.
-func (s *Service) AdminActivities(ctx context.Context, category string, q AdminActivityQuery) ([]AdminActivity, int64, error) {
+func (s *Activities) AdminList(ctx context.Context, actor barong.Actor, category string, q AdminActivityQuery) ([]AdminActivity, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelActivity); err != nil {
+		return nil, 0, err
+	}
 	f := barong.ActivityFilter{Category: category, Topic: q.Topic, Action: q.Action, TargetUID: q.TargetUID,
 		From: q.From, Page: q.Page}
 	if !q.To.IsZero() {
@@ -64,7 +67,7 @@ func (s *Service) AdminActivities(ctx context.Context, category string, q AdminA
 }
 
 // withActivityUsers attaches actors and targets to acts.
-func (s *Service) withActivityUsers(ctx context.Context, acts []barong.Activity) ([]AdminActivity, error) {
+func (s *core) withActivityUsers(ctx context.Context, acts []barong.Activity) ([]AdminActivity, error) {
 	var ids []int64
 	var uids []string
 	for _, a := range acts {
@@ -117,7 +120,10 @@ type Metrics struct {
 // created_to filters (reference §12.4 item 12); barong-go bounds the
 // activity days by them (zero = unbounded, both inclusive) and counts the
 // private document = pending labels last changed within them.
-func (s *Service) AdminMetrics(ctx context.Context, from, to time.Time) (*Metrics, error) {
+func (s *Activities) AdminMetrics(ctx context.Context, actor barong.Actor, from, to time.Time) (*Metrics, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
+		return nil, err
+	}
 	f := barong.ActivityFilter{Category: barong.CategoryUser, From: from}
 	if !to.IsZero() {
 		f.To = to.Add(time.Second)

@@ -7,12 +7,15 @@ import (
 	barong "github.com/barong-go/barong"
 )
 
-// ManagementUser is POST /management/users/get (reference §8.2): the user
+// ManagementGet is POST /management/users/get (reference §8.2): the user
 // with exactly one of uid, email (any letter case) or phoneNum, with every
 // KYC record. A phone number is looked up exactly as given, so it must be
 // the normalised digits; when several users added it, the one who
 // verified it wins, else the first. Unknown: 404 Record is not found.
-func (s *Service) ManagementUser(ctx context.Context, uid, email, phoneNum string) (*ManagementUser, error) {
+func (s *Users) ManagementGet(ctx context.Context, actor barong.Actor, uid, email, phoneNum string) (*ManagementUser, error) {
+	if err := s.mayManage(ctx, actor, "read_users"); err != nil {
+		return nil, err
+	}
 	var u *barong.User
 	var err error
 	switch {
@@ -33,7 +36,7 @@ func (s *Service) ManagementUser(ctx context.Context, uid, email, phoneNum strin
 }
 
 // mgmtUserByPhone finds the owner of number, preferring a verified phone.
-func (s *Service) mgmtUserByPhone(ctx context.Context, number string) (*barong.User, error) {
+func (s *core) mgmtUserByPhone(ctx context.Context, number string) (*barong.User, error) {
 	ps, err := s.store.PhonesByNumber(ctx, number)
 	if err != nil {
 		return nil, fmt.Errorf("find phone: %w", err)
@@ -51,10 +54,13 @@ func (s *Service) mgmtUserByPhone(ctx context.Context, number string) (*barong.U
 	return s.store.UserByID(ctx, pick.UserID)
 }
 
-// ManagementUsers is POST /management/users/list: a page of users matching
+// ManagementList is POST /management/users/list: a page of users matching
 // f (range and time bounds) by id, with their profiles when extended, and
 // the number of all matches.
-func (s *Service) ManagementUsers(ctx context.Context, f barong.UserFilter, extended bool) ([]ManagementUser, int64, error) {
+func (s *Users) ManagementList(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]ManagementUser, int64, error) {
+	if err := s.mayManage(ctx, actor, "read_users"); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.ListUsers(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
@@ -63,13 +69,16 @@ func (s *Service) ManagementUsers(ctx context.Context, f barong.UserFilter, exte
 	return out, total, err
 }
 
-// ManagementCreateUser is POST /management/users: a pending member with a
+// ManagementCreate is POST /management/users: a pending member with a
 // password checked by the policy, validated as on sign-up (e-mail format
 // and uniqueness, password; an unknown referral uid is
 // referral_id.doesnt_exist where Barong failed with a 500). No
 // confirmation e-mail and no session; model.user.created is emitted.
 // Validation failures are *ModelError.
-func (s *Service) ManagementCreateUser(ctx context.Context, email, password, referralUID string) (*ManagementUser, error) {
+func (s *Users) ManagementCreate(ctx context.Context, actor barong.Actor, email, password, referralUID string) (*ManagementUser, error) {
+	if err := s.mayManage(ctx, actor, "write_users"); err != nil {
+		return nil, err
+	}
 	u := &barong.User{Email: email}
 	var v barong.ValidationErrors
 	validateUserFields(&v, u, false)
@@ -94,7 +103,7 @@ func (s *Service) ManagementCreateUser(ctx context.Context, email, password, ref
 
 // mgmtReferral sets u's referrer from a uid ("" = none), adding
 // referral_id.doesnt_exist for an unknown one.
-func (s *Service) mgmtReferral(ctx context.Context, v *barong.ValidationErrors, u *barong.User, uid string) error {
+func (s *core) mgmtReferral(ctx context.Context, v *barong.ValidationErrors, u *barong.User, uid string) error {
 	if uid == "" {
 		return nil
 	}
@@ -110,12 +119,15 @@ func (s *Service) mgmtReferral(ctx context.Context, v *barong.ValidationErrors, 
 	return nil
 }
 
-// ManagementUpdateUser is POST /management/users/update: it sets the role
+// ManagementUpdate is POST /management/users/update: it sets the role
 // (which must exist in the permissions) and/or the data (JSON, at most
 // 1024 characters) of the user uid; nil leaves a field. Unknown uid: 422
 // user.doesnt_exist; validation failures are *ModelError. A change emits
 // model.user.updated.
-func (s *Service) ManagementUpdateUser(ctx context.Context, uid string, role, data *string) (*ManagementUser, error) {
+func (s *Users) ManagementUpdate(ctx context.Context, actor barong.Actor, uid string, role, data *string) (*ManagementUser, error) {
+	if err := s.mayManage(ctx, actor, "write_users"); err != nil {
+		return nil, err
+	}
 	var u *barong.User
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
@@ -152,10 +164,13 @@ func (s *Service) ManagementUpdateUser(ctx context.Context, uid string, role, da
 	return s.mgmtProfileView(ctx, u)
 }
 
-// ManagementLabeledUsers is POST /management/labels/filter/users: a page
+// ManagementUsers is POST /management/labels/filter/users: a page
 // of the users having a label f.LabelKey (value and scope when set), with
 // their profiles when extended, and the number of all matches.
-func (s *Service) ManagementLabeledUsers(ctx context.Context, f barong.UserFilter, extended bool) ([]ManagementUser, int64, error) {
+func (s *Labels) ManagementUsers(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]ManagementUser, int64, error) {
+	if err := s.mayManage(ctx, actor, "read_users"); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.ListLabeledUsers(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list labeled users: %w", err)

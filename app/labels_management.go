@@ -12,9 +12,12 @@ import (
 // when replace is false (404).
 const MsgLabelNotFound = "label doesnt exist"
 
-// ManagementLabels is POST /management/labels/list: every label of the
+// ManagementList is POST /management/labels/list: every label of the
 // user uid, public and private, by creation. Unknown uid: 404.
-func (s *Service) ManagementLabels(ctx context.Context, uid string) ([]barong.Label, error) {
+func (s *Labels) ManagementList(ctx context.Context, actor barong.Actor, uid string) ([]barong.Label, error) {
+	if err := s.mayManage(ctx, actor, "read_labels"); err != nil {
+		return nil, err
+	}
 	u, err := mgmtUserOr(ctx, s.store, uid, mgmtRecordNotFound())
 	if err != nil {
 		return nil, err
@@ -26,11 +29,14 @@ func (s *Service) ManagementLabels(ctx context.Context, uid string) ([]barong.La
 	return ls, nil
 }
 
-// ManagementCreateLabel is POST /management/labels: a private label of the
+// ManagementCreate is POST /management/labels: a private label of the
 // user uid (key and value lower-cased and squished), which recomputes his
 // state and level. Unknown uid: 404; invalid or taken key, invalid value:
 // *ModelError (key.taken, key.invalid, value.too_short ...).
-func (s *Service) ManagementCreateLabel(ctx context.Context, uid, key, value, description string) (*barong.Label, error) {
+func (s *Labels) ManagementCreate(ctx context.Context, actor barong.Actor, uid, key, value, description string) (*barong.Label, error) {
+	if err := s.mayManage(ctx, actor, "write_labels"); err != nil {
+		return nil, err
+	}
 	key, value = squish(strings.ToLower(key)), squish(strings.ToLower(value))
 	var l *barong.Label
 	err := s.inTx(ctx, func(tx *txn) error {
@@ -58,11 +64,14 @@ func (s *Service) ManagementCreateLabel(ctx context.Context, uid, key, value, de
 	return l, nil
 }
 
-// ManagementUpdateLabel is PUT /management/labels: it sets the value (and
+// ManagementUpdate is PUT /management/labels: it sets the value (and
 // the description, when not "") of the user's private label key. A
 // missing label is created when replace, else 404 label doesnt exist.
 // Unknown uid: 404; invalid values: *ModelError.
-func (s *Service) ManagementUpdateLabel(ctx context.Context, uid, key, value, description string, replace bool) (*barong.Label, error) {
+func (s *Labels) ManagementUpdate(ctx context.Context, actor barong.Actor, uid, key, value, description string, replace bool) (*barong.Label, error) {
+	if err := s.mayManage(ctx, actor, "write_labels"); err != nil {
+		return nil, err
+	}
 	key, value = squish(strings.ToLower(key)), squish(strings.ToLower(value))
 	var l *barong.Label
 	err := s.inTx(ctx, func(tx *txn) error {
@@ -93,10 +102,13 @@ func (s *Service) ManagementUpdateLabel(ctx context.Context, uid, key, value, de
 	return l, nil
 }
 
-// ManagementDeleteLabel is POST /management/labels/delete: it deletes the
+// ManagementDelete is POST /management/labels/delete: it deletes the
 // user's private label key and recomputes his state and level. Unknown uid
 // or label: 404.
-func (s *Service) ManagementDeleteLabel(ctx context.Context, uid, key string) error {
+func (s *Labels) ManagementDelete(ctx context.Context, actor barong.Actor, uid, key string) error {
+	if err := s.mayManage(ctx, actor, "write_labels"); err != nil {
+		return err
+	}
 	key = squish(strings.ToLower(key))
 	return s.inTx(ctx, func(tx *txn) error {
 		u, err := mgmtUserOr(ctx, tx, uid, mgmtRecordNotFound())

@@ -138,7 +138,7 @@ func (s *Service) ReconcileKYCAID(ctx context.Context) error {
 
 // withKYCAIDLock runs fn unless another process holds the lock of item;
 // fn's error is logged.
-func (s *Service) withKYCAIDLock(ctx context.Context, item string, fn func() error) {
+func (s *core) withKYCAIDLock(ctx context.Context, item string, fn func() error) {
 	key := "kycaid:lock:" + item
 	ok, err := s.kv.SetNX(ctx, key, randHex(8), kycaidLockTTL)
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) withKYCAIDLock(ctx context.Context, item string, fn func() err
 // kycaidApplicant creates the applicant of profile profileID, then stores
 // applicant_id and the state verified, or the state rejected when KYCAID
 // refuses it.
-func (s *Service) kycaidApplicant(ctx context.Context, userID, profileID int64) error {
+func (s *core) kycaidApplicant(ctx context.Context, userID, profileID int64) error {
 	p, err := s.profileByID(ctx, s.store, userID, profileID)
 	if err != nil || p == nil || p.State != ProfileSubmitted || p.ApplicantID != "" {
 		return err // done meanwhile (or gone)
@@ -209,7 +209,7 @@ func (s *Service) kycaidApplicant(ctx context.Context, userID, profileID int64) 
 	})
 }
 
-func (s *Service) profileByID(ctx context.Context, q barong.Queries, userID, id int64) (*barong.Profile, error) {
+func (s *core) profileByID(ctx context.Context, q barong.ProfileQueries, userID, id int64) (*barong.Profile, error) {
 	ps, err := q.ProfilesByUser(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("load profiles: %w", err)
@@ -223,7 +223,7 @@ func (s *Service) profileByID(ctx context.Context, q barong.Queries, userID, id 
 }
 
 // batchDocs loads the documents of batch b, by id.
-func (s *Service) batchDocs(ctx context.Context, q barong.Queries, b barong.DocumentBatch) ([]barong.Document, error) {
+func (s *core) batchDocs(ctx context.Context, q barong.DocumentQueries, b barong.DocumentBatch) ([]barong.Document, error) {
 	all, err := q.DocumentsByUser(ctx, b.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("load documents: %w", err)
@@ -238,7 +238,7 @@ func (s *Service) batchDocs(ctx context.Context, q barong.Queries, b barong.Docu
 }
 
 // applicantOf is the applicant id of the user's latest profile that has one.
-func (s *Service) applicantOf(ctx context.Context, userID int64) (string, error) {
+func (s *core) applicantOf(ctx context.Context, userID int64) (string, error) {
 	ps, err := s.store.ProfilesByUser(ctx, userID)
 	if err != nil {
 		return "", fmt.Errorf("load profiles: %w", err)
@@ -270,7 +270,7 @@ func metaString(d *barong.Document, key string) string {
 
 // setBatchMeta merges kv into the metadata of the documents ids, in one
 // transaction, re-reading each row so that no other key is lost.
-func (s *Service) setBatchMeta(ctx context.Context, b barong.DocumentBatch, ids []int64, kv map[string]any, then func(tx *txn) error) error {
+func (s *core) setBatchMeta(ctx context.Context, b barong.DocumentBatch, ids []int64, kv map[string]any, then func(tx *txn) error) error {
 	return s.inTx(ctx, func(tx *txn) error {
 		ds, err := s.batchDocs(ctx, tx, b)
 		if err != nil {
@@ -297,7 +297,7 @@ func (s *Service) setBatchMeta(ctx context.Context, b barong.DocumentBatch, ids 
 
 // kycaidBatch sends one complete batch, resuming after its last finished
 // step.
-func (s *Service) kycaidBatch(ctx context.Context, b barong.DocumentBatch) error {
+func (s *core) kycaidBatch(ctx context.Context, b barong.DocumentBatch) error {
 	kind, ok := kycaidDocTypes[b.DocType]
 	if !ok {
 		return nil
@@ -343,7 +343,7 @@ func (s *Service) kycaidBatch(ctx context.Context, b barong.DocumentBatch) error
 }
 
 // kycaidSteps runs the unfinished steps of a batch, storing each result.
-func (s *Service) kycaidSteps(ctx context.Context, b barong.DocumentBatch, ds []barong.Document, ids []int64, kind, applicantID string) error {
+func (s *core) kycaidSteps(ctx context.Context, b barong.DocumentBatch, ds []barong.Document, ids []int64, kind, applicantID string) error {
 	// 1. Files, each stored with its file_id.
 	fileIDs := make([]string, len(ds))
 	for i := range ds {
@@ -444,7 +444,7 @@ func sides(ds []barong.Document, fileIDs []string) (front, back, selfie string) 
 }
 
 // kycaidUpload sends the stored file of d to KYCAID.
-func (s *Service) kycaidUpload(ctx context.Context, d *barong.Document) (string, error) {
+func (s *core) kycaidUpload(ctx context.Context, d *barong.Document) (string, error) {
 	if s.files == nil || d.Upload == "" {
 		return "", fmt.Errorf("document %d has no stored file", d.ID)
 	}
@@ -467,7 +467,7 @@ func (s *Service) kycaidUpload(ctx context.Context, d *barong.Document) (string,
 // labels named by its checks to verified or rejected; document needs both
 // the document and the facial check. An unknown verification or applicant
 // is ignored; so is everything when the KYCAID flow is off.
-func (s *Service) KYCAIDCallback(ctx context.Context, verificationID string) error {
+func (s *KYC) KYCAIDCallback(ctx context.Context, verificationID string) error {
 	if s.kycaid == nil || verificationID == "" {
 		return nil
 	}

@@ -11,10 +11,14 @@ import (
 	"github.com/barong-go/barong/entity"
 )
 
-// UpdateOwnData is PUT /resource/users/me (reference §6.3.1): it replaces
+// UpdateData is PUT /resource/users/me (reference §6.3.1): it replaces
 // the user's data, a JSON text of at most 1024 characters, and returns the
 // full view of the user.
-func (s *Service) UpdateOwnData(ctx context.Context, u *barong.User, data string) (*UserInfo, error) {
+func (s *Users) UpdateData(ctx context.Context, actor barong.Actor, data string) (*UserInfo, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	var v barong.ValidationErrors
 	validateData(&v, data, 1024)
 	if err := v.Err(); err != nil {
@@ -37,7 +41,7 @@ func (s *Service) UpdateOwnData(ctx context.Context, u *barong.User, data string
 	if err != nil {
 		return nil, err
 	}
-	return s.UserInfo(ctx, after)
+	return s.userInfo(ctx, after.UID)
 }
 
 // DeleteAccountInput is DELETE /resource/users/me. OTPSent tells whether
@@ -48,11 +52,15 @@ type DeleteAccountInput struct {
 	OTPSent  bool
 }
 
-// DeleteOwnAccount is DELETE /resource/users/me (reference §6.3.1): after
+// Delete is DELETE /resource/users/me (reference §6.3.1): after
 // the password (and the TOTP code when 2FA is on) it sets the private label
 // delete=by_user, whose state trigger makes the user deleted (API keys
 // deactivated, sessions revoked), and emits system.user.account.deleted.
-func (s *Service) DeleteOwnAccount(ctx context.Context, u *barong.User, in DeleteAccountInput) error {
+func (s *Users) Delete(ctx context.Context, actor barong.Actor, in DeleteAccountInput) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	if ok, err := s.passwordMatches(ctx, u.PasswordDigest, in.Password); err != nil {
 		return err
 	} else if !ok {
@@ -94,12 +102,16 @@ type ChangePasswordInput struct {
 	Old, New, Confirm string
 }
 
-// ChangeOwnPassword is PUT /resource/users/password (reference §6.3.1). On
+// ChangePassword is PUT /resource/users/password (reference §6.3.1). On
 // success it records the activity, emits system.user.password.change and
 // revokes every other session of the user (interface §5): keepSession is
 // the caller's session id, "" when the caller used an API key or a bearer
 // JWT (then every session is revoked).
-func (s *Service) ChangeOwnPassword(ctx context.Context, u *barong.User, keepSession string, in ChangePasswordInput, c Client) error {
+func (s *Users) ChangePassword(ctx context.Context, actor barong.Actor, keepSession string, in ChangePasswordInput, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	fail := func(reason string, err error) error {
 		s.recordAlone(ctx, u.ID, c, "password", "password change", barong.ResultFailed, reason)
 		return err
@@ -158,12 +170,16 @@ type ActivityQuery struct {
 	Page     barong.Page
 }
 
-// OwnActivities is GET /resource/users/activity/:topic (reference §6.3.1):
+// Own is GET /resource/users/activity/:topic (reference §6.3.1):
 // a page of the user's activities, newest first, and the number of all
 // matches; none at all is 422 resource.user.no_activity. Barong also lists
 // admin-category records whose actor is the user (reference Note); they
 // are audit records for administrators, so only the user category is shown.
-func (s *Service) OwnActivities(ctx context.Context, u *barong.User, q ActivityQuery) ([]barong.Activity, int64, error) {
+func (s *Activities) Own(ctx context.Context, actor barong.Actor, q ActivityQuery) ([]barong.Activity, int64, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, 0, err
+	}
+	u := actor.User
 	if !slices.Contains(ActivityTopics, q.Topic) {
 		return nil, 0, barong.Invalid("resource.user.wrong_topic")
 	}

@@ -72,7 +72,7 @@ func prepareRestriction(r *barong.Restriction) error {
 }
 
 // createRestriction validates and stores r in tx.
-func (s *Service) createRestriction(ctx context.Context, tx *txn, r *barong.Restriction) error {
+func (s *core) createRestriction(ctx context.Context, tx *txn, r *barong.Restriction) error {
 	if err := prepareRestriction(r); err != nil {
 		return err
 	}
@@ -83,16 +83,16 @@ func (s *Service) createRestriction(ctx context.Context, tx *txn, r *barong.Rest
 	return nil
 }
 
-func (s *Service) restrictionsChanged(ctx context.Context) {
-	if s.OnRestrictionsChanged != nil {
-		s.OnRestrictionsChanged(ctx)
+func (s *core) restrictionsChanged(ctx context.Context) {
+	if s.svc.OnRestrictionsChanged != nil {
+		s.svc.OnRestrictionsChanged(ctx)
 	}
 }
 
 // WhitelistAccess is POST /identity/users/access (reference §6.2.5): a
 // valid whitelink token whitelists the caller's IP. Unlike Barong's, the
 // token is consumed by its first use.
-func (s *Service) WhitelistAccess(ctx context.Context, tok string, c Client) error {
+func (s *Access) WhitelistAccess(ctx context.Context, tok string, c Client) error {
 	key := "whitelink:" + tok
 	v, err := s.kv.Get(ctx, key)
 	if isNotFound(err) || (err == nil && v != "active") {

@@ -29,7 +29,7 @@ const KeyLoginThrottled = "identity.session.too_many_attempts"
 // it throttles attempts (app/throttle.go) without ever locking an owner
 // out: per account from each IP or known device, per IP, and per account
 // from unknown devices.
-func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Identity) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo, *barong.Session, error) {
 	if err := s.checkCaptcha(ctx, "session_create", in.Captcha, c); err != nil {
 		return nil, nil, err
 	}
@@ -67,7 +67,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (*UserInfo
 
 // loginSecondFactor checks the TOTP code of a 2FA login, or without one
 // the passkey assertion that stands in for it.
-func (s *Service) loginSecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, in LoginInput, action string) error {
+func (s *core) loginSecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, in LoginInput, action string) error {
 	if strings.TrimSpace(in.OTPCode) == "" {
 		if in.Passkey != nil {
 			return s.passkeySecondFactor(ctx, u, c, a, in.Passkey, action)
@@ -88,15 +88,15 @@ func (s *Service) loginSecondFactor(ctx context.Context, u *barong.User, c Clien
 // DeviceCookie is the device cookie to give a client that just signed in
 // as uid, renewing current when it is one of uid's (empty when device
 // cookies are off), and its lifetime.
-func (s *Service) DeviceCookie(uid, current string) (string, time.Duration) {
+func (s *Identity) DeviceCookie(uid, current string) (string, time.Duration) {
 	return s.throttle.IssueDevice(uid, current)
 }
 
 // Throttle is the sign-in throttle, for other ways of signing in.
-func (s *Service) Throttle() *Throttle { return s.throttle }
+func (s *Identity) Throttle() *Throttle { return s.throttle }
 
 // stateAllowsLogin refuses banned, deleted and other non-active accounts.
-func (s *Service) stateAllowsLogin(ctx context.Context, u *barong.User, c Client) error {
+func (s *core) stateAllowsLogin(ctx context.Context, u *barong.User, c Client) error {
 	var key, reason string
 	switch {
 	case u.State == barong.StateBanned:
@@ -114,7 +114,7 @@ func (s *Service) stateAllowsLogin(ctx context.Context, u *barong.User, c Client
 
 // completeLogin records the success, emits system.session.create and opens
 // a fresh session.
-func (s *Service) completeLogin(ctx context.Context, u *barong.User, c Client, action string) (*UserInfo, *barong.Session, error) {
+func (s *core) completeLogin(ctx context.Context, u *barong.User, c Client, action string) (*UserInfo, *barong.Session, error) {
 	err := s.inTx(ctx, func(tx *txn) error {
 		if err := s.record(ctx, tx, u.ID, c, "session", action, barong.ResultSucceed, ""); err != nil {
 			return err
@@ -133,6 +133,6 @@ func (s *Service) completeLogin(ctx context.Context, u *barong.User, c Client, a
 	if err != nil {
 		return nil, nil, err
 	}
-	info, err := s.UserInfo(ctx, u)
+	info, err := s.userInfo(ctx, u.UID)
 	return info, sess, err
 }

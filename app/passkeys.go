@@ -96,7 +96,7 @@ const (
 )
 
 // relyingParty is the WebAuthn relying party of the configuration.
-func (s *Service) relyingParty() (*webauthn.WebAuthn, error) {
+func (s *core) relyingParty() (*webauthn.WebAuthn, error) {
 	w := s.cfg.WebAuthn
 	rp, err := webauthn.New(&webauthn.Config{RPID: w.RPID, RPDisplayName: w.RPName, RPOrigins: w.Origins,
 		AttestationPreference: protocol.PreferNoAttestation})
@@ -124,7 +124,7 @@ var b64 = base64.RawURLEncoding
 
 // loadPasskeyUser reads u's credentials with handle (base64url; "" for the
 // handle of his first credential, or a new random one when he has none).
-func (s *Service) loadPasskeyUser(ctx context.Context, u *barong.User, handle string) (*passkeyUser, error) {
+func (s *core) loadPasskeyUser(ctx context.Context, u *barong.User, handle string) (*passkeyUser, error) {
 	rows, err := s.store.WebAuthnCredentialsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load passkeys: %w", err)
@@ -161,7 +161,7 @@ func challengeKey(kind, challenge string) string { return "webauthn:" + kind + "
 
 // storeChallenge keeps a ceremony's session data (with the uid of the
 // registering user) until it is used or expires.
-func (s *Service) storeChallenge(ctx context.Context, kind, uid string, sd *webauthn.SessionData) error {
+func (s *core) storeChallenge(ctx context.Context, kind, uid string, sd *webauthn.SessionData) error {
 	b, err := json.Marshal(challengeRecord{UID: uid, Session: *sd})
 	if err != nil {
 		return fmt.Errorf("encode challenge: %w", err)
@@ -181,7 +181,7 @@ type challengeRecord struct {
 // answered and uses it up: a second take of the same challenge, here or in
 // another process, finds nothing (the used marker is set with SetNX). ok
 // is false for an unknown, expired or used challenge.
-func (s *Service) takeChallenge(ctx context.Context, kind, challenge string) (*challengeRecord, bool, error) {
+func (s *core) takeChallenge(ctx context.Context, kind, challenge string) (*challengeRecord, bool, error) {
 	if challenge == "" || len(challenge) > 128 || strings.Trim(challenge, base64URLAlphabet) != "" {
 		return nil, false, nil
 	}
@@ -210,13 +210,17 @@ func (s *Service) takeChallenge(ctx context.Context, kind, challenge string) (*c
 
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-// PasskeyRegistrationOptions starts the registration of a passkey for u:
+// RegistrationOptions starts the registration of a passkey for u:
 // the PublicKeyCredentialCreationOptions ({"publicKey":{...}}) for
 // navigator.credentials.create, asking for a discoverable credential.
 // With 2FA on, otpCode must be a valid TOTP code. Errors: 400
 // resource.webauthn.missing_otp_code; 422 resource.webauthn.invalid_otp,
 // resource.webauthn.limit_reached.
-func (s *Service) PasskeyRegistrationOptions(ctx context.Context, u *barong.User, otpCode string, c Client) (json.RawMessage, error) {
+func (s *Passkeys) RegistrationOptions(ctx context.Context, actor barong.Actor, otpCode string, c Client) (json.RawMessage, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	if u.OTP {
 		if strings.TrimSpace(otpCode) == "" {
 			return nil, barong.BadRequest(KeyWebAuthnMissingOTP)
@@ -268,7 +272,7 @@ func marshalOptions(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// RegisterPasskey finishes a registration: credential is the JSON of the
+// Register finishes a registration: credential is the JSON of the
 // PublicKeyCredential navigator.credentials.create returned, answering a
 // challenge of PasskeyRegistrationOptions for u. The attestation (none or
 // packed, with its signature) and the client data (type, challenge,
@@ -277,7 +281,11 @@ func marshalOptions(v any) (json.RawMessage, error) {
 // resource.webauthn.challenge_expired, resource.webauthn.invalid_credential,
 // resource.webauthn.already_registered, resource.webauthn.limit_reached,
 // resource.webauthn.name_too_long.
-func (s *Service) RegisterPasskey(ctx context.Context, u *barong.User, credential []byte, name string, c Client) (*barong.WebAuthnCredential, error) {
+func (s *Passkeys) Register(ctx context.Context, actor barong.Actor, credential []byte, name string, c Client) (*barong.WebAuthnCredential, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	name, err := passkeyName(name)
 	if err != nil {
 		return nil, err
@@ -346,7 +354,7 @@ type passkeyData struct {
 }
 
 // recordData writes a succeeded activity with data (JSON object) in tx.
-func (s *Service) recordData(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action string, data any) error {
+func (s *core) recordData(ctx context.Context, tx barong.Tx, userID int64, c Client, topic, action string, data any) error {
 	a := &barong.Activity{UserID: userID, Category: barong.CategoryUser, UserIP: c.IP, UserIPCountry: c.Country,
 		UserAgent: c.UserAgent, Topic: topic, Action: action, Result: barong.ResultSucceed, Data: jsonString(data)}
 	if err := tx.CreateActivity(ctx, a); err != nil {
@@ -356,7 +364,7 @@ func (s *Service) recordData(ctx context.Context, tx barong.Tx, userID int64, c 
 }
 
 // logRefusal logs why the library refused a ceremony (never the data).
-func (s *Service) logRefusal(ctx context.Context, msg string, err error) {
+func (s *core) logRefusal(ctx context.Context, msg string, err error) {
 	attrs := []any{slog.String("error", err.Error())}
 	var pe *protocol.Error
 	if errors.As(err, &pe) {
@@ -387,8 +395,12 @@ type PasskeyView struct {
 	BackedUp       bool
 }
 
-// Passkeys lists u's passkeys by id.
-func (s *Service) Passkeys(ctx context.Context, u *barong.User) ([]PasskeyView, error) {
+// List lists u's passkeys by id.
+func (s *Passkeys) List(ctx context.Context, actor barong.Actor) ([]PasskeyView, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	rows, err := s.store.WebAuthnCredentialsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load passkeys: %w", err)
@@ -412,9 +424,13 @@ func (s *Service) Passkeys(ctx context.Context, u *barong.User) ([]PasskeyView, 
 	return out, nil
 }
 
-// RenamePasskey renames u's passkey id. Errors: 404
+// Rename renames u's passkey id. Errors: 404
 // resource.webauthn.not_found; 422 resource.webauthn.name_too_long.
-func (s *Service) RenamePasskey(ctx context.Context, u *barong.User, id int64, name string, c Client) error {
+func (s *Passkeys) Rename(ctx context.Context, actor barong.Actor, id int64, name string, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	name, err := passkeyName(name)
 	if err != nil {
 		return err
@@ -423,15 +439,19 @@ func (s *Service) RenamePasskey(ctx context.Context, u *barong.User, id int64, n
 		func(tx barong.Tx) error { return tx.RenameWebAuthnCredential(ctx, u.ID, id, name) })
 }
 
-// DeletePasskey deletes u's passkey id. Errors: 404 resource.webauthn.not_found.
-func (s *Service) DeletePasskey(ctx context.Context, u *barong.User, id int64, c Client) error {
+// Delete deletes u's passkey id. Errors: 404 resource.webauthn.not_found.
+func (s *Passkeys) Delete(ctx context.Context, actor barong.Actor, id int64, c Client) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	return s.passkeyChange(ctx, u, id, actionPasskeyDelete, passkeyData{ID: id}, c,
 		func(tx barong.Tx) error { return tx.DeleteWebAuthnCredential(ctx, u.ID, id) })
 }
 
 // passkeyChange runs change on u's passkey id with its activity; a passkey
 // that is not u's is 404 resource.webauthn.not_found.
-func (s *Service) passkeyChange(ctx context.Context, u *barong.User, id int64, action string, data any, c Client,
+func (s *core) passkeyChange(ctx context.Context, u *barong.User, id int64, action string, data any, c Client,
 	change func(tx barong.Tx) error) error {
 	err := s.store.InTx(ctx, func(tx barong.Tx) error {
 		if err := change(tx); err != nil {
@@ -445,13 +465,13 @@ func (s *Service) passkeyChange(ctx context.Context, u *barong.User, id int64, a
 	return err
 }
 
-// PasskeyLoginOptions starts a passkey sign-in: the
+// LoginOptions starts a passkey sign-in: the
 // PublicKeyCredentialRequestOptions ({"publicKey":{...}}) for
 // navigator.credentials.get, without allowCredentials (discoverable
 // credentials; nothing tells whether an account exists). Errors: 429
 // identity.session.too_many_attempts for a client IP that asked too often
 // or failed too many sign-ins.
-func (s *Service) PasskeyLoginOptions(ctx context.Context, c Client) (json.RawMessage, error) {
+func (s *Passkeys) LoginOptions(ctx context.Context, c Client) (json.RawMessage, error) {
 	if s.cfg.Throttle.Enabled {
 		n, err := s.kv.Incr(ctx, "webauthn_options:ip:"+c.IP, time.Minute)
 		if err != nil {
@@ -517,7 +537,7 @@ func (r *passkeyRefusal) Error() string { return "passkey refused: " + r.reason 
 // data and authenticator data, user verification when requireUV, and the
 // signature counter, which must advance (atomically, across processes)
 // unless the authenticator keeps none. Refusals are *passkeyRefusal.
-func (s *Service) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want *barong.User, requireUV bool,
+func (s *core) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want *barong.User, requireUV bool,
 	owner func(*barong.User) error) (*barong.User, error) {
 	p := a.parsed
 	rec, ok, err := s.takeChallenge(ctx, "login", p.Response.CollectedClientData.Challenge)
@@ -585,7 +605,7 @@ func (s *Service) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want
 	return u, nil
 }
 
-// PasskeyLogin signs in with a passkey alone (POST
+// Login signs in with a passkey alone (POST
 // /identity/sessions/webauthn): the assertion must verify its user, and
 // then the sign-in is a password sign-in's: throttle (the client IP alone
 // until the credential names its user, then the attempt at his account
@@ -596,7 +616,7 @@ func (s *Service) verifyAssertion(ctx context.Context, a *PasskeyAssertion, want
 // identity.session.passkey_challenge_expired,
 // identity.session.passkey_cloned and the password sign-in's state keys;
 // 429 identity.session.too_many_attempts.
-func (s *Service) PasskeyLogin(ctx context.Context, pa *PasskeyAssertion, device string, c Client) (*UserInfo, *barong.Session, error) {
+func (s *Passkeys) Login(ctx context.Context, pa *PasskeyAssertion, device string, c Client) (*UserInfo, *barong.Session, error) {
 	a := Attempt{IP: c.IP}
 	if _, err := s.throttle.Check(ctx, a); err != nil {
 		return nil, nil, err
@@ -617,7 +637,7 @@ func (s *Service) PasskeyLogin(ctx context.Context, pa *PasskeyAssertion, device
 // Errors: 403 identity.session.invalid_passkey,
 // identity.session.passkey_cloned; 401
 // identity.session.passkey_challenge_expired.
-func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, pa *PasskeyAssertion, action string) error {
+func (s *core) passkeySecondFactor(ctx context.Context, u *barong.User, c Client, a Attempt, pa *PasskeyAssertion, action string) error {
 	if _, err := s.verifyAssertion(ctx, pa, u, false, nil); err != nil {
 		return s.passkeyFailed(ctx, err, c, a, action, barong.Forbidden)
 	}
@@ -627,7 +647,7 @@ func (s *Service) passkeySecondFactor(ctx context.Context, u *barong.User, c Cli
 // passkeyFailed turns a refusal into its failed activity (when its user is
 // known), a failure of the throttle attempt a and the error key; status
 // builds the invalid and cloned answers. Other errors pass.
-func (s *Service) passkeyFailed(ctx context.Context, err error, c Client, a Attempt, action string, status func(...string) *barong.Error) error {
+func (s *core) passkeyFailed(ctx context.Context, err error, c Client, a Attempt, action string, status func(...string) *barong.Error) error {
 	var r *passkeyRefusal
 	if !errors.As(err, &r) {
 		return err

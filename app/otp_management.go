@@ -17,7 +17,7 @@ const (
 	barongSignerKID = "barong"
 )
 
-// ManagementSignOTP is POST /management/otp/sign: after checking the TOTP
+// ManagementSign is POST /management/otp/sign: after checking the TOTP
 // code of the active user uid (a code is accepted once), it re-signs jws,
 // a JWS in general serialization, with key under kid "barong": any
 // previous "barong" signature is replaced, the others are kept. Errors:
@@ -26,7 +26,10 @@ const (
 // Unlike Barong, the JWS is checked before the code, so a malformed one
 // does not use up the user's code; the signature uses the JWT key's own
 // algorithm (RS256 for an RSA key, EdDSA for Ed25519).
-func (s *Service) ManagementSignOTP(ctx context.Context, uid, code string, jws []byte, key *token.Key) ([]byte, error) {
+func (s *OTP) ManagementSign(ctx context.Context, actor barong.Actor, uid, code string, jws []byte, key *token.Key) ([]byte, error) {
+	if err := s.mayManage(ctx, actor, "otp_sign"); err != nil {
+		return nil, err
+	}
 	j, err := token.ParseGeneral(jws)
 	if err != nil {
 		return nil, mgmtInvalidJWT(err)

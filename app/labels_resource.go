@@ -9,9 +9,13 @@ import (
 	barong "github.com/barong-go/barong"
 )
 
-// OwnLabels is GET /resource/labels (reference §6.3.2): every label of the
+// List is GET /resource/labels (reference §6.3.2): every label of the
 // user, public and private, by creation time (newest first when desc).
-func (s *Service) OwnLabels(ctx context.Context, u *barong.User, desc bool) ([]barong.Label, error) {
+func (s *Labels) List(ctx context.Context, actor barong.Actor, desc bool) ([]barong.Label, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	ls, err := s.store.LabelsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load labels: %w", err)
@@ -22,10 +26,14 @@ func (s *Service) OwnLabels(ctx context.Context, u *barong.User, desc bool) ([]b
 	return ls, nil
 }
 
-// OwnLabel is GET /resource/labels/:key: the user's first label with key,
+// Get is GET /resource/labels/:key: the user's first label with key,
 // of any scope; none is 404 record.not_found. Keys are stored lower-cased
 // and matched in any letter case, as Barong on MySQL does.
-func (s *Service) OwnLabel(ctx context.Context, u *barong.User, key string) (*barong.Label, error) {
+func (s *Labels) Get(ctx context.Context, actor barong.Actor, key string) (*barong.Label, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	l, err := s.store.LabelByKey(ctx, u.ID, strings.ToLower(key), "")
 	if err != nil {
 		if isNotFound(err) {
@@ -36,11 +44,15 @@ func (s *Service) OwnLabel(ctx context.Context, u *barong.User, key string) (*ba
 	return l, nil
 }
 
-// CreatePublicLabel is POST /resource/labels: a public label, key and value
+// Create is POST /resource/labels: a public label, key and value
 // lower-cased and squished, validated as Barong's Label model (422
 // key.taken, key.invalid, value.too_short ...). Public labels never change
 // the user's state or level.
-func (s *Service) CreatePublicLabel(ctx context.Context, u *barong.User, key, value string) (*barong.Label, error) {
+func (s *Labels) Create(ctx context.Context, actor barong.Actor, key, value string) (*barong.Label, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	key, value = squish(strings.ToLower(key)), squish(strings.ToLower(value))
 	var l *barong.Label
 	err := s.inTx(ctx, func(tx *txn) error {
@@ -68,12 +80,16 @@ func (s *Service) CreatePublicLabel(ctx context.Context, u *barong.User, key, va
 	return l, nil
 }
 
-// UpdatePublicLabel is PATCH /resource/labels/:key: it sets the value of
+// Update is PATCH /resource/labels/:key: it sets the value of
 // the user's public label key. No such label is 404 record.not_found; a
 // private one only is 400 resource.labels.private. Barong echoes an invalid
 // value without saving it (reference Note); barong-go answers the
 // validation error (422 value.invalid, value.too_short ...).
-func (s *Service) UpdatePublicLabel(ctx context.Context, u *barong.User, key, value string) (*barong.Label, error) {
+func (s *Labels) Update(ctx context.Context, actor barong.Actor, key, value string) (*barong.Label, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	value = squish(strings.ToLower(value))
 	var l *barong.Label
 	err := s.inTx(ctx, func(tx *txn) error {
@@ -99,9 +115,13 @@ func (s *Service) UpdatePublicLabel(ctx context.Context, u *barong.User, key, va
 	return l, nil
 }
 
-// DeletePublicLabel is DELETE /resource/labels/:key, with the errors of
+// Delete is DELETE /resource/labels/:key, with the errors of
 // UpdatePublicLabel. Barong emits no event for a deletion.
-func (s *Service) DeletePublicLabel(ctx context.Context, u *barong.User, key string) error {
+func (s *Labels) Delete(ctx context.Context, actor barong.Actor, key string) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		l, err := publicLabel(ctx, tx, u.ID, key)
 		if err != nil {
@@ -116,7 +136,7 @@ func (s *Service) DeletePublicLabel(ctx context.Context, u *barong.User, key str
 // older private one of the same key could never be changed (reference
 // Note); barong-go looks for the public one first. The key matches in any
 // letter case.
-func publicLabel(ctx context.Context, q barong.Queries, userID int64, key string) (*barong.Label, error) {
+func publicLabel(ctx context.Context, q barong.LabelQueries, userID int64, key string) (*barong.Label, error) {
 	key = strings.ToLower(key)
 	l, err := q.LabelByKey(ctx, userID, key, barong.ScopePublic)
 	if err == nil {

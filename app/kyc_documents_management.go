@@ -40,7 +40,10 @@ type ManagementDocumentInput struct {
 // file is deleted again when that fails). BARONG_DOC_NUM_LIMIT does not
 // apply, as in Barong. An unknown uid is 404 user doesnt exist where
 // Barong answered 201; a storage failure is 422 Connection error.
-func (s *Service) ManagementCreateDocument(ctx context.Context, in ManagementDocumentInput) error {
+func (s *KYC) ManagementCreateDocument(ctx context.Context, actor barong.Actor, in ManagementDocumentInput) error {
+	if err := s.mayManage(ctx, actor, "write_documents"); err != nil {
+		return err
+	}
 	u, err := mgmtUserOr(ctx, s.store, in.UID, barong.NotFound(MsgDocumentUserMissing))
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ var totpOpts = totp.ValidateOpts{Period: 30, Skew: 0, Digits: otp.DigitsSix, Alg
 
 // checkTOTP reports whether code is valid for u now, one step of skew either
 // way, and marks its time step used so the same code is accepted once.
-func (s *Service) checkTOTP(ctx context.Context, q barong.Queries, u *barong.User, code string) (bool, error) {
+func (s *core) checkTOTP(ctx context.Context, q barong.TOTPQueries, u *barong.User, code string) (bool, error) {
 	if len(code) != 6 {
 		return false, nil
 	}
@@ -61,7 +61,7 @@ func (s *Service) checkTOTP(ctx context.Context, q barong.Queries, u *barong.Use
 // neither secret has no valid code. Without Vault, or when Vault fails, the
 // problem is logged and the user gets 422 totp.error, as Barong answered
 // when its Vault was unreachable: never a silent "invalid code".
-func (s *Service) checkVaultTOTP(ctx context.Context, q barong.Queries, u *barong.User, code string) (bool, error) {
+func (s *core) checkVaultTOTP(ctx context.Context, q barong.TOTPQueries, u *barong.User, code string) (bool, error) {
 	name, err := q.VaultTOTPKey(ctx, u.ID)
 	if isNotFound(err) {
 		return false, nil

@@ -39,7 +39,10 @@ type keyHolder struct {
 // disabled_management_endpoint); unknown holders are 422
 // user_doesnt_exist / service_account_doesnt_exist, other prefixes
 // uid_prefix_doesnt_exist.
-func (s *Service) mgmtKeyHolder(ctx context.Context, q barong.Queries, in ManagementKeyInput) (*keyHolder, error) {
+func (s *core) mgmtKeyHolder(ctx context.Context, q interface {
+	barong.ServiceAccountQueries
+	barong.UserQueries
+}, in ManagementKeyInput) (*keyHolder, error) {
 	switch {
 	case strings.HasPrefix(in.UID, strings.ToUpper(s.cfg.UIDPrefix)):
 		if !in.AllowUsers {
@@ -66,12 +69,15 @@ func (s *Service) mgmtKeyHolder(ctx context.Context, q barong.Queries, in Manage
 	return nil, barong.Invalid(msgKeyUIDPrefix)
 }
 
-// ManagementCreateAPIKey is POST /management/api_keys: an HS256 key for
+// ManagementCreate is POST /management/api_keys: an HS256 key for
 // the user or service account in.UID, without a 2FA check, returned with
 // its secret. Routing errors as mgmtKeyHolder; validation failures are
 // *ModelError (kid.blank, algorithm.inclusion, key_holder_account.invalid
 // when the holder is not active).
-func (s *Service) ManagementCreateAPIKey(ctx context.Context, in ManagementKeyInput) (*barong.APIKey, error) {
+func (s *APIKeys) ManagementCreate(ctx context.Context, actor barong.Actor, in ManagementKeyInput) (*barong.APIKey, error) {
+	if err := s.mayManage(ctx, actor, "write_apikeys"); err != nil {
+		return nil, err
+	}
 	var k *barong.APIKey
 	err := s.inTx(ctx, func(tx *txn) error {
 		h, err := s.mgmtKeyHolder(ctx, tx, in)
@@ -84,12 +90,15 @@ func (s *Service) ManagementCreateAPIKey(ctx context.Context, in ManagementKeyIn
 	return k, err
 }
 
-// ManagementUpdateAPIKey is POST /management/api_keys/update: it sets the
+// ManagementUpdate is POST /management/api_keys/update: it sets the
 // state and/or scopes of the holder's key in.KID (an omitted scope is
 // kept, where Barong cleared it). Routing errors as mgmtKeyHolder; a key
 // of another holder or none is 422 api_key_doesnt_exist; validation
 // failures are *ModelError (state.invalid, state.too_long).
-func (s *Service) ManagementUpdateAPIKey(ctx context.Context, in ManagementKeyInput) (*barong.APIKey, error) {
+func (s *APIKeys) ManagementUpdate(ctx context.Context, actor barong.Actor, in ManagementKeyInput) (*barong.APIKey, error) {
+	if err := s.mayManage(ctx, actor, "write_apikeys"); err != nil {
+		return nil, err
+	}
 	var k *barong.APIKey
 	err := s.inTx(ctx, func(tx *txn) error {
 		h, err := s.mgmtKeyHolder(ctx, tx, in)

@@ -15,7 +15,7 @@ import (
 // multi-factor, as a user-verified passkey is; the action gains "::2fa"),
 // the throttle's success for a, the activity, system.session.create and a
 // fresh session.
-func (s *Service) admitLogin(ctx context.Context, u *barong.User, c Client, a Attempt, action string,
+func (s *core) admitLogin(ctx context.Context, u *barong.User, c Client, a Attempt, action string,
 	secondFactor func(action string) error) (*UserInfo, *barong.Session, error) {
 	if err := s.stateAllowsLogin(ctx, u, c); err != nil {
 		s.succeedAttempt(ctx, a) // the right first factor: this client is not guessing
@@ -39,14 +39,14 @@ func (s *Service) admitLogin(ctx context.Context, u *barong.User, c Client, a At
 
 // checkAttempt starts the attempt a (429 with Retry-After when it must
 // wait).
-func (s *Service) checkAttempt(ctx context.Context, u *barong.User, c Client, a Attempt, action string) error {
+func (s *core) checkAttempt(ctx context.Context, u *barong.User, c Client, a Attempt, action string) error {
 	v, err := s.throttle.Check(ctx, a)
 	s.recordThrottle(ctx, u, c, action, v)
 	return err
 }
 
 // failAttempt counts the failed attempt a, recording reason for u.
-func (s *Service) failAttempt(ctx context.Context, u *barong.User, c Client, a Attempt, action, reason string) {
+func (s *core) failAttempt(ctx context.Context, u *barong.User, c Client, a Attempt, action, reason string) {
 	if u != nil {
 		s.recordAlone(ctx, u.ID, c, "session", action, barong.ResultFailed, reason)
 	}
@@ -58,7 +58,7 @@ func (s *Service) failAttempt(ctx context.Context, u *barong.User, c Client, a A
 }
 
 // succeedAttempt clears the counts of the client that made a.
-func (s *Service) succeedAttempt(ctx context.Context, a Attempt) {
+func (s *core) succeedAttempt(ctx context.Context, a Attempt) {
 	if err := s.throttle.Succeed(ctx, a); err != nil {
 		s.log.ErrorContext(ctx, "clear sign-in throttle", slog.Any("error", err))
 	}
@@ -66,7 +66,7 @@ func (s *Service) succeedAttempt(ctx context.Context, a Attempt) {
 
 // recordThrottle records a throttle decision about an attempt at u's
 // account as a failed session activity (the throttle logs it too).
-func (s *Service) recordThrottle(ctx context.Context, u *barong.User, c Client, action string, v Verdict) {
+func (s *core) recordThrottle(ctx context.Context, u *barong.User, c Client, action string, v Verdict) {
 	if u == nil || v.Scope == "" {
 		return
 	}

@@ -56,7 +56,7 @@ func setupTokenHash(tok string) string {
 // claimSetup consumes the setup token tok in tx, or refuses it with
 // KeyInvalidSetupToken: unknown, expired, already used (also by a
 // concurrent sign-up), or a superadmin exists.
-func (s *Service) claimSetup(ctx context.Context, tx *txn, tok string) error {
+func (s *core) claimSetup(ctx context.Context, tx *txn, tok string) error {
 	hashes, err := tx.SetupTokenHashes(ctx)
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func (s *Service) claimSetup(ctx context.Context, tx *txn, tok string) error {
 	return nil
 }
 
-func (s *Service) countSuperadmins(ctx context.Context, q barong.Queries) (int64, error) {
+func (s *core) countSuperadmins(ctx context.Context, q barong.UserSearchQueries) (int64, error) {
 	_, n, err := q.ListUsers(ctx, barong.UserFilter{Role: barong.RoleSuperadmin, Page: barong.Page{Page: 1, Limit: 1}})
 	if err != nil {
 		return 0, fmt.Errorf("count superadmins: %w", err)

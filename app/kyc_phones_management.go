@@ -18,7 +18,10 @@ const (
 
 // ManagementPhones is POST /management/phones/get: the phones of the user
 // uid by id. Unknown uid: 422 user.doesnt_exist.
-func (s *Service) ManagementPhones(ctx context.Context, uid string) ([]barong.Phone, error) {
+func (s *KYC) ManagementPhones(ctx context.Context, actor barong.Actor, uid string) ([]barong.Phone, error) {
+	if err := s.mayManage(ctx, actor, "read_phones"); err != nil {
+		return nil, err
+	}
 	u, err := mgmtUserOr(ctx, s.store, uid, mgmtUserMissing())
 	if err != nil {
 		return nil, err
@@ -35,7 +38,10 @@ func (s *Service) ManagementPhones(ctx context.Context, uid string) ([]barong.Ph
 // Barong). Errors: 422 user.doesnt_exist; 400 management.phone.invalid_num,
 // management.phone.number_exist (anyone, the user included, verified it),
 // management.phone.exists (the user has it unverified).
-func (s *Service) ManagementAddPhone(ctx context.Context, uid, raw string) (*barong.Phone, error) {
+func (s *KYC) ManagementAddPhone(ctx context.Context, actor barong.Actor, uid, raw string) (*barong.Phone, error) {
+	if err := s.mayManage(ctx, actor, "write_phones"); err != nil {
+		return nil, err
+	}
 	var ph *barong.Phone
 	err := s.inTx(ctx, func(tx *txn) error {
 		u, err := mgmtUserOr(ctx, tx, uid, mgmtUserMissing())
@@ -73,7 +79,10 @@ func (s *Service) ManagementAddPhone(ctx context.Context, uid, raw string) (*bar
 // user's phone with raw (normalised) and returns it. Errors: 422
 // user.doesnt_exist, management.phone.doesnt_exists (also for a number
 // that is not valid). The phone label is left as it is, as in Barong.
-func (s *Service) ManagementDeletePhone(ctx context.Context, uid, raw string) (*barong.Phone, error) {
+func (s *KYC) ManagementDeletePhone(ctx context.Context, actor barong.Actor, uid, raw string) (*barong.Phone, error) {
+	if err := s.mayManage(ctx, actor, "write_phones"); err != nil {
+		return nil, err
+	}
 	var ph *barong.Phone
 	err := s.inTx(ctx, func(tx *txn) error {
 		ph = nil // a retried attempt starts over

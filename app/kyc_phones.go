@@ -38,7 +38,7 @@ const (
 )
 
 // phoneProvider is the configured provider, the mock when none was given.
-func (s *Service) phoneProvider() phone.Provider {
+func (s *core) phoneProvider() phone.Provider {
 	if s.phone == nil {
 		return phone.NewMock(s.log)
 	}
@@ -46,7 +46,11 @@ func (s *Service) phoneProvider() phone.Provider {
 }
 
 // Phones lists the user's phones by id.
-func (s *Service) Phones(ctx context.Context, u *barong.User) ([]barong.Phone, error) {
+func (s *KYC) Phones(ctx context.Context, actor barong.Actor) ([]barong.Phone, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	ps, err := s.store.PhonesByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load phones: %w", err)
@@ -58,7 +62,7 @@ func (s *Service) Phones(ctx context.Context, u *barong.User) ([]barong.Phone, e
 // invalid_num for an invalid number, 400 number_exist when anyone has
 // verified it. It returns the number, its country and the user's phone
 // with it (nil when he has none).
-func (s *Service) lookupPhone(ctx context.Context, q barong.Queries, u *barong.User, raw string) (string, string, *barong.Phone, error) {
+func (s *core) lookupPhone(ctx context.Context, q barong.PhoneQueries, u *barong.User, raw string) (string, string, *barong.Phone, error) {
 	number, country, err := phone.Normalize(raw)
 	if err != nil {
 		return "", "", nil, barong.BadRequest(keyPhoneInvalid)
@@ -83,7 +87,11 @@ func (s *Service) lookupPhone(ctx context.Context, q barong.Queries, u *barong.U
 // 5-digit code (reference §6.3.5). The code is sent before the row is
 // written, so a provider failure leaves nothing behind (Barong kept the
 // phone, and the retry then failed with resource.phone.exists).
-func (s *Service) AddPhone(ctx context.Context, u *barong.User, raw, channel string) error {
+func (s *KYC) AddPhone(ctx context.Context, actor barong.Actor, raw, channel string) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	number, country, own, err := s.lookupPhone(ctx, s.store, u, raw)
 	if err != nil {
 		return err
@@ -116,7 +124,11 @@ func (s *Service) AddPhone(ctx context.Context, u *barong.User, raw, channel str
 
 // SendPhoneCode sends the stored code of one of the user's unverified
 // numbers again: 404 doesnt_exist when the number is not his.
-func (s *Service) SendPhoneCode(ctx context.Context, u *barong.User, raw, channel string) error {
+func (s *KYC) SendPhoneCode(ctx context.Context, actor barong.Actor, raw, channel string) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	number, _, own, err := s.lookupPhone(ctx, s.store, u, raw)
 	if err != nil {
 		return err
@@ -142,7 +154,11 @@ func (s *Service) SendPhoneCode(ctx context.Context, u *barong.User, raw, channe
 // phone is validated and the private label phone=verified set (level and
 // state recomputed). Answers: 400 invalid_num / number_exist, 404
 // doesnt_exist / verification_invalid.
-func (s *Service) VerifyPhone(ctx context.Context, u *barong.User, raw, code string) (*UserInfo, error) {
+func (s *KYC) VerifyPhone(ctx context.Context, actor barong.Actor, raw, code string) (*UserInfo, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
 	number, _, own, err := s.lookupPhone(ctx, s.store, u, raw)
 	if err != nil {
 		return nil, err
@@ -183,11 +199,11 @@ func (s *Service) VerifyPhone(ctx context.Context, u *barong.User, raw, code str
 	if err != nil {
 		return nil, err
 	}
-	return s.UserInfo(ctx, cur)
+	return s.userInfo(ctx, cur.UID)
 }
 
 // sendPhoneCode sends code through the provider, mapping its failures.
-func (s *Service) sendPhoneCode(ctx context.Context, number, channel, code string) error {
+func (s *core) sendPhoneCode(ctx context.Context, number, channel, code string) error {
 	if err := s.phoneProvider().Send(ctx, number, channel, code); err != nil {
 		return s.phoneError(ctx, err)
 	}
@@ -197,7 +213,7 @@ func (s *Service) sendPhoneCode(ctx context.Context, number, channel, code strin
 // phoneError turns a provider failure into a 422 with its key: Twilio's
 // known codes keep Barong's keys, anything else (including an unreachable
 // Twilio) is resource.phone.twilio_unexpected, never a 500.
-func (s *Service) phoneError(ctx context.Context, err error) error {
+func (s *core) phoneError(ctx context.Context, err error) error {
 	var pe *phone.Error
 	key := keyPhoneUnexpected
 	if errors.As(err, &pe) {
@@ -209,7 +225,7 @@ func (s *Service) phoneError(ctx context.Context, err error) error {
 
 // limitPhone counts one use of a limited phone action by u within
 // phoneWindow and answers 429 resource.phone.too_many_requests above max.
-func (s *Service) limitPhone(ctx context.Context, prefix string, u *barong.User, max int64) error {
+func (s *core) limitPhone(ctx context.Context, prefix string, u *barong.User, max int64) error {
 	if s.kv == nil {
 		return nil
 	}

@@ -31,9 +31,12 @@ type ServiceAccountInput struct {
 	Level                             *int
 }
 
-// ManagementServiceAccount is POST /management/service_accounts/get: the
+// ManagementGet is POST /management/service_accounts/get: the
 // account with uid, or else e-mail (exactly one is set). Unknown: 404.
-func (s *Service) ManagementServiceAccount(ctx context.Context, uid, email string) (*ServiceAccountView, error) {
+func (s *ServiceAccounts) ManagementGet(ctx context.Context, actor barong.Actor, uid, email string) (*ServiceAccountView, error) {
+	if err := s.mayManage(ctx, actor, "read_service_accounts"); err != nil {
+		return nil, err
+	}
 	var sa *barong.ServiceAccount
 	var err error
 	if uid != "" {
@@ -50,11 +53,14 @@ func (s *Service) ManagementServiceAccount(ctx context.Context, uid, email strin
 	return s.mgmtServiceAccountView(ctx, sa)
 }
 
-// ManagementServiceAccounts is POST /management/service_accounts/list: a
+// ManagementList is POST /management/service_accounts/list: a
 // page of the accounts of the owner with ownerUID, or else ownerEmail, by
 // id, and their number; every account when neither is given or the owner
 // is unknown (Barong's rule).
-func (s *Service) ManagementServiceAccounts(ctx context.Context, ownerUID, ownerEmail string, p barong.Page) ([]ServiceAccountView, int64, error) {
+func (s *ServiceAccounts) ManagementList(ctx context.Context, actor barong.Actor, ownerUID, ownerEmail string, p barong.Page) ([]ServiceAccountView, int64, error) {
+	if err := s.mayManage(ctx, actor, "read_service_accounts"); err != nil {
+		return nil, 0, err
+	}
 	var ownerID int64
 	if ownerUID != "" || ownerEmail != "" {
 		owner, err := s.store.UserByUID(ctx, ownerUID)
@@ -83,14 +89,17 @@ func (s *Service) ManagementServiceAccounts(ctx context.Context, ownerUID, owner
 	return out, total, nil
 }
 
-// ManagementCreateServiceAccount is POST /management/service_accounts/create
+// ManagementCreate is POST /management/service_accounts/create
 // (reference §3.5): uid defaults to SI + 10 hex characters, the e-mail to
 // the owner's with +<uid> before the @; with an owner, state and level are
 // the owner's, else the given ones (pending, 0 by default). Validation
 // failures (*ModelError): role.doesnt_exist, email_or_uid.not_uniq (a user
 // has that e-mail or uid), email.blank (no e-mail and no owner, where
 // Barong failed with a 500), email.invalid, email.taken, uid.taken.
-func (s *Service) ManagementCreateServiceAccount(ctx context.Context, in ServiceAccountInput) (*ServiceAccountView, error) {
+func (s *ServiceAccounts) ManagementCreate(ctx context.Context, actor barong.Actor, in ServiceAccountInput) (*ServiceAccountView, error) {
+	if err := s.mayManage(ctx, actor, "write_service_accounts"); err != nil {
+		return nil, err
+	}
 	sa := &barong.ServiceAccount{UID: in.UID, Email: in.Email, Role: in.Role, State: in.State}
 	if sa.State == "" {
 		sa.State = barong.StatePending
@@ -140,7 +149,11 @@ func (s *Service) ManagementCreateServiceAccount(ctx context.Context, in Service
 
 // mgmtValidateServiceAccount applies Barong's ServiceAccount validations in
 // their order.
-func (s *Service) mgmtValidateServiceAccount(ctx context.Context, q barong.Queries, sa *barong.ServiceAccount) error {
+func (s *core) mgmtValidateServiceAccount(ctx context.Context, q interface {
+	barong.PermissionQueries
+	barong.ServiceAccountQueries
+	barong.UserQueries
+}, sa *barong.ServiceAccount) error {
 	var v barong.ValidationErrors
 	ok, err := s.roleExists(ctx, q, sa.Role)
 	if err != nil {
@@ -182,11 +195,14 @@ func (s *Service) mgmtValidateServiceAccount(ctx context.Context, q barong.Queri
 	return mgmtModelErr(v)
 }
 
-// ManagementUpdateServiceAccount is POST /management/service_accounts/update:
+// ManagementUpdate is POST /management/service_accounts/update:
 // it moves the account uid to the owner ownerUID, taking his state and
 // level (reference §3.5); an unknown or empty owner changes nothing.
 // Unknown uid: 422 Service account doesnt exist.
-func (s *Service) ManagementUpdateServiceAccount(ctx context.Context, uid, ownerUID string) (*ServiceAccountView, error) {
+func (s *ServiceAccounts) ManagementUpdate(ctx context.Context, actor barong.Actor, uid, ownerUID string) (*ServiceAccountView, error) {
+	if err := s.mayManage(ctx, actor, "write_service_accounts"); err != nil {
+		return nil, err
+	}
 	var sa *barong.ServiceAccount
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
@@ -218,10 +234,13 @@ func (s *Service) ManagementUpdateServiceAccount(ctx context.Context, uid, owner
 	return s.mgmtServiceAccountView(ctx, sa)
 }
 
-// ManagementDeleteServiceAccount is POST /management/service_accounts/delete:
+// ManagementDelete is POST /management/service_accounts/delete:
 // the account uid becomes disabled and its active API keys inactive
 // (reference §3.6). Unknown uid: 404.
-func (s *Service) ManagementDeleteServiceAccount(ctx context.Context, uid string) (*ServiceAccountView, error) {
+func (s *ServiceAccounts) ManagementDelete(ctx context.Context, actor barong.Actor, uid string) (*ServiceAccountView, error) {
+	if err := s.mayManage(ctx, actor, "write_service_accounts"); err != nil {
+		return nil, err
+	}
 	var sa *barong.ServiceAccount
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
@@ -250,7 +269,7 @@ func (s *Service) ManagementDeleteServiceAccount(ctx context.Context, uid string
 }
 
 // mgmtServiceAccountView loads the owner of sa.
-func (s *Service) mgmtServiceAccountView(ctx context.Context, sa *barong.ServiceAccount) (*ServiceAccountView, error) {
+func (s *core) mgmtServiceAccountView(ctx context.Context, sa *barong.ServiceAccount) (*ServiceAccountView, error) {
 	v := &ServiceAccountView{ServiceAccount: *sa}
 	if sa.OwnerID == 0 {
 		return v, nil

@@ -10,7 +10,7 @@ import (
 
 func profileKeys(t *testing.T, p *barong.Profile) string {
 	t.Helper()
-	s := &Service{now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }}
+	s := &core{now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }}
 	err := s.validateProfile(p)
 	if err == nil {
 		return ""

@@ -92,7 +92,16 @@ func ParseDate(s string) (string, bool) {
 }
 
 // Documents lists the user's documents with their download URLs.
-func (s *Service) Documents(ctx context.Context, u *barong.User) ([]DocumentView, error) {
+func (s *KYC) Documents(ctx context.Context, actor barong.Actor) ([]DocumentView, error) {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return nil, err
+	}
+	u := actor.User
+	return s.documents(ctx, u)
+}
+
+// documents lists u's documents with their download URLs.
+func (s *core) documents(ctx context.Context, u *barong.User) ([]DocumentView, error) {
 	ds, err := s.store.DocumentsByUser(ctx, u.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load documents: %w", err)
@@ -106,7 +115,7 @@ func (s *Service) Documents(ctx context.Context, u *barong.User) ([]DocumentView
 
 // documentURL is the URL of d's file ("" when it has none). Rows written
 // by Barong hold only the file name, stored under .../upload/<id>/.
-func (s *Service) documentURL(ctx context.Context, d *barong.Document) string {
+func (s *core) documentURL(ctx context.Context, d *barong.Document) string {
 	if d.Upload == "" || s.files == nil {
 		return ""
 	}
@@ -127,7 +136,11 @@ func (s *Service) documentURL(ctx context.Context, d *barong.Document) string {
 // the document=pending label (local KYC) are written in one transaction,
 // and the stored files are deleted again when it fails. (Barong saved files
 // one by one and kept the earlier ones when a later one failed.)
-func (s *Service) CreateDocuments(ctx context.Context, u *barong.User, in DocumentInput) error {
+func (s *KYC) CreateDocuments(ctx context.Context, actor barong.Actor, in DocumentInput) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	r := s.cfg.Documents
 	if in.DocExpire = strings.TrimSpace(in.DocExpire); in.DocExpire != "" {
 		d, ok := ParseDate(in.DocExpire)
@@ -187,7 +200,11 @@ func (s *Service) CreateDocuments(ctx context.Context, u *barong.User, in Docume
 // (Barong only forwarded them to KYCAID, so local review lost them), no
 // expiry is demanded (Barong failed with doc_expire.blank when
 // BARONG_REQUIRED_DOCS_EXPIRE was on), and the document limit applies.
-func (s *Service) CreateAddress(ctx context.Context, u *barong.User, in AddressInput) error {
+func (s *KYC) CreateAddress(ctx context.Context, actor barong.Actor, in AddressInput) error {
+	if err := s.mayUser(ctx, actor); err != nil {
+		return err
+	}
+	u := actor.User
 	if err := s.checkDocumentLimit(ctx, s.store, u, len(in.Files)); err != nil {
 		return err
 	}
@@ -209,7 +226,7 @@ func (s *Service) CreateAddress(ctx context.Context, u *barong.User, in AddressI
 // checkDocumentLimit applies BARONG_DOC_NUM_LIMIT as Barong does: 400
 // limit_reached when the user already has more, limit_will_be_reached when
 // the new files would take him past it.
-func (s *Service) checkDocumentLimit(ctx context.Context, q barong.Queries, u *barong.User, n int) error {
+func (s *core) checkDocumentLimit(ctx context.Context, q barong.DocumentQueries, u *barong.User, n int) error {
 	count, err := q.CountDocuments(ctx, u.ID)
 	if err != nil {
 		return fmt.Errorf("count documents: %w", err)
@@ -226,7 +243,7 @@ func (s *Service) checkDocumentLimit(ctx context.Context, q barong.Queries, u *b
 
 // checkUploads validates every file: present, extension whitelisted, size
 // in range (CarrierWave's integrity error for both).
-func (s *Service) checkUploads(v *barong.ValidationErrors, files []Upload) {
+func (s *core) checkUploads(v *barong.ValidationErrors, files []Upload) {
 	r := s.cfg.Documents
 	if len(files) == 0 {
 		v.Add("upload.blank")
@@ -247,7 +264,7 @@ func (s *Service) checkUploads(v *barong.ValidationErrors, files []Upload) {
 // saveDocuments stores the files, then writes one row per file from tmpl,
 // the model.document.created events and the private <label>=pending label
 // in one transaction; the files are deleted when anything fails.
-func (s *Service) saveDocuments(ctx context.Context, u *barong.User, tmpl barong.Document, files []Upload, label string) error {
+func (s *core) saveDocuments(ctx context.Context, u *barong.User, tmpl barong.Document, files []Upload, label string) error {
 	if s.files == nil {
 		return fmt.Errorf("save documents: no file storage configured")
 	}
@@ -316,7 +333,7 @@ func (s *Service) saveDocuments(ctx context.Context, u *barong.User, tmpl barong
 
 // putUpload copies one file into the storage, typed by its extension (the
 // client's Content-Type is not trusted).
-func (s *Service) putUpload(ctx context.Context, key string, f Upload) error {
+func (s *core) putUpload(ctx context.Context, key string, f Upload) error {
 	rc, err := f.Open()
 	if err != nil {
 		return fmt.Errorf("open upload: %w", err)
@@ -335,7 +352,7 @@ func (s *Service) putUpload(ctx context.Context, key string, f Upload) error {
 // documentRecord is the document of model.document.created (reference
 // §9.3): the file URL CGI-escaped, the number unmasked unless
 // BARONG_EVENT_API_MASK_PII.
-func (s *Service) documentRecord(ctx context.Context, user entity.UserRecord, d *barong.Document) entity.DocumentRecord {
+func (s *core) documentRecord(ctx context.Context, user entity.UserRecord, d *barong.Document) entity.DocumentRecord {
 	return entity.NewDocumentRecord(d, user, url.QueryEscape(s.documentURL(ctx, d)), s.cfg.MaskEventPII)
 }
 

@@ -62,7 +62,7 @@ const (
 
 // adminUsers loads the records of view for users with a fixed number of
 // queries, whatever the number of users.
-func (s *Service) adminUsers(ctx context.Context, users []barong.User, view userView) ([]AdminUser, error) {
+func (s *core) adminUsers(ctx context.Context, users []barong.User, view userView) ([]AdminUser, error) {
 	refs, err := s.referralUIDs(ctx, users)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (s *Service) adminUsers(ctx context.Context, users []barong.User, view user
 
 // referralUIDs maps the referral ids of users to their referrers' UIDs
 // (one query for the whole list).
-func (s *Service) referralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
+func (s *core) referralUIDs(ctx context.Context, users []barong.User) (map[int64]string, error) {
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, u := range users {
@@ -129,7 +129,7 @@ func (s *Service) referralUIDs(ctx context.Context, users []barong.User) (map[in
 }
 
 // adminUser loads the KYC view of one user.
-func (s *Service) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error) {
+func (s *core) adminUser(ctx context.Context, u *barong.User) (*AdminUser, error) {
 	us, err := s.adminUsers(ctx, []barong.User{*u}, viewKYC)
 	if err != nil {
 		return nil, err
@@ -137,10 +137,13 @@ func (s *Service) adminUser(ctx context.Context, u *barong.User) (*AdminUser, er
 	return &us[0], nil
 }
 
-// AdminListUsers is GET /admin/users (reference §8.1): a page of users
+// AdminList is GET /admin/users (reference §8.1): a page of users
 // matching f (f.Order.By one of UserOrderColumns) and their number; with
 // extended, each with his profiles.
-func (s *Service) AdminListUsers(ctx context.Context, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+func (s *Users) AdminList(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.ListUsers(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
@@ -156,7 +159,10 @@ func (s *Service) AdminListUsers(ctx context.Context, f barong.UserFilter, exten
 // AdminPendingDocuments is GET /admin/users/documents/pending: the users
 // whose private document label is pending or replaced, oldest label change
 // first, narrowed by f; with extended, in the KYC view.
-func (s *Service) AdminPendingDocuments(ctx context.Context, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+func (s *Users) AdminPendingDocuments(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]AdminUser, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.PendingDocumentUsers(ctx, f)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list pending documents: %w", err)
@@ -169,9 +175,12 @@ func (s *Service) AdminPendingDocuments(ctx context.Context, f barong.UserFilter
 	return out, total, err
 }
 
-// AdminGetUser is GET /admin/users/:uid: the KYC view of the user; 404
+// AdminGet is GET /admin/users/:uid: the KYC view of the user; 404
 // admin.user.doesnt_exist.
-func (s *Service) AdminGetUser(ctx context.Context, uid string) (*AdminUser, error) {
+func (s *Users) AdminGet(ctx context.Context, actor barong.Actor, uid string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
+		return nil, err
+	}
 	u, err := s.findTarget(ctx, s.store, uid)
 	if err != nil {
 		return nil, err
@@ -180,7 +189,7 @@ func (s *Service) AdminGetUser(ctx context.Context, uid string) (*AdminUser, err
 }
 
 // findTarget loads the user uid; unknown is 404 admin.user.doesnt_exist.
-func (s *Service) findTarget(ctx context.Context, q barong.Queries, uid string) (*barong.User, error) {
+func (s *core) findTarget(ctx context.Context, q barong.UserQueries, uid string) (*barong.User, error) {
 	u, err := q.UserByUID(ctx, uid)
 	if err != nil {
 		if isNotFound(err) {
@@ -194,7 +203,7 @@ func (s *Service) findTarget(ctx context.Context, q barong.Queries, uid string) 
 // modifiableTarget loads the user uid for a change by admin: unknown is 404
 // admin.user.doesnt_exist; a superadmin changed by anyone else than a
 // superadmin is 422 superKey (reference §10.4).
-func (s *Service) modifiableTarget(ctx context.Context, q barong.Queries, admin *barong.User, uid, superKey string) (*barong.User, error) {
+func (s *core) modifiableTarget(ctx context.Context, q barong.UserQueries, admin *barong.User, uid, superKey string) (*barong.User, error) {
 	u, err := s.findTarget(ctx, q, uid)
 	if err != nil {
 		return nil, err
@@ -214,7 +223,7 @@ type AdminUserUpdate struct {
 	Email *string
 }
 
-// AdminUpdateUser changes the state, 2FA or e-mail of a user (reference
+// AdminUpdate changes the state, 2FA or e-mail of a user (reference
 // §8.1). Errors: 404 admin.user.doesnt_exist; 422
 // admin.user.superadmin_change, admin.user.update_himself,
 // superadmin.user.update_email (e-mails are changed by superadmins only),
@@ -224,7 +233,11 @@ type AdminUserUpdate struct {
 // his private otp label, recomputing state and level (Barong deletes the
 // label raw, reference §12.4 item 10); a state in which the user cannot
 // sign in revokes his sessions.
-func (s *Service) AdminUpdateUser(ctx context.Context, admin *barong.User, in AdminUserUpdate) error {
+func (s *Users) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminUserUpdate) error {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return err
+	}
+	admin := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
 		if err != nil {
@@ -298,7 +311,7 @@ const adminPinValue = "admin"
 // state removes the "admin" trigger labels of the other states, so that
 // lifting a ban is not undone by the ban's own label. Trigger labels set by
 // anything else stay: an admin lifts them with the labels API.
-func (s *Service) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error {
+func (s *core) pinAdminState(ctx context.Context, tx *txn, u *barong.User) error {
 	triggers := map[string][]string{} // label key -> the states it triggers
 	pinKey := ""                      // the label that pins u.State
 	for _, t := range s.cfg.Rules.StateTriggers {
@@ -341,7 +354,7 @@ func (s *Service) pinAdminState(ctx context.Context, tx *txn, u *barong.User) er
 
 // checkNewEmail validates an e-mail given to u: email.invalid, email.taken
 // (by another user, in any letter case).
-func (s *Service) checkNewEmail(ctx context.Context, q barong.Queries, u *barong.User, email string) error {
+func (s *core) checkNewEmail(ctx context.Context, q barong.UserQueries, u *barong.User, email string) error {
 	if !validEmail(email) {
 		return barong.Invalid("email.invalid")
 	}
@@ -359,7 +372,11 @@ func (s *Service) checkNewEmail(ctx context.Context, q barong.Queries, u *barong
 // admin.user.doesnt_exist; 422 admin.user.superadmin_change (also when a
 // non-superadmin would grant the superadmin role, which Barong allowed),
 // admin.user.update_himself, admin.user.role_no_change, role.doesnt_exist.
-func (s *Service) AdminSetRole(ctx context.Context, admin *barong.User, uid, role string) error {
+func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role string) error {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return err
+	}
+	admin := actor.User
 	return s.inTx(ctx, func(tx *txn) error {
 		u, err := s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
 		if err != nil {
@@ -387,13 +404,17 @@ func (s *Service) AdminSetRole(ctx context.Context, admin *barong.User, uid, rol
 	})
 }
 
-// AdminDeleteDataStorage is DELETE /admin/users/data_storage: it deletes
+// AdminDelete is DELETE /admin/users/data_storage: it deletes
 // the user's data storage titled title (any letter case) and, unlike
 // Barong (reference §12.4 item 12), also the private label
 // <title> = recorded its creation set, recomputing state and level. It
 // returns the user's KYC view. Errors: 404 admin.user.doesnt_exist,
 // admin.storage.doesnt_exist; 422 admin.user.superadmin_change.
-func (s *Service) AdminDeleteDataStorage(ctx context.Context, admin *barong.User, uid, title string) (*AdminUser, error) {
+func (s *DataStorage) AdminDelete(ctx context.Context, actor barong.Actor, uid, title string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelUser); err != nil {
+		return nil, err
+	}
+	admin := actor.User
 	var u *barong.User
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
@@ -433,10 +454,13 @@ func (s *Service) AdminDeleteDataStorage(ctx context.Context, admin *barong.User
 	return s.adminUser(ctx, u)
 }
 
-// AdminAPIKeys is GET /admin/api_keys: a page of the user's API keys
+// AdminList is GET /admin/api_keys: a page of the user's API keys
 // (without secrets) in order o and their number; 404
 // admin.user.doesnt_exist.
-func (s *Service) AdminAPIKeys(ctx context.Context, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+func (s *APIKeys) AdminList(ctx context.Context, actor barong.Actor, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelAPIKey); err != nil {
+		return nil, 0, err
+	}
 	u, err := s.findTarget(ctx, s.store, uid)
 	if err != nil {
 		return nil, 0, err

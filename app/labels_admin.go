@@ -20,9 +20,12 @@ const (
 	maxLabelDescriptionLength = 255
 )
 
-// AdminLabelCounts is GET /admin/users/labels/list: the number of private
+// AdminCounts is GET /admin/users/labels/list: the number of private
 // labels per key and value.
-func (s *Service) AdminLabelCounts(ctx context.Context) ([]barong.LabelCount, error) {
+func (s *Labels) AdminCounts(ctx context.Context, actor barong.Actor) ([]barong.LabelCount, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
+		return nil, err
+	}
 	cs, err := s.store.LabelCounts(ctx, barong.LabelCountFilter{Scope: barong.ScopePrivate})
 	if err != nil {
 		return nil, fmt.Errorf("count labels: %w", err)
@@ -30,9 +33,12 @@ func (s *Service) AdminLabelCounts(ctx context.Context) ([]barong.LabelCount, er
 	return cs, nil
 }
 
-// AdminUsersByLabel is GET /admin/users/labels: a page of the users with a
+// AdminUsers is GET /admin/users/labels: a page of the users with a
 // label (of any scope) key = value, each listed once, and their number.
-func (s *Service) AdminUsersByLabel(ctx context.Context, key, value string, p barong.Page) ([]AdminUser, int64, error) {
+func (s *Labels) AdminUsers(ctx context.Context, actor barong.Actor, key, value string, p barong.Page) ([]AdminUser, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelUser); err != nil {
+		return nil, 0, err
+	}
 	users, total, err := s.store.ListUsers(ctx, barong.UserFilter{LabelKey: key, LabelValue: value, Page: p})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users by label: %w", err)
@@ -60,11 +66,15 @@ func checkDescription(desc string) error {
 	return nil
 }
 
-// AdminCreateLabel is POST /admin/users/labels: a new label (scope public
+// AdminCreate is POST /admin/users/labels: a new label (scope public
 // when not given). Private labels recompute state and level. Errors: 404
 // admin.user.doesnt_exist; 422 admin.user.superadmin_change, key.taken and
 // the Label model's keys (key.invalid, value.too_short, scope.inclusion ...).
-func (s *Service) AdminCreateLabel(ctx context.Context, admin *barong.User, in AdminLabelInput) error {
+func (s *Labels) AdminCreate(ctx context.Context, actor barong.Actor, in AdminLabelInput) error {
+	if err := s.mayAdmin(ctx, actor, actCreate, modelLabel); err != nil {
+		return err
+	}
+	admin := actor.User
 	in.normalize()
 	if in.Scope == "" {
 		in.Scope = barong.ScopePublic
@@ -87,14 +97,18 @@ func (s *Service) AdminCreateLabel(ctx context.Context, admin *barong.User, in A
 	})
 }
 
-// AdminUpdateLabel is POST /admin/users/labels/update (create when missing
+// AdminUpdate is POST /admin/users/labels/update (create when missing
 // and createMissing) and PUT /admin/users/labels (createMissing false): it
 // sets the value, and the description when one is given, of the user's
 // label key in scope. Barong's POST update clears the description when none
 // is sent (reference §12.4 item 12); barong-go keeps it. Errors: 404
 // admin.user.doesnt_exist, admin.label.doesnt_exist; 422
 // admin.user.superadmin_change and the Label model's keys.
-func (s *Service) AdminUpdateLabel(ctx context.Context, admin *barong.User, in AdminLabelInput, createMissing bool) error {
+func (s *Labels) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminLabelInput, createMissing bool) error {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelLabel); err != nil {
+		return err
+	}
+	admin := actor.User
 	in.normalize()
 	if err := checkDescription(in.Description); err != nil {
 		return err
@@ -114,11 +128,15 @@ func (s *Service) AdminUpdateLabel(ctx context.Context, admin *barong.User, in A
 	})
 }
 
-// AdminDeleteLabel is DELETE /admin/users/labels: it deletes the user's
+// AdminDelete is DELETE /admin/users/labels: it deletes the user's
 // label key in scope, recomputing state and level for a private one. Barong
 // emits no event for it. Errors: 404 admin.user.doesnt_exist,
 // admin.label.doesnt_exist; 422 admin.user.superadmin_change.
-func (s *Service) AdminDeleteLabel(ctx context.Context, admin *barong.User, uid, key, scope string) error {
+func (s *Labels) AdminDelete(ctx context.Context, actor barong.Actor, uid, key, scope string) error {
+	if err := s.mayAdmin(ctx, actor, actDestroy, modelLabel); err != nil {
+		return err
+	}
+	admin := actor.User
 	key = squish(strings.ToLower(key))
 	return s.inTx(ctx, func(tx *txn) error {
 		u, err := s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
@@ -154,7 +172,11 @@ func checkComment(title, data *string) error {
 // whose author is admin; it returns the user's KYC view. Errors: 422
 // admin.comments.title_too_long, admin.comments.data_too_long; 404
 // admin.user.doesnt_exist.
-func (s *Service) AdminCreateComment(ctx context.Context, admin *barong.User, uid, title, data string) (*AdminUser, error) {
+func (s *Users) AdminCreateComment(ctx context.Context, actor barong.Actor, uid, title, data string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return nil, err
+	}
+	admin := actor.User
 	if err := checkComment(&title, &data); err != nil {
 		return nil, err
 	}
@@ -178,7 +200,10 @@ func (s *Service) AdminCreateComment(ctx context.Context, admin *barong.User, ui
 // AdminUpdateComment is PUT /admin/users/comments: it changes the sent
 // title and data of comment id and returns the KYC view of the comment's
 // user. Errors: 422 admin.comments.*_too_long; 404 record.not_found.
-func (s *Service) AdminUpdateComment(ctx context.Context, id int64, title, data *string) (*AdminUser, error) {
+func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id int64, title, data *string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return nil, err
+	}
 	if err := checkComment(title, data); err != nil {
 		return nil, err
 	}
@@ -208,7 +233,10 @@ func (s *Service) AdminUpdateComment(ctx context.Context, id int64, title, data 
 
 // AdminDeleteComment is DELETE /admin/users/comments: it deletes comment id
 // and returns the KYC view of its user; 404 record.not_found.
-func (s *Service) AdminDeleteComment(ctx context.Context, id int64) (*AdminUser, error) {
+func (s *Users) AdminDeleteComment(ctx context.Context, actor barong.Actor, id int64) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return nil, err
+	}
 	var userID int64
 	err := s.inTx(ctx, func(tx *txn) error {
 		c, err := tx.CommentByID(ctx, id)
@@ -235,7 +263,7 @@ func commentNotFound(err error) error {
 }
 
 // adminUserByID loads the KYC view of the user id.
-func (s *Service) adminUserByID(ctx context.Context, id int64) (*AdminUser, error) {
+func (s *core) adminUserByID(ctx context.Context, id int64) (*AdminUser, error) {
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		if isNotFound(err) {

@@ -25,7 +25,7 @@ type ImportUserInput struct {
 	ProfileState                              string
 }
 
-// ManagementImportUser is POST /management/users/import (reference §8.2).
+// ManagementImport is POST /management/users/import (reference §8.2).
 // The password digest is stored as given, so Barong's bcrypt hashes keep
 // working; the e-mail is not checked against the sign-up format (imported
 // accounts are taken as they are). A taken e-mail is 422 "User already
@@ -35,7 +35,10 @@ type ImportUserInput struct {
 // that is not bcrypt (password_digest.invalid), an unknown referral uid,
 // an invalid phone (number.invalid) and invalid profile fields are refused
 // before anything is written (*ModelError).
-func (s *Service) ManagementImportUser(ctx context.Context, in ImportUserInput) (*ManagementUser, error) {
+func (s *Users) ManagementImport(ctx context.Context, actor barong.Actor, in ImportUserInput) (*ManagementUser, error) {
+	if err := s.mayManage(ctx, actor, "write_users"); err != nil {
+		return nil, err
+	}
 	if _, err := s.store.UserByEmail(ctx, in.Email); err == nil {
 		return nil, barong.Invalid(MsgUserExists)
 	} else if !isNotFound(err) {
@@ -91,7 +94,7 @@ func (s *Service) ManagementImportUser(ctx context.Context, in ImportUserInput) 
 
 // mgmtNewProfile builds a profile of state (drafted when "") from in and adds
 // its validation keys, state.inclusion for an unknown state.
-func (s *Service) mgmtNewProfile(v *barong.ValidationErrors, in ProfileInput, state string) *barong.Profile {
+func (s *core) mgmtNewProfile(v *barong.ValidationErrors, in ProfileInput, state string) *barong.Profile {
 	if state == "" {
 		state = ProfileDrafted
 	}
@@ -112,7 +115,7 @@ func (s *Service) mgmtNewProfile(v *barong.ValidationErrors, in ProfileInput, st
 
 // mgmtCreateValidatedPhone adds ph (number and country set) to u, validated
 // now, with a fresh code, as the management API does (no phone label).
-func (s *Service) mgmtCreateValidatedPhone(ctx context.Context, tx *txn, u *barong.User, ph *barong.Phone) error {
+func (s *core) mgmtCreateValidatedPhone(ctx context.Context, tx *txn, u *barong.User, ph *barong.Phone) error {
 	code, err := phoneCode()
 	if err != nil {
 		return err
@@ -131,7 +134,10 @@ func (s *Service) mgmtCreateValidatedPhone(ctx context.Context, tx *txn, u *baro
 // is verified or rejected (Barong's rule). The private profile label
 // follows the state. Unknown uid: 422 user.doesnt_exist; validation
 // failures are *ModelError.
-func (s *Service) ManagementCreateProfile(ctx context.Context, uid string, in ProfileInput, state string) (*ManagementUser, error) {
+func (s *KYC) ManagementCreateProfile(ctx context.Context, actor barong.Actor, uid string, in ProfileInput, state string) (*ManagementUser, error) {
+	if err := s.mayManage(ctx, actor, "write_users"); err != nil {
+		return nil, err
+	}
 	var u *barong.User
 	err := s.inTx(ctx, func(tx *txn) error {
 		var err error
