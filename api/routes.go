@@ -250,9 +250,12 @@ func (s *Server) routeTable(m *management) []route {
 var apiFamilies = []string{"identity", "public", "resource", "admin", "management"}
 
 // Route is one endpoint of a family: Path is below /api/v2/auth/<Family>
-// (and /api/v2/<Family>), with Go pattern wildcards ({uid}).
+// (and /api/v2/<Family>), with Go pattern wildcards ({uid}). Ability is
+// the admin ability its guard asks ("update User"), Scope the management
+// scope ("write_users").
 type Route struct {
 	Family, Method, Path, Summary string
+	Ability, Scope                string
 }
 
 // Routes lists the endpoints of every family in the table's order (the
@@ -261,7 +264,11 @@ func (s *Server) Routes() []Route {
 	var out []Route
 	for _, rt := range s.routes {
 		if rt.family != "" {
-			out = append(out, Route{rt.family, rt.method, rt.path, rt.summary})
+			r := Route{Family: rt.family, Method: rt.method, Path: rt.path, Summary: rt.summary, Scope: rt.guard.scope}
+			if rt.guard.action != "" {
+				r.Ability = rt.guard.action + " " + rt.guard.model
+			}
+			out = append(out, r)
 		}
 	}
 	return out

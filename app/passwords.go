@@ -20,10 +20,14 @@ import (
 // The pool has as many workers as the process has CPUs (by default), each
 // on an OS thread of its own whose scheduling class is SCHED_IDLE (Linux;
 // nice 19 where that is refused): the kernel gives a hash only CPU time
-// that no other thread of the machine wants, and a thread that wakes up
-// (a request, the relay, the database, Redis) takes the CPU from a hash at
-// once. So a storm hashes on every core when nothing else needs them, and
-// costs the rest only what the kernel's preemption costs.
+// that no other thread of its scheduling group (the machine, or the
+// container's cgroup, or the session's autogroup) wants, and a thread
+// that wakes up (a request, the relay, the database, Redis) takes the CPU
+// from a hash at once. So a storm hashes on every core when nothing else
+// needs them, and costs the rest only what the kernel's preemption costs.
+// The other side: where the CPUs are kept busy by other work, hashes wait
+// for spare CPU, and so do the runtime's stop-the-world pauses when a
+// worker holding a P is not running (docs/performance.md).
 //
 // A Go thread that is busy in bcrypt holds one of the scheduler's Ps, so
 // the Go scheduler would not run the other goroutines beside the hashes if

@@ -24,9 +24,11 @@ import (
 	"strings"
 )
 
-// Route is an endpoint of a family (api.Route).
+// Route is an endpoint of a family (api.Route): Ability is the admin
+// ability its guard asks ("update User"), Scope the management scope.
 type Route struct {
 	Family, Method, Path, Summary string
+	Ability, Scope                string
 }
 
 // Input is what the document is made of.
@@ -384,6 +386,14 @@ func keyPrefix(r Route) string {
 func (g *generator) operation(r Route, sw swaggerOp, refKeys []string, schemas obj) obj {
 	op := obj{"summary": r.Summary, "tags": []any{r.Family}, "operationId": operationID(r),
 		"security": security(r.Family, r.Method)}
+	// The route's guard: the admin ability of abilities.yml the caller's
+	// role needs, or the management_api.yml scope whose signers sign.
+	if r.Ability != "" {
+		op["x-barong-ability"] = r.Ability
+	}
+	if r.Scope != "" {
+		op["x-barong-scope"] = r.Scope
+	}
 	var params []any
 	for _, m := range wildcard.FindAllString(r.Path, -1) {
 		params = append(params, obj{"name": strings.Trim(m, "{}"), "in": "path", "required": true, "schema": obj{"type": "string"}})
