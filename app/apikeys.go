@@ -222,3 +222,21 @@ func splitScope(s string) []string {
 	}
 	return out
 }
+
+// AdminList is GET /admin/api_keys: a page of the user's API keys
+// (without secrets) in order o and their number; 404
+// admin.user.doesnt_exist.
+func (s *APIKeys) AdminList(ctx context.Context, actor barong.Actor, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
+	if err := s.mayAdmin(ctx, actor, actRead, modelAPIKey); err != nil {
+		return nil, 0, err
+	}
+	u, err := s.findTarget(ctx, s.store, uid)
+	if err != nil {
+		return nil, 0, err
+	}
+	ks, n, err := s.store.APIKeysByHolder(ctx, barong.HolderUser, u.ID, o, p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list api keys: %w", err)
+	}
+	return ks, n, nil
+}

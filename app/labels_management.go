@@ -125,3 +125,18 @@ func (s *Labels) ManagementDelete(ctx context.Context, actor barong.Actor, uid, 
 		return s.deleteLabel(ctx, tx, u, l, false)
 	})
 }
+
+// ManagementUsers is POST /management/labels/filter/users: a page
+// of the users having a label f.LabelKey (value and scope when set), with
+// their profiles when extended, and the number of all matches.
+func (s *Labels) ManagementUsers(ctx context.Context, actor barong.Actor, f barong.UserFilter, extended bool) ([]ManagementUser, int64, error) {
+	if err := s.mayManage(ctx, actor, "read_users"); err != nil {
+		return nil, 0, err
+	}
+	users, total, err := s.store.ListLabeledUsers(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list labeled users: %w", err)
+	}
+	out, err := s.mgmtUsersPage(ctx, users, extended)
+	return out, total, err
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
@@ -402,72 +401,4 @@ func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role 
 		u.Role = role
 		return s.updateUser(ctx, tx, before, u)
 	})
-}
-
-// AdminDelete is DELETE /admin/users/data_storage: it deletes
-// the user's data storage titled title (any letter case) and, unlike
-// Barong (reference §12.4 item 12), also the private label
-// <title> = recorded its creation set, recomputing state and level. It
-// returns the user's KYC view. Errors: 404 admin.user.doesnt_exist,
-// admin.storage.doesnt_exist; 422 admin.user.superadmin_change.
-func (s *DataStorage) AdminDelete(ctx context.Context, actor barong.Actor, uid, title string) (*AdminUser, error) {
-	if err := s.mayAdmin(ctx, actor, actDestroy, modelUser); err != nil {
-		return nil, err
-	}
-	admin := actor.User
-	var u *barong.User
-	err := s.inTx(ctx, func(tx *txn) error {
-		var err error
-		if u, err = s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange); err != nil {
-			return err
-		}
-		ds, err := tx.DataStoragesByUser(ctx, u.ID)
-		if err != nil {
-			return fmt.Errorf("load data storages: %w", err)
-		}
-		var found *barong.DataStorage
-		for i := range ds {
-			if strings.EqualFold(ds[i].Title, title) {
-				found = &ds[i]
-				break
-			}
-		}
-		if found == nil {
-			return barong.NotFound(KeyAdminStorageNotFound)
-		}
-		if err := tx.DeleteDataStorage(ctx, found.ID); err != nil {
-			return fmt.Errorf("delete data storage: %w", err)
-		}
-		key := squish(strings.ToLower(found.Title))
-		l, err := tx.LabelByKey(ctx, u.ID, key, barong.ScopePrivate)
-		if isNotFound(err) || (err == nil && l.Value != adminStorageRecordedValue) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("find %s label: %w", key, err)
-		}
-		return s.deleteLabel(ctx, tx, u, l, false)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.adminUser(ctx, u)
-}
-
-// AdminList is GET /admin/api_keys: a page of the user's API keys
-// (without secrets) in order o and their number; 404
-// admin.user.doesnt_exist.
-func (s *APIKeys) AdminList(ctx context.Context, actor barong.Actor, uid string, o barong.Order, p barong.Page) ([]barong.APIKey, int64, error) {
-	if err := s.mayAdmin(ctx, actor, actRead, modelAPIKey); err != nil {
-		return nil, 0, err
-	}
-	u, err := s.findTarget(ctx, s.store, uid)
-	if err != nil {
-		return nil, 0, err
-	}
-	ks, n, err := s.store.APIKeysByHolder(ctx, barong.HolderUser, u.ID, o, p)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list api keys: %w", err)
-	}
-	return ks, n, nil
 }

@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	barong "github.com/barong-go/barong"
+)
+
+// AdminCreateComment is POST /admin/users/comments: a note on the user uid
+// whose author is admin; it returns the user's KYC view. Errors: 422
+// admin.comments.title_too_long, admin.comments.data_too_long; 404
+// admin.user.doesnt_exist.
+func (s *Users) AdminCreateComment(ctx context.Context, actor barong.Actor, uid, title, data string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return nil, err
+	}
+	admin := actor.User
+	if err := checkComment(&title, &data); err != nil {
+		return nil, err
+	}
+	u, err := s.findTarget(ctx, s.store, uid)
+	if err != nil {
+		return nil, err
+	}
+	c := &barong.Comment{UserID: u.ID, AuthorUID: admin.UID, Title: title, Data: data}
+	err = s.inTx(ctx, func(tx *txn) error {
+		if err := tx.CreateComment(ctx, c); err != nil {
+			return fmt.Errorf("create comment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUser(ctx, u)
+}
+
+// AdminUpdateComment is PUT /admin/users/comments: it changes the sent
+// title and data of comment id and returns the KYC view of the comment's
+// user. Errors: 422 admin.comments.*_too_long; 404 record.not_found.
+func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id int64, title, data *string) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return nil, err
+	}
+	if err := checkComment(title, data); err != nil {
+		return nil, err
+	}
+	var userID int64
+	err := s.inTx(ctx, func(tx *txn) error {
+		c, err := tx.CommentByID(ctx, id)
+		if err != nil {
+			return commentNotFound(err)
+		}
+		userID = c.UserID
+		if title != nil {
+			c.Title = *title
+		}
+		if data != nil {
+			c.Data = *data
+		}
+		if err := tx.UpdateComment(ctx, c); err != nil {
+			return fmt.Errorf("update comment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUserByID(ctx, userID)
+}
+
+// AdminDeleteComment is DELETE /admin/users/comments: it deletes comment id
+// and returns the KYC view of its user; 404 record.not_found.
+func (s *Users) AdminDeleteComment(ctx context.Context, actor barong.Actor, id int64) (*AdminUser, error) {
+	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
+		return nil, err
+	}
+	var userID int64
+	err := s.inTx(ctx, func(tx *txn) error {
+		c, err := tx.CommentByID(ctx, id)
+		if err != nil {
+			return commentNotFound(err)
+		}
+		userID = c.UserID
+		if err := tx.DeleteComment(ctx, id); err != nil {
+			return fmt.Errorf("delete comment: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.adminUserByID(ctx, userID)
+}
