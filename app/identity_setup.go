@@ -36,7 +36,10 @@ func (s *Service) SetupPending(ctx context.Context) (bool, error) {
 // IssueSetupToken makes a setup token valid for s.cfg.SetupTokenTTL,
 // stores its hash and returns it (for the operator's log). Tokens issued
 // by other starts stay valid until one of them is used.
-func (s *Service) IssueSetupToken(ctx context.Context) (string, error) {
+func (s *Service) IssueSetupToken(ctx context.Context, actor barong.Actor) (string, error) {
+	if err := s.maySystem(ctx, actor); err != nil {
+		return "", err
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate setup token: %w", err)

@@ -88,7 +88,7 @@ func (s *Service) RunKYCAID(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := s.ReconcileKYCAID(ctx); err != nil && ctx.Err() == nil {
+		if err := s.ReconcileKYCAID(ctx, barong.SystemActor("kycaid")); err != nil && ctx.Err() == nil {
 			s.log.WarnContext(ctx, "kycaid reconcile", slog.Any("error", err))
 		}
 		select {
@@ -101,7 +101,10 @@ func (s *Service) RunKYCAID(ctx context.Context, interval time.Duration) {
 
 // ReconcileKYCAID runs one pass: applicants first, then document batches.
 // Failures of single items are logged and left for the next pass.
-func (s *Service) ReconcileKYCAID(ctx context.Context) error {
+func (s *Service) ReconcileKYCAID(ctx context.Context, actor barong.Actor) error {
+	if err := s.maySystem(ctx, actor); err != nil {
+		return err
+	}
 	if s.kycaid == nil {
 		return nil
 	}

@@ -12,7 +12,10 @@ import (
 // ApplySeeds creates the levels, permissions, restrictions and users of
 // seeds that do not exist yet (interface §7); running it again changes
 // nothing.
-func (s *Service) ApplySeeds(ctx context.Context, seeds *config.Seeds) error {
+func (s *Service) ApplySeeds(ctx context.Context, actor barong.Actor, seeds *config.Seeds) error {
+	if err := s.maySystem(ctx, actor); err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(tx *txn) error {
 		if err := seedLevels(ctx, tx, seeds.Levels); err != nil {
 			return err
@@ -157,7 +160,10 @@ func (s *core) seedUser(ctx context.Context, tx *txn, su config.SeedUser) error 
 // EnsureAdmin creates an active superadmin with email and password unless
 // the e-mail exists (BARONG_ADMIN_EMAIL / BARONG_ADMIN_PASSWORD); an existing
 // account is never overwritten.
-func (s *Service) EnsureAdmin(ctx context.Context, email, password string) error {
+func (s *Service) EnsureAdmin(ctx context.Context, actor barong.Actor, email, password string) error {
+	if err := s.maySystem(ctx, actor); err != nil {
+		return err
+	}
 	if _, err := s.store.UserByEmail(ctx, email); err == nil {
 		return nil
 	} else if !isNotFound(err) {

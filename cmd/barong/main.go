@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/barong-go/barong"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/internal/server"
 	"github.com/barong-go/barong/sqlstore"
@@ -323,7 +324,7 @@ func seed(ctx context.Context, args []string, stderr io.Writer) error {
 	defer srv.Close()
 	// Explicitly, also on a database imported from Barong (where serve
 	// leaves seeds alone).
-	if err := srv.App.ApplySeeds(ctx, cfg.Seeds); err != nil {
+	if err := srv.App.ApplySeeds(ctx, barong.SystemActor("seed"), cfg.Seeds); err != nil {
 		return fmt.Errorf("seeds: %w", err)
 	}
 	log.Info("seeds applied")

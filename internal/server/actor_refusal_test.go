@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/config"
 )
 
 // refusalScopesYAML asks both signers for every scope, so that one signer
@@ -215,3 +217,57 @@ func callRefused(m reflect.Value, at int, a barong.Actor) (err error) {
 }
 
 func reflectEqual(a, b map[string]int) bool { return reflect.DeepEqual(a, b) }
+
+// TestProcessWorkRefusesActors: the process's own work (seeds, the admin
+// from the environment, the setup token, the KYCAID reconciler) is done
+// as the system actor only; a user, an admin or management signers are
+// refused before anything is read or written.
+func TestProcessWorkRefusesActors(t *testing.T) {
+	ts := newServer(t, nil)
+	_, _ = ts.signUp(t, "first@example.com") // the superadmin
+	ctx := context.Background()
+	super, err := ts.Store.UserByEmail(ctx, "first@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, ok := rawSQLite(t, ts)
+	if !ok {
+		t.Skip("not on SQLite")
+	}
+	users := func() int {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := users()
+	seeds := &config.Seeds{Users: []config.SeedUser{{Email: "seeded@example.com", Password: strongPassword, Role: "member", State: "active"}}}
+	work := map[string]func(a barong.Actor) error{
+		"ApplySeeds":  func(a barong.Actor) error { return ts.App.ApplySeeds(ctx, a, seeds) },
+		"EnsureAdmin": func(a barong.Actor) error { return ts.App.EnsureAdmin(ctx, a, "envadmin@example.com", strongPassword) },
+		"IssueSetupToken": func(a barong.Actor) error {
+			_, err := ts.App.IssueSetupToken(ctx, a)
+			return err
+		},
+		"ReconcileKYCAID": func(a barong.Actor) error { return ts.App.ReconcileKYCAID(ctx, a) },
+	}
+	actors := map[string]barong.Actor{
+		"zero":       {},
+		"user":       barong.UserActor(super),
+		"admin":      barong.AdminActor(super),
+		"management": barong.ManagementActor([]string{"applogic", "peatio"}),
+	}
+	for name, f := range work {
+		for an, a := range actors {
+			err := f(a)
+			var be *barong.Error
+			if !errors.As(err, &be) || be.Kind != barong.KindUnauthenticated || !slices.Contains(be.Keys, "admin.ability.not_permitted") {
+				t.Errorf("%s as %s: %v, want 401 admin.ability.not_permitted", name, an, err)
+			}
+		}
+	}
+	if got := users(); got != before {
+		t.Fatalf("users %d after the refusals, want %d", got, before)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/config"
 	"github.com/barong-go/barong/sqlstore"
 	"github.com/barong-go/barong/vault"
@@ -62,7 +63,7 @@ func (s *Server) applySeeds(ctx context.Context) error {
 		s.Log.Info("database imported from Barong: built-in seeds not applied (barong seed applies them explicitly)")
 		return nil
 	}
-	if err := s.App.ApplySeeds(ctx, s.Config.Seeds); err != nil {
+	if err := s.App.ApplySeeds(ctx, barong.SystemActor("seed"), s.Config.Seeds); err != nil {
 		return fmt.Errorf("seeds: %w", err)
 	}
 	return nil

@@ -88,7 +88,7 @@ func newServerTB(t testing.TB, env map[string]string) *testServer {
 	if pending, err := srv.App.SetupPending(context.Background()); err != nil {
 		t.Fatal(err)
 	} else if pending {
-		tok, err := srv.App.IssueSetupToken(context.Background())
+		tok, err := srv.App.IssueSetupToken(context.Background(), barong.SystemActor("test"))
 		if err != nil {
 			t.Fatal(err)
 		}

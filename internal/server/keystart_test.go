@@ -130,7 +130,7 @@ func TestKeysNeverGeneratedOverData(t *testing.T) {
 				t.Fatalf("fingerprints %v", fps)
 			}
 			// Data written with the keys: a user and a TOTP secret.
-			if err := srv.App.EnsureAdmin(ctx, "root@example.com", strongPassword); err != nil {
+			if err := srv.App.EnsureAdmin(ctx, barong.SystemActor("test"), "root@example.com", strongPassword); err != nil {
 				t.Fatal(err)
 			}
 			u, err := srv.DB.UserByEmail(ctx, "root@example.com")
@@ -308,7 +308,7 @@ func TestKeysFromJWTPrivateKey(t *testing.T) {
 			if fps, err := srv.DB.KeyFingerprints(ctx); err != nil || fps["jwt_signing_key"] != fp {
 				t.Fatalf("fingerprints %v %v, want the JWT_PRIVATE_KEY's %s", fps, err, fp)
 			}
-			if err := srv.App.EnsureAdmin(ctx, "root@example.com", strongPassword); err != nil {
+			if err := srv.App.EnsureAdmin(ctx, barong.SystemActor("test"), "root@example.com", strongPassword); err != nil {
 				t.Fatal(err)
 			}
 			srv.Close()

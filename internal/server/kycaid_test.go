@@ -158,7 +158,7 @@ func kycApplicant(t *testing.T, f *fakeKYCAID, dialect string) (*testServer, *cl
 
 func reconcile(t *testing.T, ts *testServer) {
 	t.Helper()
-	if err := ts.App.ReconcileKYCAID(context.Background()); err != nil {
+	if err := ts.App.ReconcileKYCAID(context.Background(), barong.SystemActor("test")); err != nil {
 		t.Fatal(err)
 	}
 }

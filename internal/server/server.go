@@ -204,7 +204,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, e
 		}
 	}
 	if cfg.AdminEmail != "" && cfg.AdminPassword != "" {
-		if err := s.App.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		if err := s.App.EnsureAdmin(ctx, barong.SystemActor("admin from the environment"), cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return nil, err
 		}
 	}

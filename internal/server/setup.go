@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+
+	barong "github.com/barong-go/barong"
 )
 
 // Setup runs at `barong serve` start. While the platform has no superadmin
@@ -24,7 +26,7 @@ func (s *Server) Setup(ctx context.Context, listen net.Addr) (string, error) {
 	if err != nil || !pending {
 		return "", err
 	}
-	tok, err := s.App.IssueSetupToken(ctx)
+	tok, err := s.App.IssueSetupToken(ctx, barong.SystemActor("setup token"))
 	if err != nil {
 		return "", err
 	}

@@ -119,7 +119,7 @@ func TestSetupTokenNotIssued(t *testing.T) {
 	if tok == "" || strings.Contains(log, "every interface") {
 		t.Fatalf("loopback: token %q, log %s", tok, log)
 	}
-	if err := ts.App.EnsureAdmin(context.Background(), "seeded@example.com", strongPassword); err != nil {
+	if err := ts.App.EnsureAdmin(context.Background(), barong.SystemActor("test"), "seeded@example.com", strongPassword); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, signUpWith(t, ts, "late@example.com", map[string]string{"setup_token": tok}), 422, "identity.user.invalid_setup_token")
