@@ -39,16 +39,27 @@ func (s *KYC) ManagementCreateProfile(ctx context.Context, actor barong.Actor, u
 		if err := mgmtModelErr(v); err != nil {
 			return err
 		}
-		p.UserID = u.ID
-		if err := tx.CreateProfile(ctx, p); err != nil {
-			return fmt.Errorf("create profile: %w", err)
-		}
-		return s.profileSaved(ctx, tx, u, nil, p)
+		return s.mgmtCreateProfile(ctx, tx, u, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.store.UserByID(ctx, u.ID)
+	return s.mgmtProfileViewOf(ctx, u.ID)
+}
+
+// mgmtCreateProfile writes p as u's new profile, its label and event, in
+// tx (the management API's profile creation and user import).
+func (s *core) mgmtCreateProfile(ctx context.Context, tx *txn, u *barong.User, p *barong.Profile) error {
+	p.UserID = u.ID
+	if err := tx.CreateProfile(ctx, p); err != nil {
+		return fmt.Errorf("create profile: %w", err)
+	}
+	return s.profileSaved(ctx, tx, u, nil, p)
+}
+
+// mgmtProfileViewOf is the management view of user id as committed.
+func (s *core) mgmtProfileViewOf(ctx context.Context, id int64) (*ManagementUser, error) {
+	cur, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("load user: %w", err)
 	}

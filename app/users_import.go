@@ -76,20 +76,12 @@ func (s *Users) ManagementImport(ctx context.Context, actor barong.Actor, in Imp
 				return err
 			}
 		}
-		p.UserID = u.ID
-		if err := tx.CreateProfile(ctx, p); err != nil {
-			return fmt.Errorf("create profile: %w", err)
-		}
-		return s.profileSaved(ctx, tx, u, nil, p)
+		return s.mgmtCreateProfile(ctx, tx, u, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.store.UserByID(ctx, u.ID)
-	if err != nil {
-		return nil, fmt.Errorf("load user: %w", err)
-	}
-	return s.mgmtProfileView(ctx, cur)
+	return s.mgmtProfileViewOf(ctx, u.ID)
 }
 
 // mgmtNewProfile builds a profile of state (drafted when "") from in and adds
