@@ -77,9 +77,10 @@ func NewServiceAccountRow(sa *barong.ServiceAccount) ServiceAccountRow {
 	return e
 }
 
-// Activity is Barong's Activity entity (the user's own view).
-type Activity struct {
-	ID            int64   `json:"id"`
+// ActivityFields are the members the three activity entities share, in
+// Barong's order; embedded, encoding/json writes them where the embedding
+// stands.
+type ActivityFields struct {
 	UserIP        string  `json:"user_ip"`
 	UserIPCountry *string `json:"user_ip_country"`
 	UserAgent     string  `json:"user_agent"`
@@ -87,55 +88,50 @@ type Activity struct {
 	Action        string  `json:"action"`
 	Result        string  `json:"result"`
 	Data          *string `json:"data"`
-	CreatedAt     string  `json:"created_at"`
+}
+
+func newActivityFields(a *barong.Activity) ActivityFields {
+	return ActivityFields{UserIP: a.UserIP, UserIPCountry: Null(a.UserIPCountry), UserAgent: a.UserAgent,
+		Topic: a.Topic, Action: a.Action, Result: a.Result, Data: Null(a.Data)}
+}
+
+// Activity is Barong's Activity entity (the user's own view).
+type Activity struct {
+	ID int64 `json:"id"`
+	ActivityFields
+	CreatedAt string `json:"created_at"`
 }
 
 func NewActivity(a *barong.Activity) Activity {
-	return Activity{ID: a.ID, UserIP: a.UserIP, UserIPCountry: Null(a.UserIPCountry), UserAgent: a.UserAgent,
-		Topic: a.Topic, Action: a.Action, Result: a.Result, Data: Null(a.Data), CreatedAt: Time(a.CreatedAt)}
+	return Activity{ID: a.ID, ActivityFields: newActivityFields(a), CreatedAt: Time(a.CreatedAt)}
 }
 
 // ActivityWithUser is Barong's ActivityWithUser entity (admin, user
 // category).
 type ActivityWithUser struct {
-	UserIP        string  `json:"user_ip"`
-	UserIPCountry *string `json:"user_ip_country"`
-	UserAgent     string  `json:"user_agent"`
-	Topic         string  `json:"topic"`
-	Action        string  `json:"action"`
-	Result        string  `json:"result"`
-	Data          *string `json:"data"`
-	User          *User   `json:"user"`
-	CreatedAt     string  `json:"created_at"`
+	ActivityFields
+	User      *User  `json:"user"`
+	CreatedAt string `json:"created_at"`
 }
 
 // AdminActivity is Barong's AdminActivity entity (admin category): the
 // actor as admin, and the target.
 type AdminActivity struct {
-	UserIP        string  `json:"user_ip"`
-	UserIPCountry *string `json:"user_ip_country"`
-	UserAgent     string  `json:"user_agent"`
-	Topic         string  `json:"topic"`
-	Action        string  `json:"action"`
-	Result        string  `json:"result"`
-	Data          *string `json:"data"`
-	Admin         *User   `json:"admin"`
-	Target        *User   `json:"target"`
-	CreatedAt     string  `json:"created_at"`
+	ActivityFields
+	Admin     *User  `json:"admin"`
+	Target    *User  `json:"target"`
+	CreatedAt string `json:"created_at"`
 }
 
 // NewActivityWithUser is a (user category) with its user (nil for none).
 func NewActivityWithUser(a *barong.Activity, user *User) ActivityWithUser {
-	return ActivityWithUser{UserIP: a.UserIP, UserIPCountry: Null(a.UserIPCountry), UserAgent: a.UserAgent,
-		Topic: a.Topic, Action: a.Action, Result: a.Result, Data: Null(a.Data), User: user, CreatedAt: Time(a.CreatedAt)}
+	return ActivityWithUser{ActivityFields: newActivityFields(a), User: user, CreatedAt: Time(a.CreatedAt)}
 }
 
 // NewAdminActivity is a (admin category) with its actor and target (nil
 // for none).
 func NewAdminActivity(a *barong.Activity, admin, target *User) AdminActivity {
-	return AdminActivity{UserIP: a.UserIP, UserIPCountry: Null(a.UserIPCountry), UserAgent: a.UserAgent,
-		Topic: a.Topic, Action: a.Action, Result: a.Result, Data: Null(a.Data), Admin: admin, Target: target,
-		CreatedAt: Time(a.CreatedAt)}
+	return AdminActivity{ActivityFields: newActivityFields(a), Admin: admin, Target: target, CreatedAt: Time(a.CreatedAt)}
 }
 
 // Session is a listed session: id (hash of the session id), login IP, its
