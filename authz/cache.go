@@ -245,8 +245,8 @@ func (c *cache) Holder(ctx context.Context, k *barong.APIKey) (*barong.User, *ba
 	return u, s, nil
 }
 
-func (c *cache) UseNonce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return c.src.UseNonce(ctx, key, ttl)
+func (c *cache) UseNonce(ctx context.Context, kid, nonce string, ms int64, ttl time.Duration) (bool, error) {
+	return c.src.UseNonce(ctx, kid, nonce, ms, ttl)
 }
 
 // userClaims is what the cache keeps of a user: what the decision and the

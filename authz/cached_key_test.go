@@ -63,6 +63,11 @@ var keyCases = []keyCase{
 		if ok, err := f.kv.SetNX(context.Background(), nonceKey(*r.APIKey, *r.Nonce), "1", time.Minute); err != nil || !ok {
 			t.Fatalf("mark nonce: %v %v", ok, err)
 		}
+		// Where the Redis principals keep it: in the memory of the
+		// process that checks the key's nonces (redisstore/nonces.go).
+		if ok, err := f.pr.UseNonce(context.Background(), *r.APIKey, *r.Nonce, leadingInt(*r.Nonce), 10*time.Second); err != nil || !ok {
+			t.Fatalf("use nonce: %v %v", ok, err)
+		}
 	}, "authz.nonce_expired"},
 	{"Inactive", false, func(t *testing.T, f *fixture, _ *Request, k *barong.APIKey, _ *barong.User, _ *barong.ServiceAccount) {
 		setKeyState(t, f, k, "inactive")

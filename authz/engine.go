@@ -263,13 +263,14 @@ func (e *Engine) apiKey(ctx context.Context, r Request) (*Result, error) {
 		}
 		return nil, fmt.Errorf("load api key: %w", err)
 	}
-	if err := e.checkNonce(nonce); err != nil {
+	ms, err := e.checkNonce(nonce)
+	if err != nil {
 		return nil, err
 	}
 	if !e.macs.valid(key.Secret, nonce, kid, *r.Signature) {
 		return nil, barong.Unauthorized("authz.invalid_signature")
 	}
-	fresh, err := e.p.UseNonce(ctx, nonceKey(kid, nonce), 2*e.cfg.NonceLifetime)
+	fresh, err := e.p.UseNonce(ctx, kid, nonce, ms, 2*e.cfg.NonceLifetime)
 	if err != nil {
 		return nil, fmt.Errorf("record nonce: %w", err)
 	}
@@ -319,22 +320,22 @@ func blank(s *string) bool { return s == nil || strings.TrimSpace(*s) == "" }
 
 // checkNonce is steps 3 and 4 of reference §5.2: a positive timestamp in
 // milliseconds within the nonce lifetime of now.
-func (e *Engine) checkNonce(nonce string) error {
+func (e *Engine) checkNonce(nonce string) (int64, error) {
 	n := leadingInt(nonce)
 	if n <= 0 {
-		return barong.Unauthorized("authz.nonce_not_valid_timestamp")
+		return 0, barong.Unauthorized("authz.nonce_not_valid_timestamp")
 	}
 	diff := e.now().UnixMilli() - n
 	if diff < 0 {
 		diff = -diff
 	}
 	if time.Duration(diff)*time.Millisecond >= e.cfg.NonceLifetime {
-		return barong.Unauthorized("authz.nonce_expired")
+		return 0, barong.Unauthorized("authz.nonce_expired")
 	}
-	return nil
+	return n, nil
 }
 
-// nonceKey is the KV key marking a (kid, nonce) pair used.
+// nonceKey is the KV key marking a (kid, nonce) pair used (sqlstore.Principals writes the same).
 func nonceKey(kid, nonce string) string { return "nonce:" + kid + ":" + nonce }
 
 // leadingInt parses the leading digits of s as Ruby's to_i does (0 when none).

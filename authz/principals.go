@@ -34,9 +34,12 @@ type Principals interface {
 	// what User returns of a user (a service account: ID, UID, Email,
 	// Role, Level, State).
 	Holder(ctx context.Context, k *barong.APIKey) (*barong.User, *barong.ServiceAccount, error)
-	// UseNonce stores the KV key of a used nonce for ttl unless it is
-	// there already, which it reports as false: atomic across processes.
-	UseNonce(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// UseNonce records that key kid's nonce (the header's text, whose
+	// leading digits read as ms milliseconds) was used, for ttl, unless it
+	// was already, which it reports as false: atomic across processes. ttl
+	// is twice the nonce window: a nonce within the window of the clock is
+	// fresh for at most ttl.
+	UseNonce(ctx context.Context, kid, nonce string, ms int64, ttl time.Duration) (bool, error)
 }
 
 // Changes is the feed of changes a source of Principals reports: every
@@ -95,6 +98,6 @@ func (s stores) Holder(ctx context.Context, k *barong.APIKey) (*barong.User, *ba
 	return barong.LoadHolder(ctx, s.db, k)
 }
 
-func (s stores) UseNonce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return s.kv.SetNX(ctx, key, "1", ttl)
+func (s stores) UseNonce(ctx context.Context, kid, nonce string, _ int64, ttl time.Duration) (bool, error) {
+	return s.kv.SetNX(ctx, nonceKey(kid, nonce), "1", ttl)
 }

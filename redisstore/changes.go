@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,8 @@ type hub struct {
 	mu    sync.Mutex
 	seq   uint64
 	waits map[uint64]*ackWait
+
+	nonces *nonceOwner // API-key nonces checked in this process (nonces.go)
 }
 
 // ackWait counts the acknowledgements of one published message; need is
@@ -80,8 +83,10 @@ type message struct {
 func newHub(rdb *redis.Client, log *slog.Logger, prefix string) *hub {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	return &hub{rdb: rdb, log: log, channel: prefix + "changes", ackPrefix: prefix + "changes:ack:",
+	h := &hub{rdb: rdb, log: log, channel: prefix + "changes", ackPrefix: prefix + "changes:ack:",
 		origin: hex.EncodeToString(b), waits: map[uint64]*ackWait{}}
+	h.nonces = newNonceOwner(h, prefix)
+	return h
 }
 
 // start subscribes, once: to the changes and to this hub's
@@ -134,6 +139,9 @@ func (h *hub) beat(ctx context.Context) {
 			return
 		case <-t.C:
 			_ = h.rdb.Publish(ctx, h.ackPrefix+h.origin, heartbeat).Err() // a failure shows as a missing beat
+			if h.live() && h.nonces.active.Load() {
+				h.nonces.renewAlive(ctx)
+			}
 		}
 	}
 }
@@ -193,10 +201,15 @@ func decodeMessage(payload string) (message, error) {
 	return msg, nil
 }
 
-// acked counts an acknowledgement, or notes a heartbeat.
+// acked counts an acknowledgement, notes a heartbeat, or hands an API
+// key's nonces over to the process that asked for them.
 func (h *hub) acked(payload string) {
 	if payload == heartbeat {
 		h.lastBeat.Store(time.Now().UnixNano())
+		return
+	}
+	if kid, ok := strings.CutPrefix(payload, releaseTag); ok {
+		h.nonces.requested(kid)
 		return
 	}
 	seq, err := strconv.ParseUint(payload, 10, 64)

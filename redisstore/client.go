@@ -167,7 +167,10 @@ func (c *Client) Close() error {
 	hubs := c.hubs
 	c.hubs = nil
 	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
 	for _, h := range hubs {
+		h.nonces.close(ctx)
 		h.close()
 	}
 	if err := c.rdb.Close(); err != nil {
@@ -204,6 +207,7 @@ func (c *Client) hub(prefix string) *hub {
 	h := c.hubs[prefix]
 	if h == nil {
 		h = newHub(c.rdb, c.log, prefix)
+		h.nonces.ap = c.ap
 		c.hubs[prefix] = h
 	}
 	return h

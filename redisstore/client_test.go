@@ -23,8 +23,8 @@ func TestOpen(t *testing.T) {
 	for _, src := range luaSources {
 		hashes = append(hashes, redis.NewScript(src).Hash())
 	}
-	if len(hashes) != 8 {
-		t.Fatalf("%d scripts registered, want 8", len(hashes))
+	if len(hashes) != 10 {
+		t.Fatalf("%d scripts registered, want 10", len(hashes))
 	}
 	loaded, err := c.rdb.ScriptExists(ctxT(t), hashes...).Result()
 	if err != nil {

@@ -3,10 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	barong "github.com/barong-go/barong"
 )
@@ -29,8 +26,6 @@ var errUnbound = errors.New("redisstore: Principals reads rows before Wrap bound
 type Principals struct {
 	sessions *sessionStore
 	hub      *hub
-	nonces   *redis.AutoPipeliner
-	kvPrefix string
 	maxAge   time.Duration
 	db       callerRows
 }
@@ -52,7 +47,7 @@ func (c *Client) Principals(prefix string, maxAge time.Duration) *Principals {
 	if maxAge <= 0 {
 		maxAge = DefaultMaxAge
 	}
-	return &Principals{sessions: c.sessions(prefix), hub: c.hub(prefix), nonces: c.ap, kvPrefix: prefix + "kv:", maxAge: maxAge}
+	return &Principals{sessions: c.sessions(prefix), hub: c.hub(prefix), maxAge: maxAge}
 }
 
 // Wrap binds p to store, the database it reads users, API keys and key
@@ -101,23 +96,12 @@ func (p *Principals) Holder(ctx context.Context, k *barong.APIKey) (*barong.User
 	return barong.LoadHolder(ctx, p.db, k)
 }
 
-// UseNonce is one SET NX PX under the KV prefix, sent through go-redis'
-// autopipeliner (its blocking face): the commands of the concurrent requests
-// leave together, one pipeline in flight. The wait ends with the reply or
-// the client's timeouts, not with ctx.
-func (p *Principals) UseNonce(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	cmd := redis.NewBoolCmd(ctx, "set", p.kvPrefix+key, "1", "px", ttl.Milliseconds(), "nx")
-	err := p.nonces.Process(ctx, cmd)
-	if err == nil {
-		err = cmd.Err()
-	}
-	if errors.Is(err, redis.Nil) { // not set: the key exists
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("redisstore: record nonce: %w", err)
-	}
-	return cmd.Val(), nil
+// UseNonce is checked in this process's memory while this process owns
+// the key's nonces, in Redis (one SET NX PX, sent through go-redis'
+// autopipeliner with those of the concurrent requests) while the key is
+// shared (nonces.go).
+func (p *Principals) UseNonce(ctx context.Context, kid, nonce string, ms int64, ttl time.Duration) (bool, error) {
+	return p.hub.nonces.use(ctx, kid, nonce, ms, ttl)
 }
 
 // Watch calls fn with every change made by any process of the prefix.

@@ -1,0 +1,201 @@
+package redisstore
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// useAt offers nonce ms of kid to pr, failing the test on an error.
+func useAt(t *testing.T, pr *Principals, kid string, ms int64) bool {
+	t.Helper()
+	ok, err := pr.UseNonce(ctxT(t), kid, strconv.FormatInt(ms, 10), ms, 10*time.Second)
+	if err != nil {
+		t.Fatalf("UseNonce(%s, %d): %v", kid, ms, err)
+	}
+	return ok
+}
+
+// TestNonceHandoff: a key checked in one process's memory is handed over
+// when another process uses it: the nonces the first accepted are refused
+// by the second, and from then on both check in Redis.
+func TestNonceHandoff(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, a)
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	for i := range int64(50) {
+		if !useAt(t, pa, "k", now+i) {
+			t.Fatalf("nonce %d refused in the owner", i)
+		}
+	}
+	if useAt(t, pa, "k", now) {
+		t.Fatal("the owner accepted a nonce twice")
+	}
+	if got := a.hub(p).nonces.local.Load(); got < 49 {
+		t.Errorf("%d nonces checked in memory, want at least 49", got)
+	}
+	// The replay through the other process.
+	for i := range int64(50) {
+		if useAt(t, pb, "k", now+i) {
+			t.Fatalf("nonce %d accepted again by the second process", i)
+		}
+	}
+	if v := b.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "s:0" {
+		t.Errorf("owner record %q after the handoff, want s:0", v)
+	}
+	if a.hub(p).nonces.released.Load() < 1 || b.hub(p).nonces.handoffs.Load() != 1 {
+		t.Errorf("released %d, handoffs %d; want at least 1 and 1", a.hub(p).nonces.released.Load(), b.hub(p).nonces.handoffs.Load())
+	}
+	// Shared: each process sees the other's nonces.
+	for i := int64(50); i < 60; i++ {
+		first, second := pb, pa
+		if i%2 == 0 {
+			first, second = pa, pb
+		}
+		if !useAt(t, first, "k", now+i) {
+			t.Fatalf("fresh nonce %d refused", i)
+		}
+		if useAt(t, second, "k", now+i) {
+			t.Fatalf("nonce %d accepted by both processes", i)
+		}
+	}
+}
+
+// TestNonceRace: every nonce offered to two processes at once, on keys
+// owned by neither, by one and by the other: each is accepted exactly once.
+func TestNonceRace(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, a)
+	prs := []*Principals{a.Principals(p, 0), b.Principals(p, 0)}
+	now := time.Now().UnixMilli()
+	useAt(t, prs[0], "owned-by-a", now-1)
+	useAt(t, prs[1], "owned-by-b", now-1)
+	const nonces = 300
+	for _, kid := range []string{"free", "owned-by-a", "owned-by-b"} {
+		var accepted [nonces]atomic.Int32
+		var wg sync.WaitGroup
+		errs := make(chan error, 4*nonces)
+		for i := range nonces {
+			for j := range 4 {
+				wg.Go(func() {
+					ms := now + int64(i)
+					ok, err := prs[(i+j)%2].UseNonce(ctxT(t), kid, strconv.FormatInt(ms, 10), ms, 10*time.Second)
+					if err != nil {
+						errs <- err
+					}
+					if ok {
+						accepted[i].Add(1)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("%s: %v", kid, err)
+		}
+		for i := range nonces {
+			if n := accepted[i].Load(); n != 1 {
+				t.Fatalf("%s: nonce %d accepted %d times", kid, i, n)
+			}
+		}
+	}
+}
+
+// TestNonceOwnerClose: a process that stops gives its keys up: another
+// refuses what it accepted and accepts the rest at once.
+func TestNonceOwnerClose(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	for i := range int64(10) {
+		useAt(t, pa, "k", now+i)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.rdb.Exists(ctxT(t), p+"alive:"+a.hub(p).origin).Val(); n != 0 {
+		t.Error("the closed process's liveness key is still there")
+	}
+	for i := range int64(10) {
+		if useAt(t, pb, "k", now+i) {
+			t.Fatalf("nonce %d of the closed owner accepted again", i)
+		}
+	}
+	if !useAt(t, pb, "k", now+10) {
+		t.Fatal("a fresh nonce refused after the owner closed")
+	}
+	if h := b.hub(p).nonces.handoffs.Load(); h != 0 {
+		t.Errorf("%d handoffs asked of a closed process", h)
+	}
+}
+
+// TestNonceOwnerCrash: a process that disappears without giving its keys
+// up (its heartbeat stops) leaves them to the next process once its
+// liveness lapses, which then refuses every nonce the lost process might
+// have accepted: the window after the moment it took over.
+func TestNonceOwnerCrash(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, a)
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	useAt(t, pa, "k", now)
+	useAt(t, pa, "k", now+4000) // the client's clock ahead: still in the window
+	a.hub(p).close()            // no heartbeat, no answer to requests: a crash
+	start := time.Now()
+	if useAt(t, pb, "k", now) {
+		t.Fatal("a nonce of the lost owner accepted again")
+	}
+	if waited := time.Since(start); waited > handoffWait+time.Second {
+		t.Errorf("the takeover waited %v, want at most %v", waited, handoffWait)
+	}
+	if useAt(t, pb, "k", now+4000) {
+		t.Fatal("a nonce of the lost owner ahead of the clock accepted again")
+	}
+	if useAt(t, pb, "k", time.Now().UnixMilli()) {
+		t.Fatal("a nonce inside the refusal window accepted")
+	}
+	later := time.Now().UnixMilli() + 5000 + nonceMargin.Milliseconds() + 100
+	if !useAt(t, pb, "k", later) {
+		t.Fatal("a nonce past the refusal window refused")
+	}
+	if useAt(t, pb, "k", later) {
+		t.Fatal("a nonce accepted twice after the takeover")
+	}
+}
+
+// TestNonceOwnedExpiry: nonces kept in memory are forgotten after their
+// ttl, and the memory of a key shrinks.
+func TestNonceOwnedExpiry(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	p := testPrefix(t, c)
+	pr := c.Principals(p, 0)
+	ctx := ctxT(t)
+	for i := range 200 {
+		if ok, err := pr.UseNonce(ctx, "k", strconv.Itoa(i), int64(i+1), 100*time.Millisecond); err != nil || !ok {
+			t.Fatalf("nonce %d: %v %v", i, ok, err)
+		}
+	}
+	time.Sleep(150 * time.Millisecond)
+	if ok, err := pr.UseNonce(ctx, "k", "0", 1, 100*time.Millisecond); err != nil || !ok {
+		t.Fatalf("an expired nonce: %v %v, want fresh", ok, err)
+	}
+	k := c.hub(p).nonces.kid("k")
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.used) != 1 || len(k.fifo)-k.head != 1 {
+		t.Errorf("%d nonces kept (%d queued), want 1", len(k.used), len(k.fifo)-k.head)
+	}
+}
+
+var _ = context.Background
