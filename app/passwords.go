@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 
 	barong "github.com/barong-go/barong"
 	"golang.org/x/crypto/bcrypt"
@@ -31,15 +32,91 @@ import (
 //
 // A Go thread that is busy in bcrypt holds one of the scheduler's Ps, so
 // the Go scheduler would not run the other goroutines beside the hashes if
-// the workers could take every P: [StartPasswordHashing] raises GOMAXPROCS
-// to the CPUs plus the workers, unless the operator set GOMAXPROCS (then
-// the workers leave at least one P free). The requests that need a hash
-// queue in arrival order. A worker runs the computation only: nothing else
-// (database, throttle, sleep) is ever done in it.
+// the workers could take every P: while hashes run (and for idleLower
+// after the last), GOMAXPROCS is raised to the CPUs plus the workers, and
+// set back to the runtime's default when the pool is idle, unless the
+// operator set GOMAXPROCS (then the workers leave at least one P free).
+// Raised for good, the extra Ps would let the request goroutines run on
+// more threads than there are CPUs, and the kernel would slice the CPUs
+// between them: an authz check's p99 went from 1.9 to 13 ms on a CPU of
+// its own (docs/performance.md). A GOMAXPROCS change stops the world for
+// a moment, at most twice per burst of sign-ins.
+// The requests that need a hash queue in arrival order. A worker runs the
+// computation only: nothing else (database, throttle, sleep) is ever done
+// in it.
 type hashPool struct {
 	jobs chan hashJob
 	// class is how the workers' threads are scheduled (lowerThreadPriority).
 	class string
+	procs *procsGovernor // nil: GOMAXPROCS is left alone
+}
+
+// idleLower is how long GOMAXPROCS stays raised after the last hash.
+const idleLower = 2 * time.Second
+
+// procsGovernor raises GOMAXPROCS by extra while the pool hashes.
+type procsGovernor struct {
+	extra int
+	// get returns GOMAXPROCS, set sets it, reset restores the runtime's
+	// default (runtime.GOMAXPROCS, runtime.SetDefaultGOMAXPROCS; tests
+	// count calls).
+	get   func() int
+	set   func(int)
+	reset func()
+
+	mu        sync.Mutex
+	busy      int
+	up        bool
+	lastLeave time.Time
+	timer     *time.Timer
+}
+
+func runtimeProcs(extra int) *procsGovernor {
+	return &procsGovernor{extra: extra, get: func() int { return runtime.GOMAXPROCS(0) },
+		set: func(n int) { runtime.GOMAXPROCS(n) }, reset: runtime.SetDefaultGOMAXPROCS}
+}
+
+// enter raises GOMAXPROCS, before a hash is handed to a worker.
+func (g *procsGovernor) enter() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.busy++
+	if !g.up {
+		g.set(g.get() + g.extra)
+		g.up = true
+	}
+}
+
+// leave notes the end of a hash; the last one arms the lowering.
+func (g *procsGovernor) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.busy--
+	if g.busy > 0 {
+		return
+	}
+	g.lastLeave = time.Now()
+	if g.timer == nil {
+		g.timer = time.AfterFunc(idleLower, g.lower)
+	} else {
+		g.timer.Reset(idleLower)
+	}
+}
+
+// lower restores the default GOMAXPROCS once the pool has been idle for
+// idleLower.
+func (g *procsGovernor) lower() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.busy > 0 || !g.up {
+		return
+	}
+	if left := idleLower - time.Since(g.lastLeave); left > 0 {
+		g.timer.Reset(left)
+		return
+	}
+	g.reset()
+	g.up = false
 }
 
 type hashJob struct {
@@ -88,11 +165,10 @@ type HashingSetup struct {
 	// Class is their scheduling: "SCHED_IDLE", "nice 19" (SCHED_IDLE
 	// refused) or "normal" (not Linux).
 	Class string
-	// GOMAXPROCS is the scheduler's Ps after the pool started, and
-	// Raised whether the pool raised it (it does when the operator did
+	// GOMAXPROCS is the scheduler's Ps while no hash runs, WhileHashing
+	// while hashes run (more when the pool raises it: the operator did
 	// not set GOMAXPROCS).
-	GOMAXPROCS int
-	Raised     bool
+	GOMAXPROCS, WhileHashing int
 }
 
 var (
@@ -109,24 +185,23 @@ var (
 //
 // When the environment does not set GOMAXPROCS, the default is one
 // worker per CPU the runtime gave the process (its default GOMAXPROCS:
-// the CPUs, or the container's CPU limit), and GOMAXPROCS is raised to
-// those CPUs plus the workers, so that the workers busy in bcrypt never
-// take the Ps that the requests, the relay and the runtime need (a
-// GOMAXPROCS set so no longer follows a later change of the container's
-// CPU limit, as the runtime's default does). With
-// GOMAXPROCS set by the operator it is left alone and the default is
-// GOMAXPROCS-1 workers (at least one, at most the machine's CPUs), so
-// that one P is never hashing.
+// the CPUs, or the container's CPU limit), and while hashes run
+// GOMAXPROCS is raised to those CPUs plus the workers, so that the workers
+// busy in bcrypt never take the Ps that the requests, the relay and the
+// runtime need (between bursts the runtime's default is back, and follows
+// the container's CPU limit). With GOMAXPROCS set by the operator it is
+// left alone and the default is GOMAXPROCS-1 workers (at least one, at
+// most the machine's CPUs), so that one P is never hashing.
 func StartPasswordHashing(workers int) HashingSetup {
 	hashOnce.Do(func() {
 		pinned := os.Getenv("GOMAXPROCS") != "" // as the runtime reads it
 		before := runtime.GOMAXPROCS(0)
 		n, procs := hashPoolSize(workers, before, runtime.NumCPU(), pinned)
-		if procs != before {
-			runtime.GOMAXPROCS(procs)
-		}
 		hashPoolP = newHashPool(n)
-		hashSetup = HashingSetup{Workers: n, Class: hashPoolP.class, GOMAXPROCS: runtime.GOMAXPROCS(0), Raised: procs != before}
+		if procs != before {
+			hashPoolP.procs = runtimeProcs(procs - before)
+		}
+		hashSetup = HashingSetup{Workers: n, Class: hashPoolP.class, GOMAXPROCS: before, WhileHashing: procs}
 	})
 	return hashSetup
 }
@@ -158,6 +233,10 @@ func hashes() *hashPool {
 // before a worker takes it gives up its turn (its client is gone: the CPU
 // goes to the ones still waiting). Once taken, fn runs to its end.
 func (p *hashPool) run(ctx context.Context, fn func()) error {
+	if p.procs != nil {
+		p.procs.enter()
+		defer p.procs.leave()
+	}
 	j := hashJob{fn: fn, done: make(chan struct{})}
 	select {
 	case p.jobs <- j:

@@ -88,17 +88,69 @@ func TestHashPoolSize(t *testing.T) {
 }
 
 // The process's pool as started: GOMAXPROCS leaves the workers' Ps aside
-// unless the environment set it.
+// while hashing unless the environment set it.
 func TestStartPasswordHashing(t *testing.T) {
 	t.Parallel()
 	s := StartPasswordHashing(0)
-	if s.Workers < 1 || s.GOMAXPROCS != runtime.GOMAXPROCS(0) || s.Class == "" {
+	if s.Workers < 1 || s.GOMAXPROCS < 1 || s.Class == "" {
 		t.Fatalf("setup %+v, GOMAXPROCS now %d", s, runtime.GOMAXPROCS(0))
 	}
-	if os.Getenv("GOMAXPROCS") == "" && (!s.Raised || s.GOMAXPROCS < 2*s.Workers) {
-		t.Fatalf("setup %+v: GOMAXPROCS not raised above the workers", s)
+	if os.Getenv("GOMAXPROCS") == "" && s.WhileHashing != s.GOMAXPROCS+s.Workers {
+		t.Fatalf("setup %+v: GOMAXPROCS not raised above the workers while hashing", s)
 	}
 	if again := StartPasswordHashing(7); again != s {
 		t.Fatalf("second start %+v, want the first %+v", again, s)
+	}
+}
+
+// GOMAXPROCS is raised by the workers while hashes run, once per burst, and
+// set back to the default after idleLower without one.
+func TestProcsGovernor(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	procs, sets, resets := 2, 0, 0
+	g := &procsGovernor{extra: 2,
+		get:   func() int { mu.Lock(); defer mu.Unlock(); return procs },
+		set:   func(n int) { mu.Lock(); defer mu.Unlock(); procs = n; sets++ },
+		reset: func() { mu.Lock(); defer mu.Unlock(); procs = 2; resets++ }}
+	now := func() (int, int, int) { mu.Lock(); defer mu.Unlock(); return procs, sets, resets }
+	p := newHashPool(2)
+	p.procs = g
+	t.Cleanup(p.close)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			_ = p.run(context.Background(), func() {
+				if n, _, _ := now(); n != 4 {
+					t.Errorf("GOMAXPROCS %d while hashing, want 4", n)
+				}
+				time.Sleep(time.Millisecond)
+			})
+		})
+	}
+	wg.Wait()
+	if n, s, r := now(); n != 4 || s != 1 || r != 0 {
+		t.Fatalf("after the burst: GOMAXPROCS %d, %d raises, %d resets; want 4, 1, 0 (still raised)", n, s, r)
+	}
+	time.Sleep(idleLower / 2)
+	_ = p.run(context.Background(), func() {}) // the burst goes on: no new raise, the lowering waits
+	time.Sleep(idleLower/2 + 200*time.Millisecond)
+	if n, s, r := now(); n != 4 || s != 1 || r != 0 {
+		t.Fatalf("idleLower after the first burst only: GOMAXPROCS %d, %d raises, %d resets; want 4, 1, 0", n, s, r)
+	}
+	deadline := time.Now().Add(2 * idleLower)
+	for {
+		if n, s, r := now(); n == 2 && s == 1 && r == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			n, s, r := now()
+			t.Fatalf("idle: GOMAXPROCS %d, %d raises, %d resets; want 2, 1, 1", n, s, r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = p.run(context.Background(), func() {})
+	if n, s, _ := now(); n != 4 || s != 2 {
+		t.Fatalf("a new burst: GOMAXPROCS %d after %d raises, want 4 after 2", n, s)
 	}
 }

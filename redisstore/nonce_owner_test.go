@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"context"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -198,4 +197,40 @@ func TestNonceOwnedExpiry(t *testing.T) {
 	}
 }
 
-var _ = context.Background
+
+// TestNonceOwnerNotAlive: an owner whose liveness lapsed while it lived
+// (its feed was down) gives the key up itself before it checks again: the
+// nonces it accepted go to Redis, nothing is refused beyond them.
+func TestNonceOwnerNotAlive(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	for i := range int64(5) {
+		useAt(t, pa, "k", now+i)
+	}
+	o := a.hub(p).nonces
+	a.hub(p).close() // no heartbeat: the liveness key is not renewed
+	if err := a.rdb.Del(ctxT(t), o.aliveKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	o.aliveUntil.Store(0)
+	if useAt(t, pa, "k", now) {
+		t.Fatal("a nonce accepted twice by an owner that lost its liveness")
+	}
+	if o.released.Load() != 1 {
+		t.Errorf("released %d times, want 1", o.released.Load())
+	}
+	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "s:0" {
+		t.Errorf("owner record %q, want s:0 (no refusal window)", v)
+	}
+	for i := range int64(5) {
+		if useAt(t, pb, "k", now+i) {
+			t.Fatalf("nonce %d accepted again through the other process", i)
+		}
+	}
+	if !useAt(t, pb, "k", now+5) || useAt(t, pa, "k", now+5) {
+		t.Fatal("a fresh nonce not accepted exactly once")
+	}
+}

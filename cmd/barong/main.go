@@ -237,7 +237,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	log.Info("barong serving", "addr", ln.Addr().String(), "version", server.Version, "database", srv.DB.Dialect(),
 		"sessions", map[bool]string{true: "redis", false: "database"}[cfg.RedisURL != ""],
 		"events", map[bool]string{true: "rabbitmq+mailer", false: "mailer"}[cfg.RabbitMQURL != ""],
-		"bcrypt_workers", srv.Hashing.Workers, "bcrypt_class", srv.Hashing.Class, "gomaxprocs", srv.Hashing.GOMAXPROCS)
+		"bcrypt_workers", srv.Hashing.Workers, "bcrypt_class", srv.Hashing.Class, "gomaxprocs", srv.Hashing.GOMAXPROCS, "gomaxprocs_while_hashing", srv.Hashing.WhileHashing)
 	if cfg.PhoneVerification == "mock" {
 		log.Warn("phone verification uses the mock provider, which accepts any code; for development only")
 	}
