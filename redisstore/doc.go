@@ -13,8 +13,11 @@
 //	<prefix>session:<sha256hex(id)>      session record, compact JSON, TTL = idle lifetime
 //	<prefix>user_sessions:<uid>          ZSET of the user's session hashes scored by
 //	                                     expiry (unix ms), TTL = latest member expiry
-//	<prefix>kv:<key>                     KV values and counters, used API-key nonces
-//	                                     (kv:nonce:<kid>:<nonce>)
+//	<prefix>kv:<key>                     KV values and counters, used nonces of shared
+//	                                     API keys (kv:nonce:<kid>:<nonce>)
+//	<prefix>nonceowner:<kid>             which process checks the key's nonces
+//	                                     (o:<process>) or shared (s:<below>), nonces.go
+//	<prefix>alive:<process>              a process that checks nonces is alive, TTL 3 s
 //	<prefix>changes                      pub/sub channel of the changes (JSON)
 //	<prefix>changes:ack:<process>        pub/sub channel of a process' acknowledgements
 //	                                     and heartbeats
@@ -28,8 +31,10 @@
 // Multi-key operations run as Lua scripts, so each is atomic and costs one
 // round trip; Session, TouchSession and every KV call are one round trip.
 // An authz request in steady state reads nothing from Redis: a cookie
-// request nothing at all, an API-key request one SET NX of its nonce,
-// pipelined with those of the concurrent requests (go-redis' autopipeliner).
+// request nothing at all, an API-key request nothing when its key is used
+// through this process only, one SET NX of its nonce when the key is
+// shared between processes, pipelined with those of the concurrent
+// requests (go-redis' autopipeliner).
 //
 // Scripts address keys derived from the prefix, so the package targets a
 // standalone Redis (optionally behind Sentinel), not Redis Cluster.

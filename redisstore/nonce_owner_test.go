@@ -197,7 +197,6 @@ func TestNonceOwnedExpiry(t *testing.T) {
 	}
 }
 
-
 // TestNonceOwnerNotAlive: an owner whose liveness lapsed while it lived
 // (its feed was down) gives the key up itself before it checks again: the
 // nonces it accepted go to Redis, nothing is refused beyond them.

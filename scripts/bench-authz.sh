@@ -19,7 +19,10 @@
 #   REDIS=0 scripts/bench-authz.sh          # the embedded default (SQLite), no Redis
 #   MEM_SECONDS=300 scripts/bench-authz.sh  # then barong's RSS under both loads
 #
-# MODES="cookie apikey" picks the modes. PIN=1 runs the load generators on
+# SHARED=1 marks the benchmark's API keys shared before the first request
+# (redisstore/nonces.go): barong then checks every nonce in Redis, what a
+# key used through several processes costs. MODES="cookie apikey" picks
+# the modes. PIN=1 runs the load generators on
 # CPU 1 and barong, bare and Redis on CPU 0. BARONG_EXTRA_ENV="GOGC=200 ..."
 # adds environment to barong only. Redis keys live under a fresh prefix,
 # deleted at exit.
@@ -33,6 +36,7 @@ MEM_SECONDS=${MEM_SECONDS:-0}
 MODES=${MODES:-cookie apikey}
 PIN=${PIN:-0}
 REDIS=${REDIS:-1}
+SHARED=${SHARED:-0}
 BARONG_EXTRA_ENV=${BARONG_EXTRA_ENV:-}
 KEYS=${KEYS:-64}
 REDIS_URL=${BARONG_REDIS_URL:-redis://127.0.0.1:6379/0}
@@ -147,6 +151,13 @@ measure() {
     'BEGIN{v=f*1e9/100/ns/c*100; if (v<0) v=0; printf "%.0f%%/%.0f%%", v, st*1e9/100/ns/c*100}')
 }
 
+if [ "$SHARED" = 1 ]; then
+  [ "$REDIS" != 0 ] || { echo "SHARED=1 needs Redis"; exit 1; }
+  awk '{print $1}' "$work/keys" | while read -r kid; do
+    redis-cli -u "$REDIS_URL" set "${PREFIX}nonceowner:$kid" s:0 px 3600000 >/dev/null
+  done
+  echo "API keys marked shared: every nonce is checked in Redis"
+fi
 echo "warm-up"
 for port in "$BARONG_PORT" "$BARE_PORT"; do
   wrk_run "$port" "$CONNS" 2s >/dev/null; key_run "$port" "$CONNS" 2s >/dev/null
