@@ -293,8 +293,10 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			}
 			fresh := k.record(nonce, now)
 			k.mu.Unlock()
+			o.local.Add(1)
 			return fresh, nil
 		case 3: // shared
+			o.remote.Add(1)
 			k.mu.Lock()
 			if k.epoch == epoch {
 				k.mode, k.until, k.below = kidShared, send+int64(sharedTTL), reply(res, 2)
@@ -445,4 +447,24 @@ func (o *nonceOwner) close(ctx context.Context) {
 	if o.active.Load() {
 		_ = o.h.rdb.Del(ctx, o.aliveKey).Err()
 	}
+}
+
+// NonceStats counts the API-key nonces this process checked under a
+// prefix, since it started.
+type NonceStats struct {
+	// Memory and Redis are the nonces checked in this process's memory
+	// (keys it owns) and in Redis (shared keys).
+	Memory, Redis int64
+	// Handoffs are the keys this process asked another process for,
+	// GivenUp the times it gave a key up (asked, or at Close).
+	Handoffs, GivenUp int64
+}
+
+// NonceStats returns the counts of the prefix (DefaultPrefix when empty).
+func (c *Client) NonceStats(prefix string) NonceStats {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	o := c.hub(prefix).nonces
+	return NonceStats{Memory: o.local.Load(), Redis: o.remote.Load(), Handoffs: o.handoffs.Load(), GivenUp: o.released.Load()}
 }

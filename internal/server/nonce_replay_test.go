@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +58,38 @@ func TestNonceReplayAcrossProcesses(t *testing.T) {
 		expect(t, send(order[0], n, sig), 200)
 		expect(t, send(order[1], n, sig), 401, "authz.nonce_expired")
 		expect(t, send(order[0], n, sig), 401, "authz.nonce_expired")
+	}
+	// Where the nonces were checked (redisstore/nonces.go), as /metrics
+	// reports it: a took the key first and checked in memory until b
+	// asked for it; from then on both checked in Redis.
+	metric := func(ts *testServer, line string) float64 {
+		t.Helper()
+		resp, err := http.Get(ts.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		for l := range strings.Lines(string(readAll(resp))) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), line+" "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatalf("/metrics has no %s", line)
+		return 0
+	}
+	if m := metric(a, `barong_apikey_nonce_checks_total{where="memory"}`); m < 1 {
+		t.Errorf("a checked %v nonces in memory, want at least 1", m)
+	}
+	if h, g := metric(b, "barong_apikey_nonce_handoffs_total"), metric(a, "barong_apikey_nonce_given_up_total"); h != 1 || g < 1 {
+		t.Errorf("b asked for %v keys, a gave up %v; want 1 and at least 1", h, g)
+	}
+	for _, ts := range []*testServer{a, b} {
+		if m := metric(ts, `barong_apikey_nonce_checks_total{where="redis"}`); m < 1 {
+			t.Errorf("%v nonces checked in Redis, want at least 1", m)
+		}
 	}
 }

@@ -359,6 +359,9 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 	cfg := s.Config
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if s.Redis != nil {
+		registerNonceMetrics(reg, s.Redis, cfg.RedisPrefix)
+	}
 	var geetest api.Geetest
 	if g, ok := verifier.(captcha.Registrar); ok {
 		geetest = g
@@ -379,6 +382,30 @@ func (s *Server) handler(policy *password.Policy, verifier captcha.Verifier, ses
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), Uploads: s.uploads, Registerer: reg, Logger: s.Log,
 		Health: s.healthChecks()})
 	return h
+}
+
+// registerNonceMetrics exports the API-key nonce checks of the Redis
+// prefix (redisstore/nonces.go): where they were checked, and the keys
+// handed between processes. Many checks in Redis, or handoffs that keep
+// growing, say that the gateway spreads each key over several processes
+// (docs/gateways.md).
+func registerNonceMetrics(reg prometheus.Registerer, rc *redisstore.Client, prefix string) {
+	stat := func(f func(redisstore.NonceStats) int64) func() float64 {
+		return func() float64 { return float64(f(rc.NonceStats(prefix))) }
+	}
+	const checks = "API-key nonces checked, by where: in this process's memory (keys it owns) or in Redis (keys shared between processes)."
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "barong_apikey_nonce_checks_total", Help: checks,
+			ConstLabels: prometheus.Labels{"where": "memory"}}, stat(func(n redisstore.NonceStats) int64 { return n.Memory })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "barong_apikey_nonce_checks_total", Help: checks,
+			ConstLabels: prometheus.Labels{"where": "redis"}}, stat(func(n redisstore.NonceStats) int64 { return n.Redis })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "barong_apikey_nonce_handoffs_total",
+			Help: "API keys this process asked another process to give up, to check their nonces."},
+			stat(func(n redisstore.NonceStats) int64 { return n.Handoffs })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "barong_apikey_nonce_given_up_total",
+			Help: "API keys whose nonces this process handed over to Redis (another process asked, or at shutdown)."},
+			stat(func(n redisstore.NonceStats) int64 { return n.GivenUp })),
+	)
 }
 
 // Start runs the background work: the outbox relay, session purging,
