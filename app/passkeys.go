@@ -325,6 +325,11 @@ func (s *Passkeys) Register(ctx context.Context, actor barong.Actor, credential 
 	row := &barong.WebAuthnCredential{UserID: u.ID, CredentialID: b64.EncodeToString(cred.ID),
 		UserHandle: b64.EncodeToString(pu.handle), Name: name, Record: string(record), SignCount: cred.Authenticator.SignCount}
 	err = s.store.InTx(ctx, func(tx barong.Tx) error {
+		// Under the user's row lock: two ceremonies finishing at once
+		// would both count nine and store eleven.
+		if _, err := tx.LockUser(ctx, u.ID); err != nil {
+			return fmt.Errorf("lock user %d: %w", u.ID, err)
+		}
 		rows, err := tx.WebAuthnCredentialsByUser(ctx, u.ID)
 		if err != nil {
 			return fmt.Errorf("count passkeys: %w", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	barong "github.com/barong-go/barong"
@@ -491,4 +492,73 @@ func TestPasskeyBadInput(t *testing.T) {
 	}
 	expect(t, ts.client().do(t, "GET", wa, nil), 401, "authz.invalid_session")
 	expect(t, ts.client().do(t, "DELETE", wa+"/1", nil), 401, "authz.missing_csrf_token")
+}
+
+// TestPasskeyLimitConcurrent: registrations that finish at the same time
+// never take a user past ten passkeys, on every database (the count and
+// the insert run under the user's row lock).
+func TestPasskeyLimitConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			env := passkeyEnv(nil)
+			if dialect != "sqlite" {
+				env["BARONG_DATABASE_URL"] = testenvDatabase(t, dialect)
+			}
+			ts := newServer(t, env)
+			ts.signUp(t, "root@example.com")
+			c, _ := ts.passkeyUser(t, "many@example.com")
+			for i := range 7 {
+				registerPasskey(t, c, nil, ceremony{}, fmt.Sprint("key ", i))
+			}
+			// Five ceremonies started while there are seven: each may finish.
+			var creds []any
+			for range 5 {
+				r := c.do(t, "POST", wa+"/options", nil)
+				expect(t, r, 200)
+				var o struct {
+					PublicKey struct {
+						RP   struct{ ID string }
+						User struct{ ID string }
+					} `json:"publicKey"`
+				}
+				if err := json.Unmarshal(r.Body, &o); err != nil {
+					t.Fatal(err)
+				}
+				creds = append(creds, newSoftKey(t, o.PublicKey.RP.ID, o.PublicKey.User.ID, true).create(t, r.Body, ceremony{origin: rpOrigin}))
+			}
+			statuses := make([]int, len(creds))
+			bodies := make([]string, len(creds))
+			var wg sync.WaitGroup
+			for i, cred := range creds {
+				wg.Go(func() {
+					r, err := c.sendJSON("POST", wa, map[string]any{"credential": cred, "name": fmt.Sprint("late ", i)})
+					if err != nil {
+						bodies[i] = err.Error()
+						return
+					}
+					statuses[i], bodies[i] = r.Status, string(r.Body)
+				})
+			}
+			wg.Wait()
+			created, refused := 0, 0
+			for i, s := range statuses {
+				switch {
+				case s == 201:
+					created++
+				case s == 422 && strings.Contains(bodies[i], "resource.webauthn.limit_reached"):
+					refused++
+				default:
+					t.Errorf("registration %d: %d %s", i, s, bodies[i])
+				}
+			}
+			if created != 3 || refused != 2 {
+				t.Errorf("%d created, %d refused; want 3 and 2", created, refused)
+			}
+			if n := len(jsonList(t, c.do(t, "GET", wa, nil))); n != 10 {
+				t.Fatalf("%d passkeys stored, want 10", n)
+			}
+		})
+	}
 }
