@@ -170,8 +170,8 @@ func (c *Client) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
 	for _, h := range hubs {
+		h.close() // first: no heartbeat renews the liveness key after its deletion
 		h.nonces.close(ctx)
-		h.close()
 	}
 	if err := c.rdb.Close(); err != nil {
 		return fmt.Errorf("redisstore: close: %w", err)
