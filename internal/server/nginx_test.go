@@ -49,6 +49,15 @@ func nginxConfig(t *testing.T, barongAddr, upstreamAddr, listen string) string {
 // returns its base URL. It skips (fails under CI=true) without nginx.
 func startNginx(t *testing.T, barongURL, upstreamURL string) string {
 	t.Helper()
+	return startNginxWith(t, func(listen string) string {
+		return nginxConfig(t, mustURL(t, barongURL).Host, mustURL(t, upstreamURL).Host, listen)
+	})
+}
+
+// startNginxWith is startNginx with the http block's configuration made
+// by config for the listen address.
+func startNginxWith(t *testing.T, config func(listen string) string) string {
+	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/nginx"); serr == nil {
@@ -77,7 +86,7 @@ http {
     scgi_temp_path %[1]s/scgi;
 %[2]s
 }
-`, dir, nginxConfig(t, mustURL(t, barongURL).Host, mustURL(t, upstreamURL).Host, addr))
+`, dir, config(addr))
 		confPath := filepath.Join(dir, "nginx.conf")
 		if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
