@@ -233,3 +233,37 @@ func TestNonceOwnerNotAlive(t *testing.T) {
 		t.Fatal("a fresh nonce not accepted exactly once")
 	}
 }
+
+// TestNonceOwnerLivenessBack: an owner whose liveness lapsed without a
+// request of the key (its feed was down, or it was paused) while another
+// process took the key over must not check it in memory again when its
+// heartbeat renews the liveness key.
+func TestNonceOwnerLivenessBack(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	if !useAt(t, pa, "k", now) {
+		t.Fatal("a fresh nonce refused")
+	}
+	o := a.hub(p).nonces
+	a.hub(p).close() // no heartbeat: the liveness key lapses
+	if err := a.rdb.Del(ctxT(t), o.aliveKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	o.aliveUntil.Store(0)
+	if useAt(t, pb, "k", now) { // the takeover, with its refusal window
+		t.Fatal("a nonce of the lost owner accepted again")
+	}
+	o.renewAlive(ctxT(t)) // the feed is back: the heartbeat renews the liveness
+	later := time.Now().UnixMilli() + 7000
+	okA := useAt(t, pa, "k", later)
+	okB := useAt(t, pb, "k", later)
+	if okA && okB {
+		t.Fatal("a nonce accepted by both processes after the owner's liveness came back")
+	}
+	if !okA && !okB {
+		t.Fatal("a fresh nonce refused by both processes")
+	}
+}

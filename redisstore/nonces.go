@@ -140,6 +140,9 @@ type nonceOwner struct {
 	aliveKey   string // <prefix>alive:<origin>
 	aliveUntil atomic.Int64
 	active     atomic.Bool // a nonce was checked: the heartbeat renews the liveness key
+	// aliveGen moves when the liveness key is found lapsed: a key owned
+	// before may have been taken over meanwhile, so it is claimed again.
+	aliveGen atomic.Uint64
 
 	mu   sync.RWMutex
 	kids map[string]*kidNonces
@@ -156,6 +159,8 @@ type kidNonces struct {
 	until int64 // mono ns: the mode holds until then
 	below int64 // shared: nonces (ms) below are refused
 	ttl   int64 // ns, of the latest use
+	// gen is, while owned, nonceOwner.aliveGen from before the claim.
+	gen uint64
 	// claiming is closed when the claim in flight has its answer.
 	claiming chan struct{}
 	used     map[string]int64
@@ -198,7 +203,7 @@ func (o *nonceOwner) use(ctx context.Context, kid, nonce string, ms int64, ttl t
 		k.mu.Lock()
 		k.ttl = int64(ttl)
 		switch {
-		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load():
+		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load() && k.gen == o.aliveGen.Load():
 			fresh := k.record(nonce, now)
 			k.mu.Unlock()
 			o.local.Add(1)
@@ -270,6 +275,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 		k.mu.Lock()
 		epoch := k.epoch
 		k.mu.Unlock()
+		gen := o.aliveGen.Load()
 		send := mono()
 		res, err := claimScript.Run(ctx, o.h.rdb,
 			[]string{o.ownerKey + kid, o.nonceKey(kid, nonce), o.aliveKey},
@@ -287,7 +293,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 				k.mu.Unlock()
 				continue
 			}
-			k.mode, k.until = kidOwned, send+int64(ownerRecordTTL)
+			k.mode, k.until, k.gen = kidOwned, send+int64(ownerRecordTTL), gen
 			if alive > o.aliveUntil.Load() {
 				o.aliveUntil.Store(alive)
 			}
@@ -415,10 +421,16 @@ func (o *nonceOwner) requested(kid string) {
 }
 
 // renewAlive writes this process's liveness key; the hub's heartbeat calls
-// it while the feed is live.
+// it while the feed is live. A key that lapsed is written again only after
+// aliveGen moved: the keys owned before may have been taken over.
 func (o *nonceOwner) renewAlive(ctx context.Context) {
 	send := mono()
-	if err := o.h.rdb.Set(ctx, o.aliveKey, "1", aliveTTL).Err(); err == nil {
+	renewed, err := o.h.rdb.SetXX(ctx, o.aliveKey, "1", aliveTTL).Result()
+	if err == nil && !renewed {
+		o.aliveGen.Add(1)
+		err = o.h.rdb.Set(ctx, o.aliveKey, "1", aliveTTL).Err()
+	}
+	if err == nil {
 		o.aliveUntil.Store(send + int64(aliveTTL))
 	}
 }
