@@ -1,11 +1,15 @@
 package redisstore
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // useAt offers nonce ms of kid to pr, failing the test on an error.
@@ -265,5 +269,59 @@ func TestNonceOwnerLivenessBack(t *testing.T) {
 	}
 	if !okA && !okB {
 		t.Fatal("a fresh nonce refused by both processes")
+	}
+}
+
+// failHook fails the commands that match while on, without sending them.
+type failHook struct {
+	on    atomic.Bool
+	match func(redis.Cmder) bool
+}
+
+func (h *failHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.on.Load() && h.match(cmd) {
+			return errors.New("injected failure")
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *failHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// isScript reports whether cmd runs s.
+func isScript(cmd redis.Cmder, s *redis.Script) bool {
+	args := cmd.Args()
+	return cmd.Name() == "evalsha" && len(args) > 1 && args[1] == s.Hash()
+}
+
+// TestNonceReleaseFails: a release whose nonces reached Redis but whose
+// owner record was not marked shared leaves the key owned here: the
+// nonces accepted before must still be refused here.
+func TestNonceReleaseFails(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	p := testPrefix(t, c)
+	pr := c.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	if !useAt(t, pr, "k", now) {
+		t.Fatal("a fresh nonce refused")
+	}
+	h := &failHook{match: func(cmd redis.Cmder) bool { return isScript(cmd, releaseScript) }}
+	c.rdb.AddHook(h)
+	h.on.Store(true)
+	if err := c.hub(p).nonces.release(ctxT(t), "k"); err == nil {
+		t.Fatal("the release did not fail")
+	}
+	h.on.Store(false)
+	if v := c.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+c.hub(p).origin {
+		t.Fatalf("owner record %q, want still this process's", v)
+	}
+	if useAt(t, pr, "k", now) {
+		t.Fatal("a nonce accepted twice after a failed release")
 	}
 }

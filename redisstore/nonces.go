@@ -398,12 +398,13 @@ func (o *nonceOwner) release(ctx context.Context, kid string) error {
 		if err != nil {
 			return fmt.Errorf("redisstore: hand the nonces of an API key over: %w", err)
 		}
-		k.used, k.fifo, k.head = nil, nil, 0
 	}
 	if err := releaseScript.Run(ctx, o.h.rdb, []string{o.ownerKey + kid}, o.h.origin,
 		(sharedTTL + time.Duration(k.ttl) + nonceMargin).Milliseconds()).Err(); err != nil {
+		// The key may still be owned here: keep what it accepted.
 		return fmt.Errorf("redisstore: give up the nonces of an API key: %w", err)
 	}
+	k.used, k.fifo, k.head = nil, nil, 0
 	o.released.Add(1)
 	return nil
 }
