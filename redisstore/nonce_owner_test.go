@@ -325,3 +325,58 @@ func TestNonceReleaseFails(t *testing.T) {
 		t.Fatal("a nonce accepted twice after a failed release")
 	}
 }
+
+// delayHook delays the commands that match, as a distant Redis would.
+type delayHook struct {
+	d     time.Duration
+	match func(redis.Cmder) bool
+}
+
+func (h *delayHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *delayHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.match(cmd) {
+			select {
+			case <-time.After(h.d):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *delayHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestNonceOwnerCloseSlow: Close gives up every key it owns within its
+// time budget when each release waits for a slow round trip: a key left
+// owned by the closed process is refused for a window elsewhere.
+func TestNonceOwnerCloseSlow(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	pa := a.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	const keys = 8
+	for i := range keys {
+		if !useAt(t, pa, "k"+strconv.Itoa(i), now) {
+			t.Fatalf("key %d: a fresh nonce refused", i)
+		}
+	}
+	origin := a.hub(p).origin
+	a.rdb.AddHook(&delayHook{d: 200 * time.Millisecond, match: func(cmd redis.Cmder) bool { return isScript(cmd, releaseScript) }})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if v := b.rdb.Get(ctxT(t), p+"nonceowner:k"+strconv.Itoa(i)).Val(); v == "o:"+origin {
+			t.Errorf("key %d still owned by the closed process", i)
+		}
+	}
+	if n := b.rdb.Exists(ctxT(t), p+"alive:"+origin).Val(); n != 0 {
+		t.Error("the closed process's liveness key is still there")
+	}
+}

@@ -449,11 +449,17 @@ func (o *nonceOwner) close(ctx context.Context) {
 		k.mu.Unlock()
 	}
 	o.mu.RUnlock()
+	// At once: one after the other, the round trips of many keys would
+	// outlast ctx, and the keys left would be refused for a window elsewhere.
+	var wg sync.WaitGroup
 	for _, kid := range kids {
-		if err := o.release(ctx, kid); err != nil {
-			o.h.log.Warn("redis nonces: give up an API key at close", "err", err)
-		}
+		wg.Go(func() {
+			if err := o.release(ctx, kid); err != nil {
+				o.h.log.Warn("redis nonces: give up an API key at close", "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	o.aliveUntil.Store(0)
 	if o.active.Load() {
 		_ = o.h.rdb.Del(ctx, o.aliveKey).Err()
