@@ -122,10 +122,11 @@ func TestNonceOwnerClose(t *testing.T) {
 	for i := range int64(10) {
 		useAt(t, pa, "k", now+i)
 	}
+	origin := a.hub(p).origin // after Close, a.hub(p) would be a new hub
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := b.rdb.Exists(ctxT(t), p+"alive:"+a.hub(p).origin).Val(); n != 0 {
+	if n := b.rdb.Exists(ctxT(t), p+"alive:"+origin).Val(); n != 0 {
 		t.Error("the closed process's liveness key is still there")
 	}
 	for i := range int64(10) {
