@@ -51,10 +51,13 @@ import (
 //   - an owner that dies (or loses Redis) without giving its keys up leaves
 //     "o:<process>" without a liveness key: the next process to use the key
 //     marks it shared with below = now + ttl/2 + margin, refusing every
-//     nonce the dead process might have accepted. Legitimate requests of
-//     that key are refused for the window (5 s by default) after the
-//     owner's liveness lapsed (aliveTTL): the price of a crash, not of a
-//     restart (Close gives every key up).
+//     nonce the dead process might have accepted (as long as the clocks of
+//     the processes agree within margin). Legitimate requests of that key
+//     are refused for ttl/2 + margin (6 s by default) from that use, which
+//     comes at the earliest when the owner's liveness lapsed (aliveTTL):
+//     the price of a crash, not of a restart (Close gives every key up).
+//     An owner whose liveness lapsed while it lived (a pause, its feed
+//     down) claims its keys again when its heartbeat writes the key anew.
 //
 // A Redis that loses its keys (a restart without persistence) loses the
 // used nonces whichever way they were kept; an owner then keeps checking in
