@@ -1,11 +1,15 @@
 package redisstore
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // useAt offers nonce ms of kid to pr, failing the test on an error.
@@ -118,10 +122,11 @@ func TestNonceOwnerClose(t *testing.T) {
 	for i := range int64(10) {
 		useAt(t, pa, "k", now+i)
 	}
+	origin := a.hub(p).origin // after Close, a.hub(p) would be a new hub
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := b.rdb.Exists(ctxT(t), p+"alive:"+a.hub(p).origin).Val(); n != 0 {
+	if n := b.rdb.Exists(ctxT(t), p+"alive:"+origin).Val(); n != 0 {
 		t.Error("the closed process's liveness key is still there")
 	}
 	for i := range int64(10) {
@@ -231,5 +236,148 @@ func TestNonceOwnerNotAlive(t *testing.T) {
 	}
 	if !useAt(t, pb, "k", now+5) || useAt(t, pa, "k", now+5) {
 		t.Fatal("a fresh nonce not accepted exactly once")
+	}
+}
+
+// TestNonceOwnerLivenessBack: an owner whose liveness lapsed without a
+// request of the key (its feed was down, or it was paused) while another
+// process took the key over must not check it in memory again when its
+// heartbeat renews the liveness key.
+func TestNonceOwnerLivenessBack(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	if !useAt(t, pa, "k", now) {
+		t.Fatal("a fresh nonce refused")
+	}
+	o := a.hub(p).nonces
+	a.hub(p).close() // no heartbeat: the liveness key lapses
+	if err := a.rdb.Del(ctxT(t), o.aliveKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	o.aliveUntil.Store(0)
+	if useAt(t, pb, "k", now) { // the takeover, with its refusal window
+		t.Fatal("a nonce of the lost owner accepted again")
+	}
+	o.renewAlive(ctxT(t)) // the feed is back: the heartbeat renews the liveness
+	later := time.Now().UnixMilli() + 7000
+	okA := useAt(t, pa, "k", later)
+	okB := useAt(t, pb, "k", later)
+	if okA && okB {
+		t.Fatal("a nonce accepted by both processes after the owner's liveness came back")
+	}
+	if !okA && !okB {
+		t.Fatal("a fresh nonce refused by both processes")
+	}
+}
+
+// failHook fails the commands that match while on, without sending them.
+type failHook struct {
+	on    atomic.Bool
+	match func(redis.Cmder) bool
+}
+
+func (h *failHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.on.Load() && h.match(cmd) {
+			return errors.New("injected failure")
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *failHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// isScript reports whether cmd runs s.
+func isScript(cmd redis.Cmder, s *redis.Script) bool {
+	args := cmd.Args()
+	return cmd.Name() == "evalsha" && len(args) > 1 && args[1] == s.Hash()
+}
+
+// TestNonceReleaseFails: a release whose nonces reached Redis but whose
+// owner record was not marked shared leaves the key owned here: the
+// nonces accepted before must still be refused here.
+func TestNonceReleaseFails(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	p := testPrefix(t, c)
+	pr := c.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	if !useAt(t, pr, "k", now) {
+		t.Fatal("a fresh nonce refused")
+	}
+	h := &failHook{match: func(cmd redis.Cmder) bool { return isScript(cmd, releaseScript) }}
+	c.rdb.AddHook(h)
+	h.on.Store(true)
+	if err := c.hub(p).nonces.release(ctxT(t), "k"); err == nil {
+		t.Fatal("the release did not fail")
+	}
+	h.on.Store(false)
+	if v := c.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+c.hub(p).origin {
+		t.Fatalf("owner record %q, want still this process's", v)
+	}
+	if useAt(t, pr, "k", now) {
+		t.Fatal("a nonce accepted twice after a failed release")
+	}
+}
+
+// delayHook delays the commands that match, as a distant Redis would.
+type delayHook struct {
+	d     time.Duration
+	match func(redis.Cmder) bool
+}
+
+func (h *delayHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *delayHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.match(cmd) {
+			select {
+			case <-time.After(h.d):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *delayHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestNonceOwnerCloseSlow: Close gives up every key it owns within its
+// time budget when each release waits for a slow round trip: a key left
+// owned by the closed process is refused for a window elsewhere.
+func TestNonceOwnerCloseSlow(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	pa := a.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	const keys = 8
+	for i := range keys {
+		if !useAt(t, pa, "k"+strconv.Itoa(i), now) {
+			t.Fatalf("key %d: a fresh nonce refused", i)
+		}
+	}
+	origin := a.hub(p).origin
+	a.rdb.AddHook(&delayHook{d: 200 * time.Millisecond, match: func(cmd redis.Cmder) bool { return isScript(cmd, releaseScript) }})
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range keys {
+		if v := b.rdb.Get(ctxT(t), p+"nonceowner:k"+strconv.Itoa(i)).Val(); v == "o:"+origin {
+			t.Errorf("key %d still owned by the closed process", i)
+		}
+	}
+	if n := b.rdb.Exists(ctxT(t), p+"alive:"+origin).Val(); n != 0 {
+		t.Error("the closed process's liveness key is still there")
 	}
 }

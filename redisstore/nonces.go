@@ -51,10 +51,13 @@ import (
 //   - an owner that dies (or loses Redis) without giving its keys up leaves
 //     "o:<process>" without a liveness key: the next process to use the key
 //     marks it shared with below = now + ttl/2 + margin, refusing every
-//     nonce the dead process might have accepted. Legitimate requests of
-//     that key are refused for the window (5 s by default) after the
-//     owner's liveness lapsed (aliveTTL): the price of a crash, not of a
-//     restart (Close gives every key up).
+//     nonce the dead process might have accepted (as long as the clocks of
+//     the processes agree within margin). Legitimate requests of that key
+//     are refused for ttl/2 + margin (6 s by default) from that use, which
+//     comes at the earliest when the owner's liveness lapsed (aliveTTL):
+//     the price of a crash, not of a restart (Close gives every key up).
+//     An owner whose liveness lapsed while it lived (a pause, its feed
+//     down) claims its keys again when its heartbeat writes the key anew.
 //
 // A Redis that loses its keys (a restart without persistence) loses the
 // used nonces whichever way they were kept; an owner then keeps checking in
@@ -140,6 +143,9 @@ type nonceOwner struct {
 	aliveKey   string // <prefix>alive:<origin>
 	aliveUntil atomic.Int64
 	active     atomic.Bool // a nonce was checked: the heartbeat renews the liveness key
+	// aliveGen moves when the liveness key is found lapsed: a key owned
+	// before may have been taken over meanwhile, so it is claimed again.
+	aliveGen atomic.Uint64
 
 	mu   sync.RWMutex
 	kids map[string]*kidNonces
@@ -156,6 +162,8 @@ type kidNonces struct {
 	until int64 // mono ns: the mode holds until then
 	below int64 // shared: nonces (ms) below are refused
 	ttl   int64 // ns, of the latest use
+	// gen is, while owned, nonceOwner.aliveGen from before the claim.
+	gen uint64
 	// claiming is closed when the claim in flight has its answer.
 	claiming chan struct{}
 	used     map[string]int64
@@ -198,7 +206,7 @@ func (o *nonceOwner) use(ctx context.Context, kid, nonce string, ms int64, ttl t
 		k.mu.Lock()
 		k.ttl = int64(ttl)
 		switch {
-		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load():
+		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load() && k.gen == o.aliveGen.Load():
 			fresh := k.record(nonce, now)
 			k.mu.Unlock()
 			o.local.Add(1)
@@ -270,6 +278,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 		k.mu.Lock()
 		epoch := k.epoch
 		k.mu.Unlock()
+		gen := o.aliveGen.Load()
 		send := mono()
 		res, err := claimScript.Run(ctx, o.h.rdb,
 			[]string{o.ownerKey + kid, o.nonceKey(kid, nonce), o.aliveKey},
@@ -287,7 +296,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 				k.mu.Unlock()
 				continue
 			}
-			k.mode, k.until = kidOwned, send+int64(ownerRecordTTL)
+			k.mode, k.until, k.gen = kidOwned, send+int64(ownerRecordTTL), gen
 			if alive > o.aliveUntil.Load() {
 				o.aliveUntil.Store(alive)
 			}
@@ -394,12 +403,13 @@ func (o *nonceOwner) release(ctx context.Context, kid string) error {
 		if err != nil {
 			return fmt.Errorf("redisstore: hand the nonces of an API key over: %w", err)
 		}
-		k.used, k.fifo, k.head = nil, nil, 0
 	}
 	if err := releaseScript.Run(ctx, o.h.rdb, []string{o.ownerKey + kid}, o.h.origin,
 		(sharedTTL + time.Duration(k.ttl) + nonceMargin).Milliseconds()).Err(); err != nil {
+		// The key may still be owned here: keep what it accepted.
 		return fmt.Errorf("redisstore: give up the nonces of an API key: %w", err)
 	}
+	k.used, k.fifo, k.head = nil, nil, 0
 	o.released.Add(1)
 	return nil
 }
@@ -417,10 +427,16 @@ func (o *nonceOwner) requested(kid string) {
 }
 
 // renewAlive writes this process's liveness key; the hub's heartbeat calls
-// it while the feed is live.
+// it while the feed is live. A key that lapsed is written again only after
+// aliveGen moved: the keys owned before may have been taken over.
 func (o *nonceOwner) renewAlive(ctx context.Context) {
 	send := mono()
-	if err := o.h.rdb.Set(ctx, o.aliveKey, "1", aliveTTL).Err(); err == nil {
+	renewed, err := o.h.rdb.SetXX(ctx, o.aliveKey, "1", aliveTTL).Result()
+	if err == nil && !renewed {
+		o.aliveGen.Add(1)
+		err = o.h.rdb.Set(ctx, o.aliveKey, "1", aliveTTL).Err()
+	}
+	if err == nil {
 		o.aliveUntil.Store(send + int64(aliveTTL))
 	}
 }
@@ -438,11 +454,17 @@ func (o *nonceOwner) close(ctx context.Context) {
 		k.mu.Unlock()
 	}
 	o.mu.RUnlock()
+	// At once: one after the other, the round trips of many keys would
+	// outlast ctx, and the keys left would be refused for a window elsewhere.
+	var wg sync.WaitGroup
 	for _, kid := range kids {
-		if err := o.release(ctx, kid); err != nil {
-			o.h.log.Warn("redis nonces: give up an API key at close", "err", err)
-		}
+		wg.Go(func() {
+			if err := o.release(ctx, kid); err != nil {
+				o.h.log.Warn("redis nonces: give up an API key at close", "err", err)
+			}
+		})
 	}
+	wg.Wait()
 	o.aliveUntil.Store(0)
 	if o.active.Load() {
 		_ = o.h.rdb.Del(ctx, o.aliveKey).Err()
