@@ -381,3 +381,135 @@ func TestNonceOwnerCloseSlow(t *testing.T) {
 		t.Error("the closed process's liveness key is still there")
 	}
 }
+
+// TestNonceSharedReverts: a key shared once (a handoff) is taken again by
+// the process it is used through at the end of its shared period, which
+// checks Redis too until the shared period's nonces expire, then checks in
+// memory; the other process's nonces stay refused throughout.
+func TestNonceSharedReverts(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	a.hub(p).nonces.shared, b.hub(p).nonces.shared = 500*time.Millisecond, 500*time.Millisecond
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	const ttl = 400 * time.Millisecond
+	use := func(pr *Principals, ms int64) bool {
+		t.Helper()
+		ok, err := pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	base := time.Now().UnixMilli()
+	if !use(pa, base) || !use(pb, base+1) { // a takes it, b asks for it: shared
+		t.Fatal("fresh nonces refused")
+	}
+	if v := b.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "s:0" {
+		t.Fatalf("owner record %q, want shared", v)
+	}
+	ob := b.hub(p).nonces
+	var accepted []int64
+	deadline := time.Now().Add(5 * time.Second)
+	for n := base + 2; time.Now().Before(deadline); n++ {
+		if !use(pb, n) {
+			t.Fatalf("fresh nonce %d refused by b", n-base)
+		}
+		accepted = append(accepted, n)
+		if use(pb, n) {
+			t.Fatalf("nonce %d accepted twice by b", n-base)
+		}
+		if b.rdb.Get(ctxT(t), p+"nonceowner:k").Val() == "o:"+b.hub(p).origin && ob.local.Load() > 20 {
+			// b's again, in memory after its warm-up. The nonces of the
+			// last ttl, replayed through a, which asks b for the key.
+			for _, n := range accepted[max(0, len(accepted)-10):] {
+				if use(pa, n) {
+					t.Fatalf("nonce %d accepted by a after b", n-base)
+				}
+			}
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the key never went back to b: record %q, %d checks in memory, %d in Redis",
+		b.rdb.Get(ctxT(t), p+"nonceowner:k").Val(), ob.local.Load(), ob.remote.Load())
+}
+
+// TestNonceRaceTransitions: nonces offered to two processes at once while
+// the key goes from shared to owned and back (short shared periods,
+// traffic through one process at times): each accepted exactly once.
+func TestNonceRaceTransitions(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	prs := []*Principals{a.Principals(p, 0), b.Principals(p, 0)}
+	a.hub(p).nonces.shared, b.hub(p).nonces.shared = 300*time.Millisecond, 300*time.Millisecond
+	const ttl = 300 * time.Millisecond
+	base := time.Now().UnixMilli()
+	var mu sync.Mutex
+	count := map[int64]int{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	deadline := time.Now().Add(5 * time.Second)
+	var next atomic.Int64
+	for g := range 8 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				n := base + next.Add(1)
+				// Phases of 1.2 s: both processes, then a alone, then b alone.
+				phase := (time.Now().UnixMilli() - base) / 1200 % 3
+				var targets []*Principals
+				switch phase {
+				case 0:
+					targets = prs
+				case 1:
+					targets = prs[:1]
+				default:
+					targets = prs[1:]
+				}
+				// Each nonce twice per target, from two goroutines at once.
+				var inner sync.WaitGroup
+				for _, pr := range targets {
+					for range 2 {
+						inner.Go(func() {
+							ok, err := pr.UseNonce(ctxT(t), "k", strconv.FormatInt(n, 10), n, ttl)
+							if err != nil {
+								select {
+								case errs <- err:
+								default:
+								}
+								return
+							}
+							if ok {
+								mu.Lock()
+								count[n]++
+								mu.Unlock()
+							}
+						})
+					}
+				}
+				inner.Wait()
+				if g == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	total := next.Load()
+	for i := int64(1); i <= total; i++ {
+		if c := count[base+i]; c != 1 {
+			t.Fatalf("nonce %d of %d accepted %d times", i, total, c)
+		}
+	}
+	oa, ob := a.hub(p).nonces, b.hub(p).nonces
+	t.Logf("%d nonces; a: %d in memory, %d in Redis, %d handoffs; b: %d, %d, %d",
+		total, oa.local.Load(), oa.remote.Load(), oa.handoffs.Load(), ob.local.Load(), ob.remote.Load(), ob.handoffs.Load())
+	if oa.local.Load()+ob.local.Load() == 0 {
+		t.Error("no nonce checked in memory: the key never went back to one process")
+	}
+}

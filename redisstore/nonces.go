@@ -35,7 +35,13 @@ import (
 // owner's channel <prefix>changes:ack:<owner>, to give it up; the owner
 // writes the nonces it accepted into Redis, marks the key shared ("s:0")
 // and the asking request, which polls meanwhile, goes on (a few ms). A key
-// stays shared for sharedTTL after its last shared use, then becomes free.
+// stays shared for sharedTTL + ttl + margin from the moment it became so,
+// whoever uses it: in its last ttl + margin, the first live process that
+// uses it takes it (a gateway that moved a key from one process to
+// another, or a round-robin blip, does not leave it shared for good), and
+// checks its nonces in Redis too until those of the shared period expired
+// (the warm-up); a key still used through several processes is handed
+// over again, once per shared period.
 //
 // The lifetimes are chosen so that nothing accepted is forgotten while its
 // nonce can still pass the window (ttl, twice the window, is how long a
@@ -44,10 +50,10 @@ import (
 //     its record, which Redis keeps ttl + margin longer, and while its
 //     liveness key lives (it stops at aliveUntil, measured from before the
 //     write, so before Redis drops the key);
-//   - a process relies on "shared" only for sharedTTL after it last saw the
-//     record, which Redis keeps ttl + margin longer after its last shared
-//     use, so a key that turns free has no nonce in the window that its
-//     new owner does not know;
+//   - a process relies on "shared" without asking Redis only until ttl +
+//     margin before the record's end, so that a process that takes the key
+//     in that last part, or after it, finds every nonce of the shared
+//     period in Redis during its warm-up;
 //   - an owner that dies (or loses Redis) without giving its keys up leaves
 //     "o:<process>" without a liveness key: the next process to use the key
 //     marks it shared with below = now + ttl/2 + margin, refusing every
@@ -91,10 +97,12 @@ func mono() int64 { return int64(time.Since(monoBase)) }
 // process's liveness key. ARGV: this process, owner record ms, nonce ttl
 // ms, nonce ms, now ms (the caller's clock, as the nonce window's),
 // shared ms, refusal ms (ttl/2 + margin), liveness key prefix.
-// Replies {1, alive ms}: owned by the caller, whose liveness key lives for
-// alive ms more; {2, owner}: owned by another live process; {3, fresh,
-// below}: shared; {4}: owned by the caller, who is not alive (give it up
-// first).
+// final ms (ttl + margin). Replies {1, alive ms}: owned by the caller,
+// whose liveness key lives for alive ms more; {2, owner}: owned by another
+// live process; {3, fresh, below, left ms}: shared, for left ms more; {4}:
+// owned by the caller, who is not alive (give it up first); {5, fresh,
+// below, alive ms}: the shared period ends, the key is the caller's now,
+// with the nonce recorded in Redis (a warm-up begins).
 var claimScript = newScript(`
 local me = 'o:' .. ARGV[1]
 local v = redis.call('GET', KEYS[1])
@@ -114,13 +122,25 @@ if v and string.sub(v, 1, 2) == 'o:' then
   below = now + tonumber(ARGV[7])
 elseif v then
   below = tonumber(string.sub(v, 3)) or 0
+  local left = redis.call('PTTL', KEYS[1])
+  local fresh = 0
+  if tonumber(ARGV[4]) >= below and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then fresh = 1 end
+  if left >= 0 and left <= tonumber(ARGV[9]) then
+    local alive = redis.call('PTTL', KEYS[3])
+    if alive > 0 then
+      redis.call('SET', KEYS[1], me, 'PX', ARGV[2])
+      return {5, fresh, below, alive}
+    end
+  end
+  if left < 0 then left = tonumber(ARGV[6]) end
+  return {3, fresh, below, left}
 end
 local keep = tonumber(ARGV[6])
 if below > now then keep = keep + below - now end
 redis.call('SET', KEYS[1], 's:' .. below, 'PX', keep)
 local fresh = 0
 if tonumber(ARGV[4]) >= below and redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then fresh = 1 end
-return {3, fresh, below}
+return {3, fresh, below, keep}
 `)
 
 // releaseScript marks the key shared if the caller owns it. KEYS: owner
@@ -150,6 +170,9 @@ type nonceOwner struct {
 	mu   sync.RWMutex
 	kids map[string]*kidNonces
 
+	// shared is sharedTTL (tests shorten it).
+	shared time.Duration
+
 	// Counters, for tests and metrics.
 	local, remote, handoffs, released atomic.Int64
 }
@@ -162,6 +185,9 @@ type kidNonces struct {
 	until int64 // mono ns: the mode holds until then
 	below int64 // shared: nonces (ms) below are refused
 	ttl   int64 // ns, of the latest use
+	// warmUntil (mono ns): until then an owned key is checked in Redis
+	// too, where the nonces of its shared period are. It only grows.
+	warmUntil int64
 	// gen is, while owned, nonceOwner.aliveGen from before the claim.
 	gen uint64
 	// claiming is closed when the claim in flight has its answer.
@@ -178,7 +204,7 @@ type usedNonce struct {
 
 func newNonceOwner(h *hub, prefix string) *nonceOwner {
 	return &nonceOwner{h: h, kvPrefix: prefix + "kv:", ownerKey: prefix + "nonceowner:",
-		alivePre: prefix + "alive:", aliveKey: prefix + "alive:" + h.origin, kids: map[string]*kidNonces{}}
+		alivePre: prefix + "alive:", aliveKey: prefix + "alive:" + h.origin, kids: map[string]*kidNonces{}, shared: sharedTTL}
 }
 
 func (o *nonceOwner) kid(kid string) *kidNonces {
@@ -207,6 +233,21 @@ func (o *nonceOwner) use(ctx context.Context, kid, nonce string, ms int64, ttl t
 		k.ttl = int64(ttl)
 		switch {
 		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load() && k.gen == o.aliveGen.Load():
+			if now < k.warmUntil { // the nonces of the shared period are in Redis
+				// Under the key's lock: a release meanwhile would write
+				// this nonce to Redis first and the SET NX would refuse it.
+				fresh := ms >= k.below && k.record(nonce, now)
+				if fresh {
+					var err error
+					if fresh, err = o.setNX(ctx, kid, nonce, ttl); err != nil {
+						k.mu.Unlock()
+						return false, err
+					}
+				}
+				k.mu.Unlock()
+				o.remote.Add(1)
+				return fresh, nil
+			}
 			fresh := k.record(nonce, now)
 			k.mu.Unlock()
 			o.local.Add(1)
@@ -283,7 +324,8 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 		res, err := claimScript.Run(ctx, o.h.rdb,
 			[]string{o.ownerKey + kid, o.nonceKey(kid, nonce), o.aliveKey},
 			o.h.origin, (ownerRecordTTL + ttl + nonceMargin).Milliseconds(), ttl.Milliseconds(), ms, time.Now().UnixMilli(),
-			(sharedTTL + ttl + nonceMargin).Milliseconds(), (ttl/2 + nonceMargin).Milliseconds(), o.alivePre).Slice()
+			(o.shared + ttl + nonceMargin).Milliseconds(), (ttl/2 + nonceMargin).Milliseconds(), o.alivePre,
+			(ttl + nonceMargin).Milliseconds()).Slice()
 		if err != nil {
 			return false, fmt.Errorf("redisstore: claim nonces of an API key: %w", err)
 		}
@@ -304,14 +346,31 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			k.mu.Unlock()
 			o.local.Add(1)
 			return fresh, nil
-		case 3: // shared
+		case 3: // shared: without asking again until ttl + margin before the record's end
 			o.remote.Add(1)
 			k.mu.Lock()
-			if k.epoch == epoch {
-				k.mode, k.until, k.below = kidShared, send+int64(sharedTTL), reply(res, 2)
+			if until := send + reply(res, 3)*int64(time.Millisecond) - int64(ttl+nonceMargin); k.epoch == epoch && until > send {
+				k.mode, k.until, k.below = kidShared, until, reply(res, 2)
 			}
 			k.mu.Unlock()
 			return reply(res, 1) == 1, nil
+		case 5: // the shared period ends: owned here, the nonce recorded in Redis
+			o.remote.Add(1)
+			fresh := reply(res, 1) == 1
+			alive := send + reply(res, 3)*int64(time.Millisecond)
+			k.mu.Lock()
+			k.warmUntil = max(k.warmUntil, send+int64(ttl+nonceMargin)) // whatever follows: stricter only
+			if now := mono(); k.epoch == epoch && now < alive {
+				k.mode, k.until, k.gen, k.below = kidOwned, send+int64(ownerRecordTTL), gen, reply(res, 2)
+				if alive > o.aliveUntil.Load() {
+					o.aliveUntil.Store(alive)
+				}
+				if fresh {
+					k.record(nonce, now) // handed over with the others if another process asks
+				}
+			}
+			k.mu.Unlock()
+			return fresh, nil
 		case 4: // owned here, but this process is not known alive: give it up
 			if err := o.release(ctx, kid); err != nil {
 				return false, err
@@ -405,7 +464,7 @@ func (o *nonceOwner) release(ctx context.Context, kid string) error {
 		}
 	}
 	if err := releaseScript.Run(ctx, o.h.rdb, []string{o.ownerKey + kid}, o.h.origin,
-		(sharedTTL + time.Duration(k.ttl) + nonceMargin).Milliseconds()).Err(); err != nil {
+		(o.shared + time.Duration(k.ttl) + nonceMargin).Milliseconds()).Err(); err != nil {
 		// The key may still be owned here: keep what it accepted.
 		return fmt.Errorf("redisstore: give up the nonces of an API key: %w", err)
 	}
