@@ -513,3 +513,57 @@ func TestNonceRaceTransitions(t *testing.T) {
 		t.Error("no nonce checked in memory: the key never went back to one process")
 	}
 }
+
+// TestNonceWarmUpLateClaim: a claim sent before the last ttl + margin of a
+// shared period but run by Redis in it (a slow round trip, a wait for a
+// connection) takes the key; its warm-up must last until the nonces
+// accepted elsewhere in the period leave the window, counted from when
+// Redis ran the claim, not from when it was sent.
+func TestNonceWarmUpLateClaim(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	const shared, ttl, delay = 2200 * time.Millisecond, 2 * time.Second, 2300 * time.Millisecond
+	a.hub(p).nonces.shared, b.hub(p).nonces.shared = shared, shared
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	use := func(pr *Principals, ms int64) (bool, error) {
+		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
+	}
+	base := time.Now().UnixMilli()
+	okA, errA := use(pa, base)
+	okB, errB := use(pb, base+1) // a takes it, b asks for it: shared
+	if errA != nil || errB != nil || !okA || !okB {
+		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
+	}
+	start := time.Now() // the shared period began: it lasts shared + ttl + margin
+	var slow atomic.Bool
+	slow.Store(true)
+	a.rdb.AddHook(&delayHook{d: delay, match: func(cmd redis.Cmder) bool { return slow.Load() && isScript(cmd, claimScript) }})
+	done := make(chan error, 1)
+	go func() { // sent now, run by Redis in the period's last ttl + margin
+		ok, err := use(pa, time.Now().UnixMilli())
+		if err == nil && !ok {
+			err = errors.New("a fresh nonce refused")
+		}
+		done <- err
+	}()
+	time.Sleep(time.Until(start.Add(shared - 400*time.Millisecond)))
+	n := time.Now().UnixMilli() + ttl.Milliseconds()/2 - 10 // the client's clock ahead, in the window
+	if ok, err := use(pb, n); err != nil || !ok {
+		t.Fatalf("b: %v %v", ok, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("a: %v", err)
+	}
+	slow.Store(false)
+	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+a.hub(p).origin {
+		t.Fatalf("owner record %q, want a's", v)
+	}
+	time.Sleep(time.Until(start.Add(delay + time.Second)))
+	if time.Now().UnixMilli()-n >= ttl.Milliseconds()/2 {
+		t.Skip("too slow: the nonce left the window")
+	}
+	if ok, err := use(pa, n); err != nil || ok {
+		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
+	}
+}

@@ -359,8 +359,12 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			fresh := reply(res, 1) == 1
 			alive := send + reply(res, 3)*int64(time.Millisecond)
 			k.mu.Lock()
-			k.warmUntil = max(k.warmUntil, send+int64(ttl+nonceMargin)) // whatever follows: stricter only
-			if now := mono(); k.epoch == epoch && now < alive {
+			// From the reply, not from send: Redis ran the script in
+			// between, maybe long after send, and the period's nonces may
+			// pass the window until ttl after it. Whatever follows: stricter only.
+			now := mono()
+			k.warmUntil = max(k.warmUntil, now+int64(ttl+nonceMargin))
+			if k.epoch == epoch && now < alive {
 				k.mode, k.until, k.gen, k.below = kidOwned, send+int64(ownerRecordTTL), gen, reply(res, 2)
 				if alive > o.aliveUntil.Load() {
 					o.aliveUntil.Store(alive)
