@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -565,5 +566,96 @@ func TestNonceWarmUpLateClaim(t *testing.T) {
 	}
 	if ok, err := use(pa, n); err != nil || ok {
 		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
+	}
+}
+
+// TestNonceWarmUpSlowRedis: during a warm-up, the requests of the key wait
+// for their SET NX together, as in a shared key, not one round trip after
+// the other: a slow Redis must not queue them behind the key's lock (each
+// for up to the client's timeouts), nor the release another process asks
+// for behind them.
+func TestNonceWarmUpSlowRedis(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	a.hub(p).nonces.shared, b.hub(p).nonces.shared = 300*time.Millisecond, 300*time.Millisecond
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	const ttl = 4 * time.Second
+	use := func(pr *Principals, ms int64) (bool, error) {
+		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
+	}
+	base := time.Now().UnixMilli()
+	okA, errA := use(pa, base)
+	okB, errB := use(pb, base+1) // a takes it, b asks for it: shared
+	if errA != nil || errB != nil || !okA || !okB {
+		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
+	}
+	time.Sleep(400 * time.Millisecond) // in the period's last ttl + margin
+	if ok, err := use(pa, base+2); err != nil || !ok {
+		t.Fatalf("a: %v %v", ok, err)
+	}
+	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+a.hub(p).origin {
+		t.Fatalf("owner record %q, want a's (a warm-up)", v)
+	}
+	var slow atomic.Bool // the SET NX of the key's nonces: 200 ms round trips
+	a.ap.AddHook(&delayHook{d: 200 * time.Millisecond, match: func(cmd redis.Cmder) bool {
+		return slow.Load() && cmd.Name() == "set" && strings.HasPrefix(cmd.Args()[1].(string), p+"kv:nonce:k:")
+	}})
+	slow.Store(true)
+	const n = 10
+	start := time.Now()
+	var wg sync.WaitGroup
+	var accepted atomic.Int32
+	for i := range int64(n) {
+		wg.Go(func() {
+			if ok, err := use(pa, base+10+i); err != nil {
+				t.Error(err)
+			} else if ok {
+				accepted.Add(1)
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	okB, errB = use(pb, base+100) // b asks a for the key meanwhile
+	handoff := time.Since(start)
+	wg.Wait()
+	took := time.Since(start)
+	slow.Store(false)
+	if errB != nil || !okB {
+		t.Errorf("b: %v %v", okB, errB)
+	}
+	if accepted.Load() != n {
+		t.Errorf("%d of %d fresh nonces accepted", accepted.Load(), n)
+	}
+	if took > 1500*time.Millisecond || handoff > 1500*time.Millisecond {
+		t.Errorf("%d requests of a warming key took %v, the handoff %v, with 200 ms round trips: one after the other", n, took, handoff)
+	}
+}
+
+// TestNonceWarmUpReleaseInFlight: a release while a warm-up request's SET
+// NX is on its way to Redis writes the nonces checked in memory only, not
+// that one, which the SET NX then accepts.
+func TestNonceWarmUpReleaseInFlight(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	p := testPrefix(t, c)
+	pr := c.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	if !useAt(t, pr, "k", now) { // owned, checked in memory
+		t.Fatal("a fresh nonce refused")
+	}
+	o := c.hub(p).nonces
+	k := o.kid("k")
+	k.mu.Lock()
+	k.record("inflight", mono(), true) // a warm-up request, before its SET NX
+	k.mu.Unlock()
+	if err := o.release(ctxT(t), "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.rdb.Exists(ctxT(t), o.nonceKey("k", strconv.FormatInt(now, 10))).Val(); n != 1 {
+		t.Error("a nonce checked in memory not handed over")
+	}
+	if ok, err := o.setNX(ctxT(t), "k", "inflight", 10*time.Second); err != nil || !ok {
+		t.Fatalf("the warm-up request's SET NX after a release: %v %v, want accepted", ok, err)
 	}
 }

@@ -234,21 +234,20 @@ func (o *nonceOwner) use(ctx context.Context, kid, nonce string, ms int64, ttl t
 		switch {
 		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load() && k.gen == o.aliveGen.Load():
 			if now < k.warmUntil { // the nonces of the shared period are in Redis
-				// Under the key's lock: a release meanwhile would write
-				// this nonce to Redis first and the SET NX would refuse it.
-				fresh := ms >= k.below && k.record(nonce, now)
-				if fresh {
-					var err error
-					if fresh, err = o.setNX(ctx, kid, nonce, ttl); err != nil {
-						k.mu.Unlock()
-						return false, err
-					}
-				}
+				// Recorded here, then in Redis outside the key's lock (a
+				// slow Redis must not queue the key's requests and
+				// releases one round trip after the other): marked as
+				// written by this request, so that a release meanwhile
+				// does not write it first and make the SET NX refuse it.
+				fresh := ms >= k.below && k.record(nonce, now, true)
 				k.mu.Unlock()
 				o.remote.Add(1)
-				return fresh, nil
+				if !fresh {
+					return false, nil
+				}
+				return o.setNX(ctx, kid, nonce, ttl)
 			}
-			fresh := k.record(nonce, now)
+			fresh := k.record(nonce, now, false)
 			k.mu.Unlock()
 			o.local.Add(1)
 			return fresh, nil
@@ -342,7 +341,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			if alive > o.aliveUntil.Load() {
 				o.aliveUntil.Store(alive)
 			}
-			fresh := k.record(nonce, now)
+			fresh := k.record(nonce, now, false)
 			k.mu.Unlock()
 			o.local.Add(1)
 			return fresh, nil
@@ -370,7 +369,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 					o.aliveUntil.Store(alive)
 				}
 				if fresh {
-					k.record(nonce, now) // handed over with the others if another process asks
+					k.record(nonce, now, true) // in Redis already: refused here after the warm-up
 				}
 			}
 			k.mu.Unlock()
@@ -418,8 +417,10 @@ func reply(res []any, i int) int64 {
 }
 
 // record marks nonce used until now + the key's ttl; false if it was.
+// inRedis tells that the caller records it in Redis itself (a warm-up):
+// the lowest bit of its expiry, so that a release does not write it.
 // Called with k.mu held.
-func (k *kidNonces) record(nonce string, now int64) bool {
+func (k *kidNonces) record(nonce string, now int64, inRedis bool) bool {
 	for k.head < len(k.fifo) && k.fifo[k.head].expires <= now {
 		if e := k.fifo[k.head]; k.used[e.nonce] == e.expires {
 			delete(k.used, e.nonce)
@@ -438,7 +439,10 @@ func (k *kidNonces) record(nonce string, now int64) bool {
 		k.used = map[string]int64{}
 	}
 	nonce = strings.Clone(nonce) // not the request's buffer
-	exp := now + k.ttl
+	exp := (now + k.ttl) &^ 1
+	if inRedis {
+		exp |= 1
+	}
 	k.used[nonce] = exp
 	k.fifo = append(k.fifo, usedNonce{nonce, exp})
 	return true
@@ -457,7 +461,7 @@ func (o *nonceOwner) release(ctx context.Context, kid string) error {
 	if len(k.used) > 0 {
 		_, err := o.h.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for n, exp := range k.used {
-				if left := time.Duration(exp - now); left >= time.Millisecond {
+				if left := time.Duration(exp - now); left >= time.Millisecond && exp&1 == 0 {
 					p.SetNX(ctx, o.nonceKey(kid, n), "1", left)
 				}
 			}
