@@ -659,3 +659,72 @@ func TestNonceWarmUpReleaseInFlight(t *testing.T) {
 		t.Fatalf("the warm-up request's SET NX after a release: %v %v, want accepted", ok, err)
 	}
 }
+
+// lostReplyHook runs the commands that match, then fails them while on, as
+// a reply lost to a timeout or a cancelled request would.
+type lostReplyHook struct {
+	on    atomic.Bool
+	match func(redis.Cmder) bool
+}
+
+func (h *lostReplyHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *lostReplyHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if h.on.Load() && h.match(cmd) {
+			return errors.New("injected: reply lost")
+		}
+		return err
+	}
+}
+
+func (h *lostReplyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestNonceWarmUpLostReply: a claim that takes the key at the end of its
+// shared period but whose reply is lost (the request cancelled, a
+// timeout) leaves the key owned here without a warm-up known; the next
+// claim finds it owned here: the nonces accepted elsewhere in the period
+// must still be checked in Redis.
+func TestNonceWarmUpLostReply(t *testing.T) {
+	t.Parallel()
+	a, b := mustOpen(t, ""), mustOpen(t, "")
+	p := testPrefix(t, b)
+	a.hub(p).nonces.shared, b.hub(p).nonces.shared = 500*time.Millisecond, 500*time.Millisecond
+	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
+	const ttl = 2 * time.Second
+	use := func(pr *Principals, ms int64) (bool, error) {
+		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
+	}
+	base := time.Now().UnixMilli()
+	okA, errA := use(pa, base)
+	okB, errB := use(pb, base+1) // a takes it, b asks for it: shared
+	if errA != nil || errB != nil || !okA || !okB {
+		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
+	}
+	start := time.Now()
+	time.Sleep(time.Until(start.Add(300 * time.Millisecond)))
+	n := time.Now().UnixMilli() + ttl.Milliseconds()/2 - 10 // the client's clock ahead, in the window
+	if ok, err := use(pb, n); err != nil || !ok {
+		t.Fatalf("b: %v %v", ok, err)
+	}
+	time.Sleep(time.Until(start.Add(600 * time.Millisecond))) // the period's last ttl + margin
+	h := &lostReplyHook{match: func(cmd redis.Cmder) bool { return isScript(cmd, claimScript) }}
+	a.rdb.AddHook(h)
+	h.on.Store(true)
+	if _, err := use(pa, time.Now().UnixMilli()); err == nil {
+		t.Fatal("the claim did not fail")
+	}
+	h.on.Store(false)
+	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+a.hub(p).origin {
+		t.Fatalf("owner record %q, want a's", v)
+	}
+	if time.Now().UnixMilli()-n >= ttl.Milliseconds()/2 {
+		t.Skip("too slow: the nonce left the window")
+	}
+	if ok, err := use(pa, n); err != nil || ok {
+		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
+	}
+}

@@ -190,6 +190,11 @@ type kidNonces struct {
 	warmUntil int64
 	// gen is, while owned, nonceOwner.aliveGen from before the claim.
 	gen uint64
+	// lost: a claim failed, maybe after Redis ran it and gave the key to
+	// this process at the end of a shared period (a reply lost to a
+	// timeout or a cancelled request): the next reply that the key is
+	// owned here starts a warm-up.
+	lost bool
 	// claiming is closed when the claim in flight has its answer.
 	claiming chan struct{}
 	used     map[string]int64
@@ -326,6 +331,9 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			(o.shared + ttl + nonceMargin).Milliseconds(), (ttl/2 + nonceMargin).Milliseconds(), o.alivePre,
 			(ttl + nonceMargin).Milliseconds()).Slice()
 		if err != nil {
+			k.mu.Lock()
+			k.lost = true
+			k.mu.Unlock()
 			return false, fmt.Errorf("redisstore: claim nonces of an API key: %w", err)
 		}
 		switch reply(res, 0) {
@@ -333,6 +341,9 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			alive := send + reply(res, 1)*int64(time.Millisecond)
 			k.mu.Lock()
 			now := mono()
+			if k.lost { // it may have been taken from a shared period meanwhile
+				k.warmUntil, k.lost = max(k.warmUntil, now+int64(ttl+nonceMargin)), false
+			}
 			if k.epoch != epoch || now >= alive { // given up, or a stall outlived the liveness
 				k.mu.Unlock()
 				continue
@@ -340,6 +351,15 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			k.mode, k.until, k.gen = kidOwned, send+int64(ownerRecordTTL), gen
 			if alive > o.aliveUntil.Load() {
 				o.aliveUntil.Store(alive)
+			}
+			if now < k.warmUntil { // a warm-up goes on: this nonce too, as in use
+				fresh := ms >= k.below && k.record(nonce, now, true)
+				k.mu.Unlock()
+				o.remote.Add(1)
+				if !fresh {
+					return false, nil
+				}
+				return o.setNX(ctx, kid, nonce, ttl)
 			}
 			fresh := k.record(nonce, now, false)
 			k.mu.Unlock()
