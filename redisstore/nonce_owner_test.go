@@ -728,3 +728,31 @@ func TestNonceWarmUpLostReply(t *testing.T) {
 		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
 	}
 }
+
+// TestNonceCloseDoesNotHoldTable: while Close waits for a key whose lock is
+// held (a release on its round trips), the other keys, new ones included,
+// are still served.
+func TestNonceCloseDoesNotHoldTable(t *testing.T) {
+	t.Parallel()
+	c := mustOpen(t, "")
+	p := testPrefix(t, c)
+	pr := c.Principals(p, 0)
+	now := time.Now().UnixMilli()
+	useAt(t, pr, "busy", now)
+	o := c.hub(p).nonces
+	busy := o.kid("busy")
+	busy.mu.Lock()
+	closed := make(chan struct{})
+	go func() { o.close(context.Background()); close(closed) }()
+	time.Sleep(50 * time.Millisecond) // close is waiting for busy's lock
+	served := make(chan struct{})
+	go func() { o.kid("new"); close(served) }()
+	select {
+	case <-served:
+	case <-time.After(2 * time.Second):
+		busy.mu.Unlock()
+		t.Fatal("a new key waited for Close, which waited for a busy key")
+	}
+	busy.mu.Unlock()
+	<-closed
+}

@@ -531,16 +531,23 @@ func (o *nonceOwner) renewAlive(ctx context.Context) {
 // close gives up every key this process owns or holds nonces of, then
 // drops the liveness key.
 func (o *nonceOwner) close(ctx context.Context) {
+	// The table first, then each key's lock without the table's: a key
+	// whose lock a release holds across its round trips must not hold up
+	// the requests of other keys, new ones included.
 	o.mu.RLock()
-	var kids []string
+	all := make(map[string]*kidNonces, len(o.kids))
 	for kid, k := range o.kids {
+		all[kid] = k
+	}
+	o.mu.RUnlock()
+	var kids []string
+	for kid, k := range all {
 		k.mu.Lock()
 		if k.mode == kidOwned || len(k.used) > 0 {
 			kids = append(kids, kid)
 		}
 		k.mu.Unlock()
 	}
-	o.mu.RUnlock()
 	// At once: one after the other, the round trips of many keys would
 	// outlast ctx, and the keys left would be refused for a window elsewhere.
 	var wg sync.WaitGroup
