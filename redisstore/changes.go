@@ -41,6 +41,9 @@ const (
 	// behind.
 	subscribeBuffer = 256
 	heartbeat       = "beat"
+	// sweepEvery is how many beats apart the API-key nonces kept in
+	// memory are pruned (5 s).
+	sweepEvery = 25
 )
 
 // hub is the feed of one prefix in this process; Client.hub makes one per
@@ -133,6 +136,7 @@ func (h *hub) close() {
 func (h *hub) beat(ctx context.Context) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
+	beats := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -141,6 +145,9 @@ func (h *hub) beat(ctx context.Context) {
 			_ = h.rdb.Publish(ctx, h.ackPrefix+h.origin, heartbeat).Err() // a failure shows as a missing beat
 			if h.live() && h.nonces.active.Load() {
 				h.nonces.renewAlive(ctx)
+			}
+			if beats++; beats%sweepEvery == 0 && h.nonces.active.Load() {
+				h.nonces.sweep()
 			}
 		}
 	}

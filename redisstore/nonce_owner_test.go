@@ -197,9 +197,17 @@ func TestNonceOwnedExpiry(t *testing.T) {
 	}
 	k := c.hub(p).nonces.kid("k")
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	if len(k.used) != 1 || len(k.fifo)-k.head != 1 {
 		t.Errorf("%d nonces kept (%d queued), want 1", len(k.used), len(k.fifo)-k.head)
+	}
+	k.mu.Unlock()
+	// A key no longer used: the sweep forgets its last nonces.
+	time.Sleep(150 * time.Millisecond)
+	c.hub(p).nonces.sweep()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.used != nil || k.fifo != nil {
+		t.Errorf("%d nonces kept (%d queued) after the sweep, want none", len(k.used), len(k.fifo)-k.head)
 	}
 }
 

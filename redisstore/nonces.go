@@ -441,17 +441,7 @@ func reply(res []any, i int) int64 {
 // the lowest bit of its expiry, so that a release does not write it.
 // Called with k.mu held.
 func (k *kidNonces) record(nonce string, now int64, inRedis bool) bool {
-	for k.head < len(k.fifo) && k.fifo[k.head].expires <= now {
-		if e := k.fifo[k.head]; k.used[e.nonce] == e.expires {
-			delete(k.used, e.nonce)
-		}
-		k.fifo[k.head] = usedNonce{}
-		k.head++
-	}
-	if k.head > 64 && k.head*2 > len(k.fifo) {
-		k.fifo = append(k.fifo[:0], k.fifo[k.head:]...)
-		k.head = 0
-	}
+	k.prune(now)
 	if exp, ok := k.used[nonce]; ok && exp > now {
 		return false
 	}
@@ -466,6 +456,41 @@ func (k *kidNonces) record(nonce string, now int64, inRedis bool) bool {
 	k.used[nonce] = exp
 	k.fifo = append(k.fifo, usedNonce{nonce, exp})
 	return true
+}
+
+// prune forgets the nonces that expired; a key with none left keeps no
+// map. Called with k.mu held.
+func (k *kidNonces) prune(now int64) {
+	for k.head < len(k.fifo) && k.fifo[k.head].expires <= now {
+		if e := k.fifo[k.head]; k.used[e.nonce] == e.expires {
+			delete(k.used, e.nonce)
+		}
+		k.fifo[k.head] = usedNonce{}
+		k.head++
+	}
+	switch {
+	case k.head == len(k.fifo):
+		k.used, k.fifo, k.head = nil, nil, 0
+	case k.head > 64 && k.head*2 > len(k.fifo):
+		k.fifo = append(k.fifo[:0], k.fifo[k.head:]...)
+		k.head = 0
+	}
+}
+
+// sweep prunes every key, so that a key no longer used does not keep the
+// nonces of its last burst; the heartbeat calls it every few seconds.
+func (o *nonceOwner) sweep() {
+	o.mu.RLock()
+	ks := make([]*kidNonces, 0, len(o.kids))
+	for _, k := range o.kids {
+		ks = append(ks, k)
+	}
+	o.mu.RUnlock()
+	for _, k := range ks {
+		k.mu.Lock()
+		k.prune(mono())
+		k.mu.Unlock()
+	}
 }
 
 // release gives kid up: the nonces accepted here go to Redis with what is
