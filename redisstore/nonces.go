@@ -238,24 +238,7 @@ func (o *nonceOwner) use(ctx context.Context, kid, nonce string, ms int64, ttl t
 		k.ttl = int64(ttl)
 		switch {
 		case k.mode == kidOwned && now < k.until && now < o.aliveUntil.Load() && k.gen == o.aliveGen.Load():
-			if now < k.warmUntil { // the nonces of the shared period are in Redis
-				// Recorded here, then in Redis outside the key's lock (a
-				// slow Redis must not queue the key's requests and
-				// releases one round trip after the other): marked as
-				// written by this request, so that a release meanwhile
-				// does not write it first and make the SET NX refuse it.
-				fresh := ms >= k.below && k.record(nonce, now, true)
-				k.mu.Unlock()
-				o.remote.Add(1)
-				if !fresh {
-					return false, nil
-				}
-				return o.setNX(ctx, kid, nonce, ttl)
-			}
-			fresh := k.record(nonce, now, false)
-			k.mu.Unlock()
-			o.local.Add(1)
-			return fresh, nil
+			return o.checkOwned(ctx, k, kid, nonce, ms, now, ttl)
 		case k.mode == kidShared && now < k.until:
 			below := k.below
 			k.mu.Unlock()
@@ -284,6 +267,29 @@ func (o *nonceOwner) use(ctx context.Context, kid, nonce string, ms int64, ttl t
 		close(done)
 		return fresh, err
 	}
+}
+
+// checkOwned checks the nonce of a key owned here: in memory, and during
+// a warm-up in Redis too, where the nonces of the shared period are. Called
+// with k.mu held, which it releases.
+func (o *nonceOwner) checkOwned(ctx context.Context, k *kidNonces, kid, nonce string, ms, now int64, ttl time.Duration) (bool, error) {
+	if now >= k.warmUntil {
+		fresh := k.record(nonce, now, false)
+		k.mu.Unlock()
+		o.local.Add(1)
+		return fresh, nil
+	}
+	// Recorded here, then in Redis outside the key's lock (a slow Redis
+	// must not queue the key's requests and releases one round trip after
+	// the other): marked as written by this request, so that a release
+	// meanwhile does not write it first and make the SET NX refuse it.
+	fresh := ms >= k.below && k.record(nonce, now, true)
+	k.mu.Unlock()
+	o.remote.Add(1)
+	if !fresh {
+		return false, nil
+	}
+	return o.setNX(ctx, kid, nonce, ttl)
 }
 
 // setNX records the nonce in Redis, pipelined with the concurrent ones.
@@ -352,19 +358,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			if alive > o.aliveUntil.Load() {
 				o.aliveUntil.Store(alive)
 			}
-			if now < k.warmUntil { // a warm-up goes on: this nonce too, as in use
-				fresh := ms >= k.below && k.record(nonce, now, true)
-				k.mu.Unlock()
-				o.remote.Add(1)
-				if !fresh {
-					return false, nil
-				}
-				return o.setNX(ctx, kid, nonce, ttl)
-			}
-			fresh := k.record(nonce, now, false)
-			k.mu.Unlock()
-			o.local.Add(1)
-			return fresh, nil
+			return o.checkOwned(ctx, k, kid, nonce, ms, now, ttl)
 		case 3: // shared: without asking again until ttl + margin before the record's end
 			o.remote.Add(1)
 			k.mu.Lock()
