@@ -530,20 +530,9 @@ func TestNonceRaceTransitions(t *testing.T) {
 // Redis ran the claim, not from when it was sent.
 func TestNonceWarmUpLateClaim(t *testing.T) {
 	t.Parallel()
-	a, b := mustOpen(t, ""), mustOpen(t, "")
-	p := testPrefix(t, b)
 	const shared, ttl, delay = 2200 * time.Millisecond, 2 * time.Second, 2300 * time.Millisecond
-	a.hub(p).nonces.shared, b.hub(p).nonces.shared = shared, shared
-	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
-	use := func(pr *Principals, ms int64) (bool, error) {
-		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
-	}
-	base := time.Now().UnixMilli()
-	okA, errA := use(pa, base)
-	okB, errB := use(pb, base+1) // a takes it, b asks for it: shared
-	if errA != nil || errB != nil || !okA || !okB {
-		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
-	}
+	x := newSharedPair(t, shared, ttl)
+	a, p, pa, pb, use := x.a, x.p, x.pa, x.pb, x.use
 	start := time.Now() // the shared period began: it lasts shared + ttl + margin
 	var slow atomic.Bool
 	slow.Store(true)
@@ -584,20 +573,9 @@ func TestNonceWarmUpLateClaim(t *testing.T) {
 // for behind them.
 func TestNonceWarmUpSlowRedis(t *testing.T) {
 	t.Parallel()
-	a, b := mustOpen(t, ""), mustOpen(t, "")
-	p := testPrefix(t, b)
-	a.hub(p).nonces.shared, b.hub(p).nonces.shared = 300*time.Millisecond, 300*time.Millisecond
-	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
 	const ttl = 4 * time.Second
-	use := func(pr *Principals, ms int64) (bool, error) {
-		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
-	}
-	base := time.Now().UnixMilli()
-	okA, errA := use(pa, base)
-	okB, errB := use(pb, base+1) // a takes it, b asks for it: shared
-	if errA != nil || errB != nil || !okA || !okB {
-		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
-	}
+	x := newSharedPair(t, 300*time.Millisecond, ttl)
+	a, p, pa, pb, base, use := x.a, x.p, x.pa, x.pb, x.base, x.use
 	time.Sleep(400 * time.Millisecond) // in the period's last ttl + margin
 	if ok, err := use(pa, base+2); err != nil || !ok {
 		t.Fatalf("a: %v %v", ok, err)
@@ -624,7 +602,7 @@ func TestNonceWarmUpSlowRedis(t *testing.T) {
 		})
 	}
 	time.Sleep(50 * time.Millisecond)
-	okB, errB = use(pb, base+100) // b asks a for the key meanwhile
+	okB, errB := use(pb, base+100) // b asks a for the key meanwhile
 	handoff := time.Since(start)
 	wg.Wait()
 	took := time.Since(start)
@@ -698,20 +676,9 @@ func (h *lostReplyHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 // must still be checked in Redis.
 func TestNonceWarmUpLostReply(t *testing.T) {
 	t.Parallel()
-	a, b := mustOpen(t, ""), mustOpen(t, "")
-	p := testPrefix(t, b)
-	a.hub(p).nonces.shared, b.hub(p).nonces.shared = 500*time.Millisecond, 500*time.Millisecond
-	pa, pb := a.Principals(p, 0), b.Principals(p, 0)
 	const ttl = 2 * time.Second
-	use := func(pr *Principals, ms int64) (bool, error) {
-		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
-	}
-	base := time.Now().UnixMilli()
-	okA, errA := use(pa, base)
-	okB, errB := use(pb, base+1) // a takes it, b asks for it: shared
-	if errA != nil || errB != nil || !okA || !okB {
-		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
-	}
+	x := newSharedPair(t, 500*time.Millisecond, ttl)
+	a, p, pa, pb, use := x.a, x.p, x.pa, x.pb, x.use
 	start := time.Now()
 	time.Sleep(time.Until(start.Add(300 * time.Millisecond)))
 	n := time.Now().UnixMilli() + ttl.Milliseconds()/2 - 10 // the client's clock ahead, in the window
@@ -763,4 +730,33 @@ func TestNonceCloseDoesNotHoldTable(t *testing.T) {
 	}
 	busy.mu.Unlock()
 	<-closed
+}
+
+// sharedPair is two processes on a fresh prefix, whose shared periods last
+// shared, that share key "k": a took it with nonce base, b asked for it
+// with base+1. use offers nonce ms of "k" with ttl through pr.
+type sharedPair struct {
+	a, b   *Client
+	p      string
+	pa, pb *Principals
+	base   int64
+	use    func(pr *Principals, ms int64) (bool, error)
+}
+
+func newSharedPair(t *testing.T, shared, ttl time.Duration) *sharedPair {
+	t.Helper()
+	x := &sharedPair{a: mustOpen(t, ""), b: mustOpen(t, "")}
+	x.p = testPrefix(t, x.b)
+	x.a.hub(x.p).nonces.shared, x.b.hub(x.p).nonces.shared = shared, shared
+	x.pa, x.pb = x.a.Principals(x.p, 0), x.b.Principals(x.p, 0)
+	x.use = func(pr *Principals, ms int64) (bool, error) {
+		return pr.UseNonce(ctxT(t), "k", strconv.FormatInt(ms, 10), ms, ttl)
+	}
+	x.base = time.Now().UnixMilli()
+	okA, errA := x.use(x.pa, x.base)
+	okB, errB := x.use(x.pb, x.base+1) // a takes it, b asks for it: shared
+	if errA != nil || errB != nil || !okA || !okB {
+		t.Fatalf("fresh nonces: %v %v, %v %v", okA, errA, okB, errB)
+	}
+	return x
 }

@@ -43,6 +43,16 @@ func (ts *testServer) passkeyUser(t *testing.T, email string) (*client, *barong.
 // and returns the new key and the created entity.
 func registerPasskey(t *testing.T, c *client, body map[string]any, cer ceremony, name string) (*softKey, map[string]any) {
 	t.Helper()
+	k, cred := passkeyCredential(t, c, body, cer)
+	r := c.do(t, "POST", wa, map[string]any{"credential": cred, "name": name})
+	expect(t, r, 201)
+	return k, r.json(t)
+}
+
+// passkeyCredential starts a registration for c's user (with body, c's otp
+// code) and returns a new key and its answer to the challenge, not sent.
+func passkeyCredential(t *testing.T, c *client, body map[string]any, cer ceremony) (*softKey, any) {
+	t.Helper()
 	r := c.do(t, "POST", wa+"/options", body)
 	expect(t, r, 200)
 	var o struct {
@@ -58,9 +68,7 @@ func registerPasskey(t *testing.T, c *client, body map[string]any, cer ceremony,
 	if cer.origin == "" {
 		cer.origin = rpOrigin
 	}
-	r = c.do(t, "POST", wa, map[string]any{"credential": k.create(t, r.Body, cer), "name": name})
-	expect(t, r, 201)
-	return k, r.json(t)
+	return k, k.create(t, r.Body, cer)
 }
 
 // loginOptions asks for sign-in options from a fresh client.
@@ -515,18 +523,8 @@ func TestPasskeyLimitConcurrent(t *testing.T) {
 			// Five ceremonies started while there are seven: each may finish.
 			var creds []any
 			for range 5 {
-				r := c.do(t, "POST", wa+"/options", nil)
-				expect(t, r, 200)
-				var o struct {
-					PublicKey struct {
-						RP   struct{ ID string }
-						User struct{ ID string }
-					} `json:"publicKey"`
-				}
-				if err := json.Unmarshal(r.Body, &o); err != nil {
-					t.Fatal(err)
-				}
-				creds = append(creds, newSoftKey(t, o.PublicKey.RP.ID, o.PublicKey.User.ID, true).create(t, r.Body, ceremony{origin: rpOrigin}))
+				_, cred := passkeyCredential(t, c, nil, ceremony{})
+				creds = append(creds, cred)
 			}
 			statuses := make([]int, len(creds))
 			bodies := make([]string, len(creds))
