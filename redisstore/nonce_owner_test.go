@@ -49,7 +49,7 @@ func TestNonceHandoff(t *testing.T) {
 			t.Fatalf("nonce %d accepted again by the second process", i)
 		}
 	}
-	if v := b.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "s:0" {
+	if v := ownerRecord(t, b, p, "k"); v != "s:0" {
 		t.Errorf("owner record %q after the handoff, want s:0", v)
 	}
 	if a.hub(p).nonces.released.Load() < 1 || b.hub(p).nonces.handoffs.Load() != 1 {
@@ -235,7 +235,7 @@ func TestNonceOwnerNotAlive(t *testing.T) {
 	if o.released.Load() != 1 {
 		t.Errorf("released %d times, want 1", o.released.Load())
 	}
-	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "s:0" {
+	if v := ownerRecord(t, a, p, "k"); v != "s:0" {
 		t.Errorf("owner record %q, want s:0 (no refusal window)", v)
 	}
 	for i := range int64(5) {
@@ -328,7 +328,7 @@ func TestNonceReleaseFails(t *testing.T) {
 		t.Fatal("the release did not fail")
 	}
 	h.on.Store(false)
-	if v := c.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+c.hub(p).origin {
+	if v := ownerRecord(t, c, p, "k"); v != ownedBy(c, p) {
 		t.Fatalf("owner record %q, want still this process's", v)
 	}
 	if useAt(t, pr, "k", now) {
@@ -414,7 +414,7 @@ func TestNonceSharedReverts(t *testing.T) {
 	if !use(pa, base) || !use(pb, base+1) { // a takes it, b asks for it: shared
 		t.Fatal("fresh nonces refused")
 	}
-	if v := b.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "s:0" {
+	if v := ownerRecord(t, b, p, "k"); v != "s:0" {
 		t.Fatalf("owner record %q, want shared", v)
 	}
 	ob := b.hub(p).nonces
@@ -428,7 +428,7 @@ func TestNonceSharedReverts(t *testing.T) {
 		if use(pb, n) {
 			t.Fatalf("nonce %d accepted twice by b", n-base)
 		}
-		if b.rdb.Get(ctxT(t), p+"nonceowner:k").Val() == "o:"+b.hub(p).origin && ob.local.Load() > 20 {
+		if ownerRecord(t, b, p, "k") == ownedBy(b, p) && ob.local.Load() > 20 {
 			// b's again, in memory after its warm-up. The nonces of the
 			// last ttl, replayed through a, which asks b for the key.
 			for _, n := range accepted[max(0, len(accepted)-10):] {
@@ -441,7 +441,7 @@ func TestNonceSharedReverts(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("the key never went back to b: record %q, %d checks in memory, %d in Redis",
-		b.rdb.Get(ctxT(t), p+"nonceowner:k").Val(), ob.local.Load(), ob.remote.Load())
+		ownerRecord(t, b, p, "k"), ob.local.Load(), ob.remote.Load())
 }
 
 // TestNonceRaceTransitions: nonces offered to two processes at once while
@@ -554,16 +554,11 @@ func TestNonceWarmUpLateClaim(t *testing.T) {
 		t.Fatalf("a: %v", err)
 	}
 	slow.Store(false)
-	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+a.hub(p).origin {
+	if v := ownerRecord(t, a, p, "k"); v != ownedBy(a, p) {
 		t.Fatalf("owner record %q, want a's", v)
 	}
 	time.Sleep(time.Until(start.Add(delay + time.Second)))
-	if time.Now().UnixMilli()-n >= ttl.Milliseconds()/2 {
-		t.Skip("too slow: the nonce left the window")
-	}
-	if ok, err := use(pa, n); err != nil || ok {
-		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
-	}
+	x.refusedByA(t, n, ttl)
 }
 
 // TestNonceWarmUpSlowRedis: during a warm-up, the requests of the key wait
@@ -580,7 +575,7 @@ func TestNonceWarmUpSlowRedis(t *testing.T) {
 	if ok, err := use(pa, base+2); err != nil || !ok {
 		t.Fatalf("a: %v %v", ok, err)
 	}
-	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+a.hub(p).origin {
+	if v := ownerRecord(t, a, p, "k"); v != ownedBy(a, p) {
 		t.Fatalf("owner record %q, want a's (a warm-up)", v)
 	}
 	var slow atomic.Bool // the SET NX of the key's nonces: 200 ms round trips
@@ -693,15 +688,10 @@ func TestNonceWarmUpLostReply(t *testing.T) {
 		t.Fatal("the claim did not fail")
 	}
 	h.on.Store(false)
-	if v := a.rdb.Get(ctxT(t), p+"nonceowner:k").Val(); v != "o:"+a.hub(p).origin {
+	if v := ownerRecord(t, a, p, "k"); v != ownedBy(a, p) {
 		t.Fatalf("owner record %q, want a's", v)
 	}
-	if time.Now().UnixMilli()-n >= ttl.Milliseconds()/2 {
-		t.Skip("too slow: the nonce left the window")
-	}
-	if ok, err := use(pa, n); err != nil || ok {
-		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
-	}
+	x.refusedByA(t, n, ttl)
 }
 
 // TestNonceCloseDoesNotHoldTable: while Close waits for a key whose lock is
@@ -760,3 +750,25 @@ func newSharedPair(t *testing.T, shared, ttl time.Duration) *sharedPair {
 	}
 	return x
 }
+
+// refusedByA checks that a, which took the key, refuses nonce n that b
+// accepted in the shared period (skipping when the machine was too slow to
+// keep n in the window).
+func (x *sharedPair) refusedByA(t *testing.T, n int64, ttl time.Duration) {
+	t.Helper()
+	if time.Now().UnixMilli()-n >= ttl.Milliseconds()/2 {
+		t.Skip("too slow: the nonce left the window")
+	}
+	if ok, err := x.use(x.pa, n); err != nil || ok {
+		t.Fatalf("a nonce b accepted in the shared period accepted again by a: %v %v", ok, err)
+	}
+}
+
+// ownerRecord reads the owner record of kid under prefix p.
+func ownerRecord(t *testing.T, c *Client, p, kid string) string {
+	t.Helper()
+	return c.rdb.Get(ctxT(t), p+"nonceowner:"+kid).Val()
+}
+
+// ownedBy is the owner record of a key c's process owns under prefix p.
+func ownedBy(c *Client, p string) string { return "o:" + c.hub(p).origin }
