@@ -94,6 +94,10 @@ type SessionStore interface {
 	DeleteUserSession(ctx context.Context, uid, idHash string) (bool, error)
 }
 
+// NonceKey is the KV key marking an API key's (kid, nonce) pair used: the
+// same in the database's kv table and under Redis' KV prefix.
+func NonceKey(kid, nonce string) string { return "nonce:" + kid + ":" + nonce }
+
 // KV holds short-lived markers and counters: used one-time tokens, the
 // latest reset token, whitelink tokens, API-key nonces, throttle counters.
 type KV interface {

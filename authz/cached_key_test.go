@@ -60,7 +60,7 @@ var keyCases = []keyCase{
 		r.Signature = str(Sign("wrong", *r.Nonce, *r.APIKey))
 	}, "authz.invalid_signature"},
 	{"Replay", false, func(t *testing.T, f *fixture, r *Request, _ *barong.APIKey, _ *barong.User, _ *barong.ServiceAccount) {
-		if ok, err := f.kv.SetNX(context.Background(), nonceKey(*r.APIKey, *r.Nonce), "1", time.Minute); err != nil || !ok {
+		if ok, err := f.kv.SetNX(context.Background(), barong.NonceKey(*r.APIKey, *r.Nonce), "1", time.Minute); err != nil || !ok {
 			t.Fatalf("mark nonce: %v %v", ok, err)
 		}
 		// Where the Redis principals keep it: in the memory of the

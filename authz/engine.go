@@ -335,9 +335,6 @@ func (e *Engine) checkNonce(nonce string) (int64, error) {
 	return n, nil
 }
 
-// nonceKey is the KV key marking a (kid, nonce) pair used (sqlstore.Principals writes the same).
-func nonceKey(kid, nonce string) string { return "nonce:" + kid + ":" + nonce }
-
 // leadingInt parses the leading digits of s as Ruby's to_i does (0 when none).
 func leadingInt(s string) int64 {
 	s = strings.TrimSpace(s)

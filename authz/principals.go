@@ -99,5 +99,5 @@ func (s stores) Holder(ctx context.Context, k *barong.APIKey) (*barong.User, *ba
 }
 
 func (s stores) UseNonce(ctx context.Context, kid, nonce string, _ int64, ttl time.Duration) (bool, error) {
-	return s.kv.SetNX(ctx, nonceKey(kid, nonce), "1", ttl)
+	return s.kv.SetNX(ctx, barong.NonceKey(kid, nonce), "1", ttl)
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	barong "github.com/barong-go/barong"
 )
 
 // Used API-key nonces, accepted once across processes without a round trip
@@ -310,7 +312,7 @@ func (o *nonceOwner) setNX(ctx context.Context, kid, nonce string, ttl time.Dura
 }
 
 func (o *nonceOwner) nonceKey(kid, nonce string) string {
-	return o.kvPrefix + "nonce:" + kid + ":" + nonce
+	return o.kvPrefix + barong.NonceKey(kid, nonce)
 }
 
 // claim asks Redis who checks kid's nonces, and checks this one there or
@@ -355,9 +357,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 				continue
 			}
 			k.mode, k.until, k.gen = kidOwned, send+int64(ownerRecordTTL), gen
-			if alive > o.aliveUntil.Load() {
-				o.aliveUntil.Store(alive)
-			}
+			o.noteAlive(alive)
 			return o.checkOwned(ctx, k, kid, nonce, ms, now, ttl)
 		case 3: // shared: without asking again until ttl + margin before the record's end
 			o.remote.Add(1)
@@ -379,9 +379,7 @@ func (o *nonceOwner) claim(ctx context.Context, k *kidNonces, kid, nonce string,
 			k.warmUntil = max(k.warmUntil, now+int64(ttl+nonceMargin))
 			if k.epoch == epoch && now < alive {
 				k.mode, k.until, k.gen, k.below = kidOwned, send+int64(ownerRecordTTL), gen, reply(res, 2)
-				if alive > o.aliveUntil.Load() {
-					o.aliveUntil.Store(alive)
-				}
+				o.noteAlive(alive)
 				if fresh {
 					k.record(nonce, now, true) // in Redis already: refused here after the warm-up
 				}
@@ -530,6 +528,17 @@ func (o *nonceOwner) requested(kid string) {
 			o.h.log.Warn("redis nonces: give up an API key", "err", err)
 		}
 	}()
+}
+
+// noteAlive moves aliveUntil to until (mono ns) if that is later: a claim
+// saw the liveness key live until then.
+func (o *nonceOwner) noteAlive(until int64) {
+	for {
+		cur := o.aliveUntil.Load()
+		if until <= cur || o.aliveUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
 }
 
 // renewAlive writes this process's liveness key; the hub's heartbeat calls

@@ -65,7 +65,7 @@ func (p *Principals) Holder(ctx context.Context, k *barong.APIKey) (*barong.User
 
 // UseNonce is the KV's SetNX (an INSERT that fails on a live key).
 func (p *Principals) UseNonce(ctx context.Context, kid, nonce string, _ int64, ttl time.Duration) (bool, error) {
-	return p.db.SetNX(ctx, "nonce:"+kid+":"+nonce, "1", ttl)
+	return p.db.SetNX(ctx, barong.NonceKey(kid, nonce), "1", ttl)
 }
 
 // Watch calls fn with every change made by any process on the database.
