@@ -293,24 +293,7 @@ func (d *dialect) dayOf(col string) string {
 
 // CountActivitiesByDay counts the activities matching f per UTC day.
 func (q queries) CountActivitiesByDay(ctx context.Context, f barong.ActivityFilter) ([]barong.DayCount, error) {
-	var w where
-	if f.UserID != 0 {
-		w.add("user_id = ?", f.UserID)
-	}
-	for _, c := range []struct{ col, v string }{
-		{"category", f.Category}, {"topic", f.Topic}, {"action", f.Action}, {"result", f.Result},
-		{"target_uid", f.TargetUID},
-	} {
-		if c.v != "" {
-			w.add(c.col+" = ?", c.v)
-		}
-	}
-	if !f.From.IsZero() {
-		w.add("created_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		w.add("created_at < ?", f.To)
-	}
+	w := activityWhere(f)
 	day := q.r.d.dayOf("created_at")
 	cs, err := list(ctx, q.r, func(s scanner) (barong.DayCount, error) {
 		var c barong.DayCount

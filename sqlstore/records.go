@@ -121,9 +121,8 @@ func (q queries) CreateActivity(ctx context.Context, a *barong.Activity) error {
 	return nil
 }
 
-// ListActivities returns a page of activities matching f, newest (highest
-// id) first, and the number of all matches.
-func (q queries) ListActivities(ctx context.Context, f barong.ActivityFilter) ([]barong.Activity, int64, error) {
+// activityWhere is the WHERE clause of the activities matching f.
+func activityWhere(f barong.ActivityFilter) where {
 	var w where
 	if f.UserID != 0 {
 		w.add("user_id = ?", f.UserID)
@@ -142,6 +141,13 @@ func (q queries) ListActivities(ctx context.Context, f barong.ActivityFilter) ([
 	if !f.To.IsZero() {
 		w.add("created_at < ?", f.To)
 	}
+	return w
+}
+
+// ListActivities returns a page of activities matching f, newest (highest
+// id) first, and the number of all matches.
+func (q queries) ListActivities(ctx context.Context, f barong.ActivityFilter) ([]barong.Activity, int64, error) {
+	w := activityWhere(f)
 	total, err := count(ctx, q.r, "SELECT COUNT(*) FROM activities"+w.String(), w.args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("count activities: %w", err)
