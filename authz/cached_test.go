@@ -107,8 +107,9 @@ func TestCookieParity(t *testing.T) {
 			if got != c.want {
 				t.Errorf("%s/%s: %s, want %s", c.name, mode, got, c.want)
 			}
-			// Slides may be written behind the answer: wait for them.
-			deadline := time.Now().Add(2 * time.Second)
+			// Slides may be written behind the answer: wait for them (a
+			// loaded machine may take seconds).
+			deadline := time.Now().Add(10 * time.Second)
 			if !c.slid {
 				deadline = time.Now().Add(30 * time.Millisecond)
 			}

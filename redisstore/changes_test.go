@@ -39,10 +39,11 @@ func (c *collector) take() []barong.Change {
 	return r
 }
 
-// waitFor waits up to 3 s for want.
+// waitFor waits up to 10 s for want (a resubscription, a delivery: no
+// bound of the interface, a loaded machine may be slow).
 func (c *collector) waitFor(tb testing.TB, want barong.Change) {
 	tb.Helper()
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c.mu.Lock()
 		ok := slices.Contains(c.got, want)
@@ -51,7 +52,7 @@ func (c *collector) waitFor(tb testing.TB, want barong.Change) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%+v not delivered within 3 s (got %+v)", want, c.take())
+			tb.Fatalf("%+v not delivered within 10 s (got %+v)", want, c.take())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -147,14 +147,18 @@ func TestKVIncrWindow(t *testing.T) {
 	p := testPrefix(t, c)
 	kv := c.KV(p)
 	ctx := ctxT(t)
-	const window = 400 * time.Millisecond
+	// A window long enough that a loaded machine does not see it end
+	// between the increments (it used to be 400 ms).
+	const window = 2 * time.Second
 
+	var first time.Time // the first increment returned: Redis ran it before
 	for want := int64(1); want <= 3; want++ {
 		n, err := kv.Incr(ctx, "login:1.2.3.4", window)
 		if err != nil || n != want {
 			t.Fatalf("Incr = %d, %v; want %d", n, err, want)
 		}
 		if want == 1 {
+			first = time.Now()
 			time.Sleep(150 * time.Millisecond)
 		}
 	}
@@ -162,7 +166,8 @@ func TestKVIncrWindow(t *testing.T) {
 	if ttl := c.rdb.PTTL(ctx, p+"kv:login:1.2.3.4").Val(); ttl <= 0 || ttl > window-100*time.Millisecond {
 		t.Fatalf("PTTL = %s, want the rest of the first window", ttl)
 	}
-	time.Sleep(window)
+	// The first window ended by first + window.
+	time.Sleep(time.Until(first.Add(window + 10*time.Millisecond)))
 	if n, err := kv.Incr(ctx, "login:1.2.3.4", window); err != nil || n != 1 {
 		t.Fatalf("Incr in a new window = %d, %v; want 1", n, err)
 	}

@@ -180,10 +180,14 @@ func TestSessionExpiry(t *testing.T) {
 	st := c.Sessions(p)
 	ctx := ctxT(t)
 
+	// A ttl long enough that a loaded machine does not see the session
+	// expire before wantAlive (it used to be 300 ms).
+	const ttl = 2 * time.Second
 	short := newSession(t, "ID0000000002")
-	mustCreate(t, st, short, 300*time.Millisecond)
+	mustCreate(t, st, short, ttl)
+	created := time.Now() // Redis set the ttl before
 	wantAlive(t, st, short.ID)
-	time.Sleep(450 * time.Millisecond)
+	time.Sleep(time.Until(created.Add(ttl + 150*time.Millisecond)))
 
 	wantGone(t, st, short.ID)
 	if err := st.TouchSession(ctx, short, time.Minute); !errors.Is(err, barong.ErrNotFound) {

@@ -80,7 +80,7 @@ func TestSQLiteReadsWhileWriting(t *testing.T) {
 		})
 	}()
 	<-inTx
-	readCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	readCtx, cancel := context.WithTimeout(ctx, 10*time.Second) // blocked reads wait for ever: 10 s only spares a loaded machine
 	defer cancel()
 	var wg sync.WaitGroup
 	for range 8 {

@@ -108,15 +108,27 @@ func TestBinary(t *testing.T) {
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		// The listener closes once the process handled the signal: a
+		// loaded machine may take a while (this used to be a fixed 500 ms).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			select {
+			case err := <-exited:
+				t.Fatalf("exited with a request in flight: %v\n%s", err, log.String())
+			default:
+			}
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				break
+			}
+			c.Close()
+			if time.Now().After(deadline) {
+				t.Fatal("new connections are accepted 10 s after SIGTERM")
+			}
+		}
 		select {
 		case err := <-exited:
 			t.Fatalf("exited with a request in flight: %v\n%s", err, log.String())
 		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			t.Fatal("new connections are accepted after SIGTERM")
 		}
 		if _, err := conn.Write([]byte(body[20:])); err != nil {
 			t.Fatal(err)

@@ -68,9 +68,14 @@ func TestSessionBinding(t *testing.T) {
 func TestSessionIdleExpiry(t *testing.T) {
 	ts := newServer(t, map[string]string{"BARONG_SESSION_EXPIRE_TIME": "2"})
 	c, _ := ts.signUp(t, "first@example.com")
-	// Each use slides the expiry.
-	for i := 0; i < 3; i++ {
-		time.Sleep(800 * time.Millisecond)
+	start := time.Now() // the session was opened before
+	// Each use slides the expiry: the session lives on past the 2 s it
+	// was opened for. The expiry is kept in whole seconds (a slide to
+	// now + 2 s may give as little as 1 s more), so the uses are 300 ms
+	// apart, leaving a loaded machine 700 ms for each (they used to be
+	// 800 ms apart: 200 ms).
+	for time.Since(start) < 2500*time.Millisecond {
+		time.Sleep(300 * time.Millisecond)
 		expect(t, c.do(t, "GET", res+"/users/me", nil), 200)
 	}
 	time.Sleep(2100 * time.Millisecond)
