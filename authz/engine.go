@@ -23,7 +23,9 @@ type Config struct {
 	JWTExpire      time.Duration
 	Pass, Block    []string
 	// Refresh is how often snapshots are reloaded (changes made by other
-	// processes are in force within this interval plus one load).
+	// processes are in force within this interval plus one load; 1 s by
+	// default, so that a load may take up to 2 s within the interface's
+	// 3 s).
 	Refresh time.Duration
 	// TokenCache is how long a signed bearer token is handed out again for
 	// the same claims (BARONG_AUTHZ_TOKEN_CACHE_SECONDS; see
@@ -110,7 +112,7 @@ type Engine struct {
 // UsePrincipals); call Run to keep its snapshots fresh.
 func New(cfg Config, store Store, sessions barong.SessionStore, kv barong.KV, keys *token.Keyring, geo Geo, log *slog.Logger) *Engine {
 	if cfg.Refresh == 0 {
-		cfg.Refresh = 2 * time.Second
+		cfg.Refresh = time.Second
 	}
 	if cfg.TokenCache > cfg.JWTExpire/2 {
 		cfg.TokenCache = cfg.JWTExpire / 2
