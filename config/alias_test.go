@@ -160,3 +160,41 @@ func TestSecretsAreNotInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestURLQueryPasswordsAreNeverShown: PostgreSQL (pgx) takes the password
+// from the URL's query as well as from its user info
+// (postgres://u@h/db?password=…, sslpassword= for the client key), and
+// Redis takes it from the user info only; the summary, the logged config
+// and the messages must not show either form.
+func TestURLQueryPasswordsAreNeverShown(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"BARONG_DATABASE_URL": "postgres://barong@db:5432/barong?sslmode=disable&password=s3cr3t-q&sslpassword=s3cr3t-ssl",
+		"BARONG_REDIS_URL":    "redis://localhost:6379/1",
+	}
+	c := mustLoad(t, env)
+	var summary strings.Builder
+	for _, s := range c.Redacted() {
+		summary.WriteString(s.Name + "=" + s.Value + "\n")
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c, "backend", c.BackendConfig)
+	for _, out := range []string{summary.String(), logged.String()} {
+		if strings.Contains(out, "s3cr3t") {
+			t.Errorf("a secret leaked:\n%s", out)
+		}
+	}
+	if !strings.Contains(summary.String(), "BARONG_DATABASE_URL=postgres://barong@db:5432/barong?") ||
+		!strings.Contains(summary.String(), "sslmode=disable") {
+		t.Errorf("summary lost the non-secret parts of the URL:\n%s", summary.String())
+	}
+	got := problems(t, map[string]string{"BARONG_DATABASE_URL": "pg://db/x?password=SECRET"})
+	if len(got) != 1 {
+		t.Fatalf("want 1 problem, got %q", got)
+	}
+	for _, p := range got {
+		if strings.Contains(p, "SECRET") {
+			t.Errorf("secret in %q", p)
+		}
+	}
+}

@@ -219,14 +219,39 @@ func checkWebAuthnOrigin(v string) error {
 	return checkOrigin(v)
 }
 
-// redactURL returns v with any password replaced by "xxxxx".
+// redactURL returns v with any password replaced by "xxxxx": the user
+// info's, and query parameters naming one (PostgreSQL takes password= and
+// sslpassword= there).
 func redactURL(v string) (string, bool) {
 	u, err := url.Parse(v)
 	if err != nil {
 		return "", false
 	}
-	if _, has := u.User.Password(); !has {
+	q, redacted := redactQuery(u.RawQuery)
+	if _, has := u.User.Password(); !has && !redacted {
 		return v, true
 	}
+	u.RawQuery = q
 	return u.Redacted(), true
+}
+
+// redactQuery replaces by "xxxxx" the value of every parameter of the raw
+// query whose name contains "password", keeping the order and the other
+// parameters as written; redacted reports whether it replaced one.
+func redactQuery(raw string) (q string, redacted bool) {
+	if raw == "" {
+		return raw, false
+	}
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if uk, err := url.QueryUnescape(k); err == nil {
+			k = uk
+		}
+		if strings.Contains(strings.ToLower(k), "password") {
+			parts[i] = strings.SplitN(p, "=", 2)[0] + "=xxxxx"
+			redacted = true
+		}
+	}
+	return strings.Join(parts, "&"), redacted
 }

@@ -148,3 +148,26 @@ func TestTranslate(t *testing.T) {
 		t.Error("translate(nil) != nil")
 	}
 }
+
+// TestOpenErrorHidesQueryPassword: pgx takes the password from the URL's
+// query too (password=, sslpassword=); a failed connection's error, which
+// the process logs, must not repeat it.
+func TestOpenErrorHidesQueryPassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u := "postgres://u@127.0.0.1:1/db?connect_timeout=1&password=s3cr3t-q&sslpassword=s3cr3t-ssl&sslmode=disable"
+	db, err := Open(ctx, u, Options{})
+	if err == nil {
+		db.Close()
+		t.Fatal("Open succeeded on port 1")
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("the error shows a password: %v", err)
+	}
+	if _, _, err := OpenSQL(ctx, u, false); err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("OpenSQL error shows a password (or none): %v", err)
+	}
+	if got := redactURL(u); strings.Contains(got, "s3cr3t") || !strings.Contains(got, "connect_timeout=1&password=xxxxx") {
+		t.Errorf("redactURL = %s", got)
+	}
+}

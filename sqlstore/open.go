@@ -183,7 +183,7 @@ func mysqlConfig(rawURL string) (*mysql.Config, error) {
 // redactURL drops the password from a database URL for logs.
 func redactURL(rawURL string) string {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
+	if err != nil || u.User == nil && u.RawQuery == "" {
 		if strings.HasPrefix(rawURL, "sqlite:") {
 			return rawURL
 		}
@@ -192,7 +192,29 @@ func redactURL(rawURL string) string {
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
+	u.RawQuery = redactQuery(u.RawQuery)
 	return u.String()
+}
+
+// redactQuery replaces by "xxxxx" the value of every parameter of a raw
+// query whose name contains "password" (pgx takes password= and
+// sslpassword= there), keeping the rest as written.
+func redactQuery(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		name := k
+		if uk, err := url.QueryUnescape(k); err == nil {
+			name = uk
+		}
+		if strings.Contains(strings.ToLower(name), "password") {
+			parts[i] = k + "=xxxxx"
+		}
+	}
+	return strings.Join(parts, "&")
 }
 
 // OpenSQL opens a plain database/sql pool on url, for reading a database
