@@ -61,19 +61,40 @@ func (e *Engine) record(u *barong.User, r Request, result, topic string) {
 }
 
 // redactSecrets hides values that must not be persisted (Barong stored
-// request bodies with passwords and codes verbatim; reference §7.5 Note).
+// request bodies with passwords and codes verbatim; reference §7.5 Note):
+// passwords, OTP and other codes (code, verification_code, …), PINs,
+// secrets, tokens, JWTs, signatures and private keys, at any depth.
 func redactSecrets(m map[string]any) {
 	for k, v := range m {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "password") || strings.Contains(lk, "otp") || strings.Contains(lk, "totp") ||
-			strings.Contains(lk, "secret") || strings.Contains(lk, "token") || lk == "code" {
+		if secretParam(k) {
 			m[k] = "[FILTERED]"
 			continue
 		}
-		if sub, ok := v.(map[string]any); ok {
-			redactSecrets(sub)
+		redactValue(v)
+	}
+}
+
+// redactValue redacts the objects in v, an object or a list.
+func redactValue(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		redactSecrets(x)
+	case []any:
+		for _, e := range x {
+			redactValue(e)
 		}
 	}
+}
+
+// secretParam reports whether a parameter named k holds a secret.
+func secretParam(k string) bool {
+	lk := strings.ToLower(k)
+	for _, s := range []string{"password", "otp", "secret", "token", "jwt", "signature", "private_key", "privatekey"} {
+		if strings.Contains(lk, s) {
+			return true
+		}
+	}
+	return lk == "code" || strings.HasSuffix(lk, "_code") || lk == "pin" || strings.HasSuffix(lk, "_pin")
 }
 
 // writeAudits stores queued activities until ctx ends.
