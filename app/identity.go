@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"strings"
@@ -275,7 +276,7 @@ func (s *Identity) ResetPassword(ctx context.Context, tok, pw, confirm string, c
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("load reset marker: %w", err)
 	}
-	if latest != claims.ResetToken || latest == "" {
+	if latest == "" || !hmac.Equal([]byte(latest), []byte(claims.ResetToken)) {
 		return barong.Invalid("identity.user.utilized_token")
 	}
 	if used, err := s.kv.Get(ctx, "jti:"+claims.JTI); err == nil && used != "" {
