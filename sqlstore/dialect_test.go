@@ -171,3 +171,27 @@ func TestOpenErrorHidesQueryPassword(t *testing.T) {
 		t.Errorf("redactURL = %s", got)
 	}
 }
+
+// TestParseErrorHidesPassword: *url.Error repeats the whole URL, password
+// included; a password that is not percent-encoded (p%ss) or a bad port
+// makes the URL unparsable, and the error, which is logged or printed by
+// barong serve and barong import, must not show it.
+func TestParseErrorHidesPassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, u := range []string{"mysql://root:s3cr3t%zz@db/x", "mysql2://root:s3cr3t%zz@db/x",
+		"postgres://root:s3cr3t%zz@db/x", "mysql://root:s3cr3t@db:port/x"} {
+		if db, err := Open(ctx, u, Options{}); err == nil {
+			db.Close()
+			t.Errorf("Open(%s) succeeded", u)
+		} else if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "%zz") {
+			t.Errorf("Open error shows the password: %v", err)
+		}
+		if _, db, err := OpenSQL(ctx, u, true); err == nil {
+			db.Close()
+			t.Errorf("OpenSQL(%s) succeeded", u)
+		} else if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "%zz") {
+			t.Errorf("OpenSQL error shows the password: %v", err)
+		}
+	}
+}

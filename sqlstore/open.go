@@ -145,7 +145,7 @@ func openSQLite(ctx context.Context, path string, o Options) (read, write *sql.D
 func mysqlConfig(rawURL string) (*mysql.Config, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse mysql url: %w", err)
+		return nil, fmt.Errorf("parse mysql url: %w", urlError(err))
 	}
 	cfg, err := mysql.ParseDSN("/?" + u.RawQuery)
 	if err != nil {
@@ -178,6 +178,21 @@ func mysqlConfig(rawURL string) (*mysql.Config, error) {
 	cfg.Params["time_zone"] = "'+00:00'"
 	cfg.Params["sql_mode"] = "CONCAT(@@sql_mode, ',ANSI_QUOTES,STRICT_TRANS_TABLES')"
 	return cfg, nil
+}
+
+// urlError drops *url.Error's copy of the URL, which would show its
+// password, keeping the reason (invalid port); an invalid escape is not
+// quoted, since it may be part of the password.
+func urlError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ee url.EscapeError
+	if errors.As(err, &ee) {
+		return errors.New("invalid percent-encoding")
+	}
+	return err
 }
 
 // redactURL drops the password from a database URL for logs.
@@ -231,7 +246,7 @@ func OpenSQL(ctx context.Context, rawURL string, readOnly bool) (dialect string,
 	if readOnly && (strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://")) {
 		u, err := url.Parse(rawURL)
 		if err != nil {
-			return "", nil, fmt.Errorf("parse postgres url: %w", err)
+			return "", nil, fmt.Errorf("parse postgres url: %w", urlError(err))
 		}
 		q := u.Query()
 		q.Set("default_transaction_read_only", "on")
