@@ -300,17 +300,35 @@ func dummyDigest(cost int) []byte {
 }
 
 // passwordMatches compares pw to a bcrypt digest (Barong's $2a$ hashes
-// verify unchanged) in a hashing slot. With no digest (no such user) it
-// spends the time of a comparison at the configured cost and answers
-// false. The error is the context's, when it ends while waiting.
+// verify unchanged) in a hashing slot, in the time of a comparison at the
+// configured cost at least (comparePassword). The error is the context's,
+// when it ends while waiting.
 func (s *core) passwordMatches(ctx context.Context, digest, pw string) (bool, error) {
 	var ok bool
-	err := hashes().run(ctx, func() {
-		if digest == "" {
-			_ = bcrypt.CompareHashAndPassword(dummyDigest(s.cfg.BcryptCost), []byte(pw))
-			return
-		}
-		ok = bcrypt.CompareHashAndPassword([]byte(digest), []byte(pw)) == nil
-	})
+	err := hashes().run(ctx, func() { ok = comparePassword(s.cfg.BcryptCost, digest, pw) })
 	return ok, err
+}
+
+// compareHash is bcrypt's comparison (tests count the work it is given).
+var compareHash = bcrypt.CompareHashAndPassword
+
+// comparePassword reports whether pw matches digest, spending the time of
+// a comparison at cost at least, so that a sign-in's time does not tell
+// whether the e-mail has an account: with no digest (no such user) or one
+// that is not a usable bcrypt hash it compares against a dummy digest of
+// cost and answers false; a digest of a lower cost (imported through the
+// management API or from another system) is padded with dummy comparisons
+// at its cost and each cost up to cost-1, since 2^cost = 2^c + 2^c + … +
+// 2^(cost-1). A digest of a higher cost takes its own, longer time.
+func comparePassword(cost int, digest, pw string) bool {
+	c, err := bcrypt.Cost([]byte(digest))
+	if err != nil || c < bcrypt.MinCost || c > bcrypt.MaxCost {
+		_ = compareHash(dummyDigest(cost), []byte(pw))
+		return false
+	}
+	ok := compareHash([]byte(digest), []byte(pw)) == nil
+	for k := c; k < cost; k++ {
+		_ = compareHash(dummyDigest(k), []byte(pw))
+	}
+	return ok
 }

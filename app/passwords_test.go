@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // At most n computations run at once; the others wait their turn.
@@ -166,5 +168,49 @@ func TestProcsGovernor(t *testing.T) {
 	_ = p.run(context.Background(), func() {})
 	if n, s, _ := now(); n != 4 || s != 2 {
 		t.Fatalf("a new burst: GOMAXPROCS %d after %d raises, want 4 after 2", n, s)
+	}
+}
+
+// TestComparePasswordWork: a sign-in's bcrypt work does not tell whether
+// the e-mail has an account. An unknown user (no digest), a digest that is
+// not a usable bcrypt hash and a digest of a lower cost than the
+// configured one (management import) all cost 2^cost, as a digest of the
+// configured cost does; only the right password matches.
+func TestComparePasswordWork(t *testing.T) {
+	const cost = 7
+	var work atomic.Int64
+	compareHash = func(d, pw []byte) error {
+		if c, err := bcrypt.Cost(d); err == nil {
+			work.Add(1 << c)
+		}
+		return bcrypt.CompareHashAndPassword(d, pw)
+	}
+	t.Cleanup(func() { compareHash = bcrypt.CompareHashAndPassword })
+	hash := func(c int) string {
+		h, err := bcrypt.GenerateFromPassword([]byte("right"), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	for _, tc := range []struct {
+		name, digest, pw string
+		want             bool
+	}{
+		{"unknown user", "", "right", false},
+		{"not bcrypt", "x", "right", false},
+		{"malformed bcrypt", "$2a$05$short", "right", false},
+		{"configured cost, right", hash(cost), "right", true},
+		{"configured cost, wrong", hash(cost), "wrong", false},
+		{"lower cost, right", hash(bcrypt.MinCost), "right", true},
+		{"lower cost, wrong", hash(5), "wrong", false},
+	} {
+		work.Store(0)
+		if got := comparePassword(cost, tc.digest, tc.pw); got != tc.want {
+			t.Errorf("%s: matches %v, want %v", tc.name, got, tc.want)
+		}
+		if w := work.Load(); w != 1<<cost {
+			t.Errorf("%s: bcrypt work %d, want %d (2^%d)", tc.name, w, 1<<cost, cost)
+		}
 	}
 }
