@@ -68,13 +68,17 @@ func (s *Server) logAuthzRefusal(r *http.Request, ar authz.Request, err error) {
 
 // logLoginFailure writes the security line of a refused sign-in
 // (seclog.LoginFailed) with the e-mail that was tried ("" when none is
-// named, as in a passkey sign-in). A throttle refusal is not written
+// named, as in a passkey sign-in, and when what was sent is not an e-mail
+// address: it may be a password typed into the wrong field). A throttle refusal is not written
 // here: the throttle wrote its decision (seclog.LoginThrottled, app/
 // throttle.go), one line per decision.
 func (s *Server) logLoginFailure(r *http.Request, method, email string, c app.Client, err error) {
 	keys, ok := refusal(err)
 	if !ok || len(keys) == 1 && keys[0] == app.KeyLoginThrottled {
 		return
+	}
+	if !app.ValidEmail(email) {
+		email = ""
 	}
 	seclog.Log(r.Context(), s.log, seclog.LoginFailed, slog.String("method", method), slog.String("email", email),
 		slog.String("ip", c.IP), slog.String("user_agent", c.UserAgent), slog.Any("errors", keys))

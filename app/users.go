@@ -19,6 +19,9 @@ var emailRe = regexp.MustCompile("^[a-zA-Z0-9\\-+_!\"'#$%^&*{}/=?`|~]+(\\.[a-zA-
 
 var usernameRe = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
 
+// ValidEmail applies Barong's e-mail rule (for the api's logs).
+func ValidEmail(email string) bool { return validEmail(email) }
+
 // validEmail applies Barong's e-mail rule.
 func validEmail(email string) bool {
 	at := strings.LastIndexByte(email, '@')

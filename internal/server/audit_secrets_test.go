@@ -28,3 +28,26 @@ func TestAuditHidesCodes(t *testing.T) {
 		t.Fatalf("audited data lost a plain parameter: %s", a.Data)
 	}
 }
+
+// TestLoginFailedLogHidesPasswordInEmail: a user who types his password
+// into the e-mail field (a classic) must not find it in the security log:
+// the login_failed line names the e-mail only when it is one.
+func TestLoginFailedLogHidesPasswordInEmail(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, nil)
+	c := ts.client()
+	const typed = "My-S3cret-Passw0rd!"
+	expect(t, c.do(t, "POST", "/api/v2/auth/identity/sessions", map[string]string{"email": typed, "password": typed}),
+		401, "identity.session.invalid_params")
+	expect(t, c.do(t, "POST", "/api/v2/auth/identity/sessions", map[string]string{"email": "who@example.com", "password": "x"}),
+		401, "identity.session.invalid_params")
+	if l := ts.logs.lines("security", map[string]any{"event": "login_failed"}); len(l) != 2 {
+		t.Fatalf("login_failed lines %v", l)
+	}
+	if l := ts.logs.lines("security", map[string]any{"event": "login_failed", "email": "who@example.com"}); len(l) != 1 {
+		t.Fatalf("an e-mail is no longer logged: %v", l)
+	}
+	if strings.Contains(ts.logs.text(), typed) {
+		t.Fatal("the password typed into the e-mail field reached the log")
+	}
+}
