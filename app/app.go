@@ -134,8 +134,11 @@ type core struct {
 	kycaid   *kycaid.Client
 	throttle *Throttle
 	vault    VaultTOTP
-	// failRecord is the time a failed sign-in's activity takes to record.
-	failRecord *recordCost
+	// failRecord is the time a failed sign-in's activity takes to record;
+	// resetCost and confirmCost the time a password reset and a new
+	// confirmation e-mail take for an account: unknown e-mails wait as
+	// long (identity_signin.go).
+	failRecord, resetCost, confirmCost *recordCost
 
 	// svc is the composition, whose hooks (OnRestrictionsChanged,
 	// OnPermissionsChanged) run after the commits that change the rules.
@@ -202,7 +205,8 @@ func New(cfg Config, d Deps) *Service {
 	c := &core{cfg: cfg, store: d.Store, sessions: d.Sessions, kv: d.KV, tokens: d.Tokens,
 		pw: d.Password, captcha: d.Captcha, log: d.Logger, now: d.Now, auth0: newJWKSCache(cfg.Auth0),
 		phone: d.Phone, files: d.Files, kycaid: d.KYCAID, throttle: NewThrottle(cfg.Throttle, d.KV, d.Logger, d.Now),
-		vault: d.VaultTOTP, failRecord: &recordCost{sleep: sleepCtx}}
+		vault: d.VaultTOTP, failRecord: &recordCost{sleep: sleepCtx},
+		resetCost: &recordCost{sleep: sleepCtx}, confirmCost: &recordCost{sleep: sleepCtx}}
 	s := &Service{core: c, Identity: &Identity{c}, Users: &Users{c}, Labels: &Labels{c}, KYC: &KYC{c},
 		APIKeys: &APIKeys{c}, ServiceAccounts: &ServiceAccounts{c}, Sessions: &Sessions{c}, OTP: &OTP{c},
 		Passkeys: &Passkeys{c}, Access: &Access{c}, Activities: &Activities{c}, DataStorage: &DataStorage{c}}

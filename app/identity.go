@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/captcha"
@@ -160,16 +161,19 @@ func (s *Identity) ResendConfirmation(ctx context.Context, email string, resp ca
 		return err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
-	if isNotFound(err) {
+	if isNotFound(err) || err == nil && u.State == barong.StateActive {
+		s.confirmCost.wait(ctx) // answer as late as for a pending account
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("load user: %w", err)
 	}
-	if u.State == barong.StateActive {
-		return nil
+	start := time.Now()
+	err = s.inTx(ctx, func(tx *txn) error { return s.emitConfirmation(ctx, tx, u) })
+	if err == nil {
+		s.confirmCost.observe(time.Since(start))
 	}
-	return s.inTx(ctx, func(tx *txn) error { return s.emitConfirmation(ctx, tx, u) })
+	return err
 }
 
 // oneTimeError maps a token verification failure to Barong's 422 key.
@@ -233,11 +237,13 @@ func (s *Identity) RequestPasswordReset(ctx context.Context, email string, resp 
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if isNotFound(err) {
+		s.resetCost.wait(ctx) // answer as late as for an account
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("load user: %w", err)
 	}
+	start := time.Now()
 	resetToken := randHex(10)
 	tok, err := s.tokens.IssueReset(u.Email, u.UID, resetToken, s.now(), s.cfg.JWTExpire)
 	if err != nil {
@@ -258,7 +264,11 @@ func (s *Identity) RequestPasswordReset(ctx context.Context, email string, resp 
 		return err
 	}
 	// Only the latest requested token is valid.
-	return s.kv.Set(ctx, resetKey(u.Email), resetToken, s.cfg.JWTExpire)
+	if err := s.kv.Set(ctx, resetKey(u.Email), resetToken, s.cfg.JWTExpire); err != nil {
+		return err
+	}
+	s.resetCost.observe(time.Since(start))
+	return nil
 }
 
 // ResetPassword is POST /identity/users/password/confirm_code (reference

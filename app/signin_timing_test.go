@@ -7,6 +7,7 @@ import (
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/captcha"
 )
 
 // slowStore takes delay for every transaction (the commit of a failed
@@ -58,5 +59,47 @@ func TestFailedSignInRecordTime(t *testing.T) {
 	s.recordThrottle(ctx, nil, Client{}, "login", Verdict{})
 	if len(waited) != 2 {
 		t.Fatalf("an attempt the throttle let through waited: %v", waited)
+	}
+}
+
+// usersByEmail answers UserByEmail from a map.
+type usersByEmail struct {
+	barong.Store
+	users map[string]*barong.User
+}
+
+func (s usersByEmail) UserByEmail(_ context.Context, email string) (*barong.User, error) {
+	if u, ok := s.users[email]; ok {
+		return u, nil
+	}
+	return nil, barong.ErrNotFound
+}
+
+// TestUnknownEmailTokenRequestsTime: a password reset or a new
+// confirmation e-mail requested for an unknown e-mail (or, for the
+// confirmation, an active account, which gets none) answers 201 like one
+// for an account, and as late: it waits the recent time of the work done
+// for an account (a token signed, a transaction with the event, the
+// marker stored).
+func TestUnknownEmailTokenRequestsTime(t *testing.T) {
+	var waited []time.Duration
+	sleep := func(_ context.Context, d time.Duration) { waited = append(waited, d) }
+	c := &core{store: usersByEmail{users: map[string]*barong.User{"on@example.com": {ID: 1, State: barong.StateActive}}},
+		log: slog.New(slog.DiscardHandler), resetCost: &recordCost{sleep: sleep}, confirmCost: &recordCost{sleep: sleep}}
+	c.resetCost.observe(40 * time.Millisecond)
+	c.confirmCost.observe(25 * time.Millisecond)
+	id := &Identity{c}
+	ctx := context.Background()
+	if err := id.RequestPasswordReset(ctx, "nobody@example.com", captcha.Response{}, Client{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := id.ResendConfirmation(ctx, "nobody@example.com", captcha.Response{}, Client{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := id.ResendConfirmation(ctx, "on@example.com", captcha.Response{}, Client{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(waited) != 3 || waited[0] != 40*time.Millisecond || waited[1] != 25*time.Millisecond || waited[2] != 25*time.Millisecond {
+		t.Fatalf("waited %v, want [40ms 25ms 25ms]", waited)
 	}
 }
