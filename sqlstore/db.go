@@ -286,14 +286,21 @@ func (t *tx) LockUser(ctx context.Context, userID int64) (*barong.User, error) {
 	return &u, nil
 }
 
-// Emit writes ev to the outbox in this transaction.
+// Emit writes ev to the outbox in this transaction (encrypted when it
+// carries a one-time token, sealedEvent).
 func (t *tx) Emit(ctx context.Context, ev barong.Event) error {
-	body, err := eventBody(ev)
+	b, err := eventBody(ev)
 	if err != nil {
 		return err
 	}
+	body := string(b)
+	if sealedEvent(ev.Name) && t.cipher != nil {
+		if body, err = t.encrypt(body); err != nil {
+			return fmt.Errorf("emit %s: %w", ev.Name, err)
+		}
+	}
 	if _, err := t.w.exec(ctx, `INSERT INTO outbox (name, body, created_at) VALUES (?, ?, ?)`,
-		ev.Name, string(body), t.at); err != nil {
+		ev.Name, body, t.at); err != nil {
 		return fmt.Errorf("emit %s: %w", ev.Name, err)
 	}
 	t.emitted = true

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/barong-go/barong"
+	"github.com/barong-go/barong/crypt"
 )
 
 // eventBody is the JSON object of an event: the payload's members, then
@@ -83,7 +85,7 @@ func (db *DB) DeliverOutboxBatch(ctx context.Context, limit int, deliver func(co
 	if db.d.name == DialectSQLite {
 		db.deliverMu.Lock()
 		defer db.deliverMu.Unlock()
-		events, err := selectOutbox(ctx, conn{q: db.read, d: db.d}, limit, "")
+		events, err := selectOutbox(ctx, conn{q: db.read, d: db.d}, db.cipher, limit, "")
 		if err != nil || len(events) == 0 {
 			return 0, err
 		}
@@ -97,7 +99,7 @@ func (db *DB) DeliverOutboxBatch(ctx context.Context, limit int, deliver func(co
 	var derr error
 	err := db.transact(ctx, func(sqlTx *sql.Tx) error {
 		c := conn{q: sqlTx, d: db.d}
-		events, err := selectOutbox(ctx, c, limit, db.d.forUpdate())
+		events, err := selectOutbox(ctx, c, db.cipher, limit, db.d.forUpdate())
 		if err != nil || len(events) == 0 {
 			return err
 		}
@@ -116,13 +118,32 @@ func delivered(ctx context.Context, events []barong.OutboxEvent, deliver func(co
 	return min(max(n, 0), len(events)), err
 }
 
-func selectOutbox(ctx context.Context, c conn, limit int, lock string) ([]barong.OutboxEvent, error) {
+// sealedEvent reports whether the outbox keeps the event name encrypted:
+// the events that carry a one-time token (system.user.email.confirmation.
+// token, system.user.password.reset.token), a signed JWT that confirms an
+// account or sets its password, which waits there as long as RabbitMQ is
+// down.
+func sealedEvent(name string) bool { return strings.HasSuffix(name, ".token") }
+
+func selectOutbox(ctx context.Context, c conn, cipher barong.Cipher, limit int, lock string) ([]barong.OutboxEvent, error) {
 	events, err := list(ctx, c, func(s scanner) (barong.OutboxEvent, error) {
 		var ev barong.OutboxEvent
 		var body string
-		err := s.Scan(&ev.ID, &ev.Name, &body, timestamp{&ev.CreatedAt})
+		if err := s.Scan(&ev.ID, &ev.Name, &body, timestamp{&ev.CreatedAt}); err != nil {
+			return ev, err
+		}
+		if crypt.Sealed(body) {
+			if cipher == nil {
+				return ev, fmt.Errorf("event %d is encrypted: %w", ev.ID, errNoCipher)
+			}
+			plain, err := cipher.Decrypt(body)
+			if err != nil {
+				return ev, fmt.Errorf("event %d: %w", ev.ID, err)
+			}
+			body = plain
+		}
 		ev.Body = []byte(body)
-		return ev, err
+		return ev, nil
 	}, "SELECT id, name, body, created_at FROM outbox ORDER BY id LIMIT ?"+lock, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
