@@ -118,12 +118,17 @@ func delivered(ctx context.Context, events []barong.OutboxEvent, deliver func(co
 	return min(max(n, 0), len(events)), err
 }
 
-// sealedEvent reports whether the outbox keeps the event name encrypted:
-// the events that carry a one-time token (system.user.email.confirmation.
-// token, system.user.password.reset.token), a signed JWT that confirms an
-// account or sets its password, which waits there as long as RabbitMQ is
-// down.
-func sealedEvent(name string) bool { return strings.HasSuffix(name, ".token") }
+// sealedEvent reports whether the outbox keeps the event name encrypted,
+// as the tables keep what it carries; events wait there as long as
+// RabbitMQ is down. Those are the events that carry a one-time token
+// (system.user.email.confirmation.token, system.user.password.reset.token:
+// a signed JWT that confirms an account or sets its password) and the
+// profile and document events (names, birth date, address, document
+// number).
+func sealedEvent(name string) bool {
+	return strings.HasSuffix(name, ".token") || strings.HasPrefix(name, "model.profile.") ||
+		strings.HasPrefix(name, "model.document.")
+}
 
 func selectOutbox(ctx context.Context, c conn, cipher barong.Cipher, limit int, lock string) ([]barong.OutboxEvent, error) {
 	events, err := list(ctx, c, func(s scanner) (barong.OutboxEvent, error) {
