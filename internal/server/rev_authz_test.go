@@ -74,3 +74,24 @@ func TestRevAuthzBearerMeetsPermissions(t *testing.T) {
 	expect(t, bearerDo(t, ts, tok, "POST", res+"/labels", map[string]string{"key": "kkk2", "value": "vvv"}), 401, "authz.invalid_permission")
 	expect(t, bearerDo(t, ts, tok, "PUT", res+"/users/me", map[string]string{"data": `{"a":1}`}), 200)
 }
+
+// TestRevAuthzBearerRoleEscalation: the seeded permission table keeps
+// POST /admin/users/role to superadmins (DROP for admin, compliance,
+// accountant; support reaches only GET and users/update), while the
+// abilities of compliance and support include update User. A compliance
+// officer's bearer JWT sent directly to barong used to pass over the DROP
+// and make a member an admin.
+func TestRevAuthzBearerRoleEscalation(t *testing.T) {
+	e := admServer(t, nil)
+	ts := e.ts
+	m := e.member(t, "mallory@example.com")
+	for _, role := range []string{"compliance", "support", "admin"} {
+		body := map[string]string{"uid": m.UID, "role": "admin"}
+		expect(t, e.as[role].do(t, "POST", adm+"/users/role", body), 401, "authz.invalid_permission")
+		tok := authzToken(t, e.as[role], "api/v2/peatio/account/balances")
+		expect(t, bearerDo(t, ts, tok, "POST", adm+"/users/role", body), 401, "authz.invalid_permission")
+	}
+	if got := e.user(t, m.ID).Role; got != "member" {
+		t.Fatalf("role %s", got)
+	}
+}
