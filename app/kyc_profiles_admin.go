@@ -114,7 +114,7 @@ func (s *KYC) AdminVerifyProfile(ctx context.Context, actor barong.Actor, uid, s
 		if p == nil {
 			return barong.NotFound(KeyAdminProfileNotEditable)
 		}
-		if u.Role == barong.RoleSuperadmin && admin.Role != barong.RoleSuperadmin {
+		if !s.covers(admin.Role, u.Role) {
 			return barong.Invalid(KeyAdminProfileSuperadmin)
 		}
 		if s.cfg.ProfileDoubleVerification && p.Author == admin.UID &&

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"testing"
 
 	barong "github.com/barong-go/barong"
@@ -94,4 +95,56 @@ func TestRevAuthzBearerRoleEscalation(t *testing.T) {
 	if got := e.user(t, m.ID).Role; got != "member" {
 		t.Fatalf("role %s", got)
 	}
+}
+
+// TestRevAuthzLowerRoleCannotChangeHigher: with the seeded permissions and
+// abilities, support (POST /admin/users/update, manage User) and
+// compliance (all of /admin/users, manage User and Label) could turn off
+// an admin's 2FA (deactivating his API keys), ban him or label him: Barong
+// protects only superadmins. An admin changes only users whose role's
+// abilities his own role has too (peers included), and grants only such
+// roles.
+func TestRevAuthzLowerRoleCannotChangeHigher(t *testing.T) {
+	e := admServer(t, nil)
+	ctx := context.Background()
+	a := e.users["admin"]
+	u := e.user(t, a.ID)
+	u.OTP = true
+	if err := e.ts.DB.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const up = adm + "/users/update"
+	for _, role := range []string{"support", "compliance"} {
+		c := e.as[role]
+		expect(t, c.do(t, "POST", up, map[string]any{"uid": a.UID, "otp": false}), 422, "admin.user.superadmin_change")
+		expect(t, c.do(t, "POST", up, map[string]any{"uid": a.UID, "state": "banned"}), 422, "admin.user.superadmin_change")
+	}
+	lab := map[string]any{"uid": a.UID, "key": "ban", "value": "yes", "scope": "private"}
+	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/labels", lab), 422, "admin.user.superadmin_change")
+	expect(t, e.as["compliance"].do(t, "DELETE", admQ(adm+"/users/sessions", url.Values{"uid": {a.UID}}), nil), 422, "admin.user.superadmin_change")
+	if got := e.user(t, a.ID); !got.OTP || got.State != "active" {
+		t.Fatalf("admin changed: otp %v state %s", got.OTP, got.State)
+	}
+
+	// Members and peers stay theirs to manage.
+	m := e.member(t, "m@example.com")
+	expect(t, e.as["support"].do(t, "POST", up, map[string]any{"uid": m.UID, "state": "banned"}), 200)
+	expect(t, e.as["compliance"].do(t, "POST", up, map[string]any{"uid": m.UID, "state": "active"}), 200)
+	peer := e.member(t, "peer@example.com")
+	pu := e.user(t, peer.ID)
+	pu.Role = "support"
+	if err := e.ts.DB.UpdateUser(ctx, pu); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, e.as["support"].do(t, "POST", up, map[string]any{"uid": peer.UID, "state": "banned"}), 200)
+	expect(t, e.as["admin"].do(t, "POST", up, map[string]any{"uid": peer.UID, "state": "active"}), 200)
+
+	// Roles: with the DROP rules lifted, compliance may grant no role whose
+	// abilities it lacks.
+	e.grant(t, "compliance")
+	role := func(uid, r string) map[string]any { return map[string]any{"uid": uid, "role": r} }
+	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/role", role(m.UID, "admin")), 422, "admin.user.superadmin_change")
+	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/role", role(m.UID, "technical")), 422, "admin.user.superadmin_change")
+	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/role", role(m.UID, "trader")), 200)
+	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/role", role(m.UID, "compliance")), 200)
 }
