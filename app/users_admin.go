@@ -214,6 +214,20 @@ func (s *core) modifiableTarget(ctx context.Context, q barong.UserQueries, admin
 	return u, nil
 }
 
+// otherTarget is modifiableTarget for a change an admin may not make on
+// himself: 422 admin.user.update_himself, as Barong answers for his state
+// and role, also for his private labels (his level) and his profile.
+func (s *core) otherTarget(ctx context.Context, q barong.UserQueries, admin *barong.User, uid, superKey string) (*barong.User, error) {
+	u, err := s.modifiableTarget(ctx, q, admin, uid, superKey)
+	if err != nil {
+		return nil, err
+	}
+	if u.ID == admin.ID {
+		return nil, barong.Invalid(KeyAdminUpdateHimself)
+	}
+	return u, nil
+}
+
 // AdminUserUpdate is POST /admin/users/update and PUT /admin/users: the
 // target and exactly one new value (the HTTP layer enforces "one of").
 type AdminUserUpdate struct {

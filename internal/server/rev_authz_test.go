@@ -148,3 +148,30 @@ func TestRevAuthzLowerRoleCannotChangeHigher(t *testing.T) {
 	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/role", role(m.UID, "trader")), 200)
 	expect(t, e.as["compliance"].do(t, "POST", adm+"/users/role", role(m.UID, "compliance")), 200)
 }
+
+// TestRevAuthzAdminCannotRaiseHimself: Barong keeps an admin from
+// changing his own state or role, but not from writing his own private
+// labels (document=verified raises his level; removing a ban pin lifts an
+// admin's own restriction) or verifying his own submitted profile. Both
+// are refused with admin.user.update_himself; another admin does them.
+func TestRevAuthzAdminCannotRaiseHimself(t *testing.T) {
+	e := admServer(t, nil)
+	me := e.users["admin"]
+	c := e.as["admin"]
+	lab := map[string]any{"uid": me.UID, "key": "document", "value": "verified", "scope": "private"}
+	expect(t, c.do(t, "POST", adm+"/users/labels", lab), 422, "admin.user.update_himself")
+	expect(t, c.do(t, "PUT", adm+"/users/labels", lab), 422, "admin.user.update_himself")
+	expect(t, c.do(t, "POST", adm+"/users/labels/update", lab), 422, "admin.user.update_himself")
+	del := url.Values{"uid": {me.UID}, "key": {"email"}, "scope": {"private"}}
+	expect(t, c.do(t, "DELETE", admQ(adm+"/users/labels", del), nil), 422, "admin.user.update_himself")
+
+	expect(t, c.do(t, "POST", res+"/profiles", map[string]any{"first_name": "Eve", "last_name": "Self", "confirm": true}), 201)
+	expect(t, c.do(t, "PUT", adm+"/profiles", map[string]any{"uid": me.UID, "state": "verified"}), 422, "admin.user.update_himself")
+	if u := e.user(t, me.ID); u.Level != 1 {
+		t.Fatalf("level %d", u.Level)
+	}
+
+	// Another admin may.
+	expect(t, e.as["superadmin"].do(t, "POST", adm+"/users/labels", lab), 200)
+	expect(t, e.as["superadmin"].do(t, "PUT", adm+"/profiles", map[string]any{"uid": me.UID, "state": "verified"}), 200)
+}
