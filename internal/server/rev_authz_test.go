@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 
 	barong "github.com/barong-go/barong"
@@ -174,4 +175,32 @@ func TestRevAuthzAdminCannotRaiseHimself(t *testing.T) {
 	// Another admin may.
 	expect(t, e.as["superadmin"].do(t, "POST", adm+"/users/labels", lab), 200)
 	expect(t, e.as["superadmin"].do(t, "PUT", adm+"/profiles", map[string]any{"uid": me.UID, "state": "verified"}), 200)
+}
+
+// TestRevAuthzCommentsKeepTheirAuthor: a comment names its author
+// (author_uid); Barong let any admin rewrite it, so a note could be put in
+// another admin's name, or a superior's note deleted. Only the author edits
+// his comment; a comment is deleted by its author or by an admin who may
+// change the author (abilities covering the author's role).
+func TestRevAuthzCommentsKeepTheirAuthor(t *testing.T) {
+	e := admServer(t, nil)
+	m := e.member(t, "m@example.com")
+	post := func(c *client) int64 {
+		t.Helper()
+		r := c.do(t, "POST", adm+"/users/comments", map[string]any{"uid": m.UID, "title": "Call", "data": "note"})
+		expect(t, r, 201)
+		cs := r.json(t)["comments"].([]any)
+		return jsonInt(cs[len(cs)-1].(map[string]any)["id"])
+	}
+	del := func(c *client, id int64) *response {
+		return c.do(t, "DELETE", admQ(adm+"/users/comments", url.Values{"id": {strconv.FormatInt(id, 10)}}), nil)
+	}
+	byAdmin, byCompliance := post(e.as["admin"]), post(e.as["compliance"])
+
+	expect(t, e.as["compliance"].do(t, "PUT", adm+"/users/comments", map[string]any{"id": byAdmin, "data": "forged"}), 422, "admin.comments.not_author")
+	expect(t, e.as["admin"].do(t, "PUT", adm+"/users/comments", map[string]any{"id": byCompliance, "data": "forged"}), 422, "admin.comments.not_author")
+	expect(t, del(e.as["compliance"], byAdmin), 422, "admin.comments.not_author")
+	expect(t, e.as["compliance"].do(t, "PUT", adm+"/users/comments", map[string]any{"id": byCompliance, "data": "mine"}), 200)
+	expect(t, del(e.as["admin"], byCompliance), 200)
+	expect(t, del(e.as["admin"], byAdmin), 200)
 }
