@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	barong "github.com/barong-go/barong"
@@ -203,4 +204,33 @@ func TestRevAuthzCommentsKeepTheirAuthor(t *testing.T) {
 	expect(t, e.as["compliance"].do(t, "PUT", adm+"/users/comments", map[string]any{"id": byCompliance, "data": "mine"}), 200)
 	expect(t, del(e.as["admin"], byCompliance), 200)
 	expect(t, del(e.as["admin"], byAdmin), 200)
+}
+
+// TestRevAuthzServiceAccountKeyIsNoUser: a service account's API key
+// passes the gateway check with the account's role (a superadmin one
+// here), but the resource and admin APIs act for users only: such a key
+// reaches none of them, not even for a superadmin-role account.
+func TestRevAuthzServiceAccountKeyIsNoUser(t *testing.T) {
+	e := admServer(t, nil)
+	ts := e.ts
+	owner := e.users["member"]
+	sa := saCreate(t, ts, owner.ID, "active", "superadmin")
+	k := &barong.APIKey{HolderID: sa.ID, HolderType: barong.HolderServiceAccount, KID: "0123456789abcdef",
+		Algorithm: "HS256", Scope: []string{}, State: "active", Secret: "0123456789abcdef0123456789abcdef"}
+	if err := ts.DB.CreateAPIKey(context.Background(), k); err != nil {
+		t.Fatal(err)
+	}
+	creds := apiKeyCreds{kid: k.KID, secret: k.Secret}
+	expect(t, apiKeysCall(t, ts, "GET", "/api/v2/auth/api/v2/peatio/account/balances", creds, apiKeysNonce()), 200)
+	for _, p := range []struct{ method, path string }{
+		{"GET", res + "/users/me"}, {"GET", res + "/api_keys"}, {"DELETE", res + "/sessions"},
+		{"GET", adm + "/users"}, {"POST", adm + "/users/role"}, {"PUT", adm + "/users"},
+	} {
+		expect(t, apiKeysCall(t, ts, p.method, p.path, creds, apiKeysNonce()), 401, "authz.invalid_session")
+	}
+	// Its bearer token names no user either.
+	r := apiKeysCall(t, ts, "GET", "/api/v2/auth/api/v2/peatio/account/balances", creds, apiKeysNonce())
+	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	expect(t, bearerDo(t, ts, tok, "GET", adm+"/users", nil), 404, "record.not_found")
+	expect(t, bearerDo(t, ts, tok, "PUT", res+"/users/me", map[string]string{"data": "{}"}), 404, "record.not_found")
 }
