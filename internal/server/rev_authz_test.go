@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	barong "github.com/barong-go/barong"
 )
@@ -233,4 +235,51 @@ func TestRevAuthzServiceAccountKeyIsNoUser(t *testing.T) {
 	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	expect(t, bearerDo(t, ts, tok, "GET", adm+"/users", nil), 404, "record.not_found")
 	expect(t, bearerDo(t, ts, tok, "PUT", res+"/users/me", map[string]string{"data": "{}"}), 404, "record.not_found")
+}
+
+// TestRevAuthzOTPSignMintsNoToken: POST /management/otp/sign signs the
+// payload it is given with the JWT key under the protected header of
+// barong's own compact tokens, so its signature over a payload shaped as a
+// session token (or an e-mail confirmation or password reset one) was such
+// a token: any active user with 2FA, through the otp_sign signer, became
+// the superadmin on every API that trusts barong's key. Payloads with
+// the subject of a barong token are refused.
+func TestRevAuthzOTPSignMintsNoToken(t *testing.T) {
+	m := newMgmtServer(t, "{}", mgmtScopesYAML, nil)
+	root := mgmtUser(t, m.testServer, "boss@example.com", func(u *barong.User) { u.State, u.Role, u.Level = "active", "superadmin", 3 })
+	eve := mgmtUser(t, m.testServer, "eve@example.com", func(u *barong.User) { u.State = "active" })
+	secret := mgmtEnableOTP(t, m.testServer, eve)
+	now := time.Now().Unix()
+	for i, sub := range []string{"session", "confirmation", "reset"} {
+		forged := map[string]any{"iat": now, "exp": now + 600, "sub": sub, "iss": "barong", "aud": []string{"peatio", "barong"},
+			"jti": "f0rged" + strconv.Itoa(i), "uid": root.UID, "email": root.Email, "role": "superadmin", "level": 3, "state": "active",
+			"referral_id": nil, "username": nil, "reset_token": "x"}
+		var jws map[string]any
+		_ = json.Unmarshal(mgmtBody(t, forged, m.applogic), &jws)
+		r := m.call(t, "/otp/sign", map[string]any{"user_uid": eve.UID, "otp_code": mgmtTOTP(t, secret), "jwt": jws})
+		if r.Status == 201 && sub == "session" {
+			var out struct {
+				Payload    string
+				Signatures []struct {
+					Header    map[string]string
+					Protected string
+					Signature string
+				}
+			}
+			_ = json.Unmarshal(r.Body, &out)
+			for _, s := range out.Signatures {
+				if s.Header["kid"] == "barong" {
+					tok := s.Protected + "." + out.Payload + "." + s.Signature
+					if rr := bearerDo(t, m.testServer, tok, "GET", adm+"/users", nil); rr.Status == 200 {
+						t.Errorf("the otp/sign signature is a superadmin token")
+					}
+				}
+			}
+		}
+		mgmtExpect(t, r, 422, `{"error":"JWT is invalid by the reason \"sub `+sub+` is reserved for barong's own tokens\""}`)
+	}
+	// The code was not used up by the refusals.
+	var jws map[string]any
+	_ = json.Unmarshal(mgmtBody(t, mgmtClaims(map[string]any{"amount": "1"}), m.applogic), &jws)
+	mgmtExpect(t, m.call(t, "/otp/sign", map[string]any{"user_uid": eve.UID, "otp_code": mgmtTOTP(t, secret), "jwt": jws}), 201, "")
 }
