@@ -283,3 +283,38 @@ func TestRevAuthzOTPSignMintsNoToken(t *testing.T) {
 	_ = json.Unmarshal(mgmtBody(t, mgmtClaims(map[string]any{"amount": "1"}), m.applogic), &jws)
 	mgmtExpect(t, m.call(t, "/otp/sign", map[string]any{"user_uid": eve.UID, "otp_code": mgmtTOTP(t, secret), "jwt": jws}), 201, "")
 }
+
+// TestRevAuthzKeysOfBannedHolders: a ban deactivates the user's keys and
+// his service accounts' keys; a key turned active again behind the
+// service's back (an import, a hand edit) still fails on the holder's
+// state, for the user's own key and for his service account's.
+func TestRevAuthzKeysOfBannedHolders(t *testing.T) {
+	e := admServer(t, nil)
+	ts := e.ts
+	ctx := context.Background()
+	c := e.as["member"]
+	a := otpEnable(t, ts, c, "member@example.com")
+	own := apiKeysCreate(t, c, a, nil)
+	sa := saCreate(t, ts, e.users["member"].ID, "active", "sa_maker")
+	sk := saKeyCreate(t, c, a, sa.UID)
+	const gw = "/api/v2/auth/api/v2/peatio/account/balances"
+	for _, k := range []apiKeyCreds{own, sk} {
+		expect(t, apiKeysCall(t, ts, "GET", gw, k, apiKeysNonce()), 200)
+	}
+	expect(t, e.as["superadmin"].do(t, "PUT", adm+"/users", map[string]any{"uid": e.users["member"].UID, "state": "banned"}), 200)
+	for _, k := range []apiKeyCreds{own, sk} {
+		if st := apiKeysState(t, ts, k.kid); st != "inactive" {
+			t.Fatalf("key %s", st)
+		}
+		expect(t, apiKeysCall(t, ts, "GET", gw, k, apiKeysNonce()), 401, "authz.apikey_not_active")
+		key, err := ts.Store.APIKeyByKID(ctx, k.kid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key.State = "active"
+		if err := ts.Store.UpdateAPIKey(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, apiKeysCall(t, ts, "GET", gw, k, apiKeysNonce()), 401, "authz.invalid_session")
+	}
+}
