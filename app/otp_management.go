@@ -55,12 +55,18 @@ func (s *OTP) ManagementSign(ctx context.Context, actor barong.Actor, uid, code 
 	if !u.OTP {
 		return nil, barong.Invalid(MsgOTPNotEnabled)
 	}
-	ok, err := s.checkTOTP(ctx, s.store, u, code)
+	err = s.totpLimited(ctx, u, func() error {
+		ok, err := s.checkTOTP(ctx, s.store, u, code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return barong.Invalid(MsgOTPInvalid)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, barong.Invalid(MsgOTPInvalid)
 	}
 	if err := j.Sign(barongSignerKID, key); err != nil {
 		return nil, mgmtInvalidJWT(err)

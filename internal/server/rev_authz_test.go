@@ -318,3 +318,44 @@ func TestRevAuthzKeysOfBannedHolders(t *testing.T) {
 		expect(t, apiKeysCall(t, ts, "GET", gw, k, apiKeysNonce()), 401, "authz.invalid_session")
 	}
 }
+
+// TestRevAuthzTOTPGuessesLimited: the 2FA code that guards API keys,
+// service-account keys, 2FA off, passkey registration and account deletion
+// is six digits; without a limit a stolen session could guess one within
+// minutes. Ten wrong codes per user in 15 minutes, then 429
+// totp.too_many_attempts for every code, a right one included; codes that
+// are right are given back; other users are not affected.
+func TestRevAuthzTOTPGuessesLimited(t *testing.T) {
+	t.Run("database", func(t *testing.T) { revAuthzTOTPGuesses(t, nil) })
+	t.Run("redis", func(t *testing.T) { revAuthzTOTPGuesses(t, redisEnv(t)) })
+}
+
+func revAuthzTOTPGuesses(t *testing.T, env map[string]string) {
+	ts := newServer(t, env)
+	ts.signUp(t, "root@example.com")
+	c, _ := ts.signUp(t, "eve@example.com")
+	ts.activate(t, "eve@example.com")
+	a := otpEnable(t, ts, c, "eve@example.com")
+	o, _ := ts.signUp(t, "olga@example.com")
+	ts.activate(t, "olga@example.com")
+	oa := otpEnable(t, ts, o, "olga@example.com")
+
+	for range 12 { // right codes are not counted
+		expect(t, c.do(t, "POST", res+"/otp/verify", map[string]string{"code": a.code(t)}), 200)
+	}
+	for i := range 10 {
+		if i%2 == 0 {
+			expect(t, c.do(t, "POST", res+"/otp/verify", map[string]string{"code": a.wrong(t)}), 422, "resource.otp.invalid")
+		} else {
+			expect(t, c.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": a.wrong(t)}), 422, "resource.api_key.invalid_totp")
+		}
+	}
+	expect(t, c.do(t, "POST", res+"/otp/verify", map[string]string{"code": a.wrong(t)}), 429, "totp.too_many_attempts")
+	expect(t, c.do(t, "POST", res+"/otp/verify", map[string]string{"code": a.code(t)}), 429, "totp.too_many_attempts")
+	expect(t, c.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": a.code(t)}), 429, "totp.too_many_attempts")
+	expect(t, c.do(t, "POST", res+"/otp/disable", map[string]string{"code": a.code(t)}), 429, "totp.too_many_attempts")
+	if u, _ := ts.DB.UserByEmail(context.Background(), "eve@example.com"); !u.OTP {
+		t.Fatal("2FA turned off")
+	}
+	expect(t, o.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": oa.code(t)}), 201)
+}
