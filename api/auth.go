@@ -82,15 +82,18 @@ func (s *Server) authenticateAs(r *http.Request, ar authz.Request, uidOnly bool)
 		if err != nil {
 			return nil, barong.Unauthorized("jwt.decode_and_verify")
 		}
-		if uidOnly {
-			return &caller{User: &barong.User{UID: claims.UID}}, nil
-		}
-		u, err := s.app.Users.ByUID(r.Context(), claims.UID)
+		// The token may be up to BARONG_JWT_EXPIRE_TIME old: the user's
+		// state and the permission table are checked as of now.
+		ar.TokenOnly = uidOnly
+		u, err := s.authz.Bearer(r.Context(), ar, claims.UID)
 		if err != nil {
 			if errors.Is(err, barong.ErrNotFound) {
 				return nil, barong.NotFound("record.not_found")
 			}
 			return nil, err
+		}
+		if uidOnly {
+			return &caller{User: &barong.User{UID: u.UID}}, nil
 		}
 		return &caller{User: u}, nil
 	}

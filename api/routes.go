@@ -177,8 +177,8 @@ func (s *Server) routeTable(m *management) []route {
 		{"admin", "DELETE", "/users/labels", adminAbility(actDestroy, modelLabel), "Delete a user's label", s.handleAdminDeleteLabel},
 		// Barong checks no ability on comments; barong-go requires update User.
 		{"admin", "POST", "/users/comments", adminAbility(actUpdate, modelUser), "Add a comment on a user", s.handleAdminCreateComment},
-		{"admin", "PUT", "/users/comments", adminAbility(actUpdate, modelUser), "Edit a comment", s.handleAdminUpdateComment},
-		{"admin", "DELETE", "/users/comments", adminAbility(actUpdate, modelUser), "Delete a comment", s.handleAdminDeleteComment},
+		{"admin", "PUT", "/users/comments", adminAbility(actUpdate, modelUser), "Edit a comment; only its author may (errors: admin.comments.not_author)", s.handleAdminUpdateComment},
+		{"admin", "DELETE", "/users/comments", adminAbility(actUpdate, modelUser), "Delete a comment; another admin's only with abilities covering his role (errors: admin.comments.not_author)", s.handleAdminDeleteComment},
 		{"admin", "GET", "/permissions", adminAbility(actRead, modelPermission), "List permissions; paginated", s.handleAdminPermissions},
 		{"admin", "POST", "/permissions", adminAbility(actCreate, modelPermission), "Create a permission", s.handleAdminCreatePermission},
 		{"admin", "PUT", "/permissions", adminAbility(actUpdate, modelPermission), "Update a permission", s.handleAdminUpdatePermission},

@@ -125,6 +125,33 @@ func (c *core) mayUser(ctx context.Context, a barong.Actor) error {
 	return barong.Unauthorized(keyNoSession)
 }
 
+// covers reports whether role a has every admin ability of role b
+// (abilities.yml): an admin changes only users of such roles and grants
+// only such roles, so that support or compliance cannot turn off an
+// admin's 2FA, ban him or make someone an admin. Barong protects only
+// superadmins (reference §10.4). A role covers itself; superadmins cover
+// every role, and only they cover superadmin.
+func (c *core) covers(a, b string) bool {
+	switch {
+	case a == barong.RoleSuperadmin || a == b:
+		return true
+	case b == barong.RoleSuperadmin:
+		return false
+	}
+	have, want := c.cfg.Abilities[a], c.cfg.Abilities[b]
+	for _, m := range want.Manage {
+		if !slices.Contains(have.Manage, m) {
+			return false
+		}
+	}
+	for _, m := range want.Read {
+		if !c.cfg.Abilities.Can(a, actRead, m) {
+			return false
+		}
+	}
+	return true
+}
+
 // maySystem checks that a is the process itself.
 func (c *core) maySystem(ctx context.Context, a barong.Actor) error {
 	if a.IsSystem() {

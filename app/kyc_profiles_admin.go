@@ -85,7 +85,9 @@ func (s *KYC) AdminCreateProfile(ctx context.Context, actor barong.Actor, uid st
 // Barong answers 500 for an unknown state (reference §8.1 Note); barong-go
 // 422 admin.profile.invalid_state. Errors: 404 admin.user.doesnt_exist,
 // admin.profiles.doesnt_exist_or_not_editable; 422
-// admin.profiles.superadmin_change, admin.profiles.second_admin_approval.
+// admin.profiles.superadmin_change, admin.user.update_himself (his own
+// profile: Barong let an admin verify himself),
+// admin.profiles.second_admin_approval.
 func (s *KYC) AdminVerifyProfile(ctx context.Context, actor barong.Actor, uid, state string) (*barong.Profile, error) {
 	if err := s.mayAdmin(ctx, actor, actUpdate, modelProfile); err != nil {
 		return nil, err
@@ -114,8 +116,11 @@ func (s *KYC) AdminVerifyProfile(ctx context.Context, actor barong.Actor, uid, s
 		if p == nil {
 			return barong.NotFound(KeyAdminProfileNotEditable)
 		}
-		if u.Role == barong.RoleSuperadmin && admin.Role != barong.RoleSuperadmin {
+		if !s.covers(admin.Role, u.Role) {
 			return barong.Invalid(KeyAdminProfileSuperadmin)
+		}
+		if u.ID == admin.ID {
+			return barong.Invalid(KeyAdminUpdateHimself)
 		}
 		if s.cfg.ProfileDoubleVerification && p.Author == admin.UID &&
 			!slices.Contains(s.cfg.ProfileVerificationRoles, admin.Role) {

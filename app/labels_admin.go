@@ -68,7 +68,8 @@ func checkDescription(desc string) error {
 
 // AdminCreate is POST /admin/users/labels: a new label (scope public
 // when not given). Private labels recompute state and level. Errors: 404
-// admin.user.doesnt_exist; 422 admin.user.superadmin_change, key.taken and
+// admin.user.doesnt_exist; 422 admin.user.superadmin_change,
+// admin.user.update_himself (Barong let an admin label himself), key.taken and
 // the Label model's keys (key.invalid, value.too_short, scope.inclusion ...).
 func (s *Labels) AdminCreate(ctx context.Context, actor barong.Actor, in AdminLabelInput) error {
 	if err := s.mayAdmin(ctx, actor, actCreate, modelLabel); err != nil {
@@ -83,7 +84,7 @@ func (s *Labels) AdminCreate(ctx context.Context, actor barong.Actor, in AdminLa
 		return err
 	}
 	return s.inTx(ctx, func(tx *txn) error {
-		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
+		u, err := s.otherTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
 		if err != nil {
 			return err
 		}
@@ -103,7 +104,8 @@ func (s *Labels) AdminCreate(ctx context.Context, actor barong.Actor, in AdminLa
 // label key in scope. Barong's POST update clears the description when none
 // is sent (reference §12.4 item 12); barong-go keeps it. Errors: 404
 // admin.user.doesnt_exist, admin.label.doesnt_exist; 422
-// admin.user.superadmin_change and the Label model's keys.
+// admin.user.superadmin_change, admin.user.update_himself and the Label
+// model's keys.
 func (s *Labels) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminLabelInput, createMissing bool) error {
 	if err := s.mayAdmin(ctx, actor, actUpdate, modelLabel); err != nil {
 		return err
@@ -114,7 +116,7 @@ func (s *Labels) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminLa
 		return err
 	}
 	return s.inTx(ctx, func(tx *txn) error {
-		u, err := s.modifiableTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
+		u, err := s.otherTarget(ctx, tx, admin, in.UID, KeyAdminSuperadminChange)
 		if err != nil {
 			return err
 		}
@@ -131,7 +133,8 @@ func (s *Labels) AdminUpdate(ctx context.Context, actor barong.Actor, in AdminLa
 // AdminDelete is DELETE /admin/users/labels: it deletes the user's
 // label key in scope, recomputing state and level for a private one. Barong
 // emits no event for it. Errors: 404 admin.user.doesnt_exist,
-// admin.label.doesnt_exist; 422 admin.user.superadmin_change.
+// admin.label.doesnt_exist; 422 admin.user.superadmin_change,
+// admin.user.update_himself.
 func (s *Labels) AdminDelete(ctx context.Context, actor barong.Actor, uid, key, scope string) error {
 	if err := s.mayAdmin(ctx, actor, actDestroy, modelLabel); err != nil {
 		return err
@@ -139,7 +142,7 @@ func (s *Labels) AdminDelete(ctx context.Context, actor barong.Actor, uid, key, 
 	admin := actor.User
 	key = squish(strings.ToLower(key))
 	return s.inTx(ctx, func(tx *txn) error {
-		u, err := s.modifiableTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
+		u, err := s.otherTarget(ctx, tx, admin, uid, KeyAdminSuperadminChange)
 		if err != nil {
 			return err
 		}

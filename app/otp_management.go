@@ -25,7 +25,10 @@ const (
 // enabled 2FA, OTP code is invalid, JWT is invalid by the reason "...".
 // Unlike Barong, the JWS is checked before the code, so a malformed one
 // does not use up the user's code; the signature uses the JWT key's own
-// algorithm (RS256 for an RSA key, EdDSA for Ed25519).
+// algorithm (RS256 for an RSA key, EdDSA for Ed25519). A payload with the
+// subject of barong's own tokens (session, confirmation, reset) is refused:
+// Barong's signature over it was such a token, a superadmin session for
+// any active user with 2FA.
 func (s *OTP) ManagementSign(ctx context.Context, actor barong.Actor, uid, code string, jws []byte, key *token.Key) ([]byte, error) {
 	if err := s.mayManage(ctx, actor, "otp_sign"); err != nil {
 		return nil, err
@@ -33,6 +36,11 @@ func (s *OTP) ManagementSign(ctx context.Context, actor barong.Actor, uid, code 
 	j, err := token.ParseGeneral(jws)
 	if err != nil {
 		return nil, mgmtInvalidJWT(err)
+	}
+	// The signature would turn a payload shaped as a session, e-mail
+	// confirmation or password-reset token into that token.
+	if sub, ok := j.ReservedSubject(); ok {
+		return nil, mgmtInvalidJWT(fmt.Errorf("sub %s is reserved for barong's own tokens", sub))
 	}
 	u, err := s.store.UserByUID(ctx, uid)
 	if err != nil {
@@ -47,12 +55,18 @@ func (s *OTP) ManagementSign(ctx context.Context, actor barong.Actor, uid, code 
 	if !u.OTP {
 		return nil, barong.Invalid(MsgOTPNotEnabled)
 	}
-	ok, err := s.checkTOTP(ctx, s.store, u, code)
+	err = s.totpLimited(ctx, u, func() error {
+		ok, err := s.checkTOTP(ctx, s.store, u, code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return barong.Invalid(MsgOTPInvalid)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		return nil, barong.Invalid(MsgOTPInvalid)
 	}
 	if err := j.Sign(barongSignerKID, key); err != nil {
 		return nil, mgmtInvalidJWT(err)

@@ -3,10 +3,14 @@ package app
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	barong "github.com/barong-go/barong"
+	"github.com/barong-go/barong/seclog"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
@@ -24,6 +28,70 @@ const KeyTOTPError = "totp.error"
 
 // totpOpts are RFC 6238 with Vault's defaults: SHA1, 6 digits, 30 s.
 var totpOpts = totp.ValidateOpts{Period: 30, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// The 2FA codes a signed-in user's calls (API keys, service-account keys,
+// 2FA off and verify, passkey registration, account deletion) and the
+// management otp/sign send are limited per user: a code is six digits, so
+// without a limit a stolen session guessed one (three are valid at a time)
+// within minutes at a thousand requests a second. Sign-in has its own
+// throttle (throttle.go).
+const (
+	// KeyTOTPTooMany answers a user past the limit (429).
+	KeyTOTPTooMany = "totp.too_many_attempts"
+	// maxTOTPFailures wrong codes per user in totpFailWindow.
+	maxTOTPFailures = 10
+	totpFailWindow  = 15 * time.Minute
+	totpFailPrefix  = "totp_failures:"
+)
+
+// totpLimited runs fn, which checks a 2FA code of u, as one attempt of
+// u's: counted when it starts (parallel guesses meet the limit as
+// sequential ones do), given back unless fn refused the code as wrong;
+// past maxTOTPFailures in the window, 429 totp.too_many_attempts before
+// fn runs. Not inside a transaction: the database KV would wait on it.
+func (s *core) totpLimited(ctx context.Context, u *barong.User, fn func() error) error {
+	if s.kv == nil || !u.OTP {
+		return fn()
+	}
+	key := totpFailPrefix + u.UID
+	n, err := s.kv.Incr(ctx, key, totpFailWindow)
+	if err != nil {
+		return fmt.Errorf("count 2fa attempts: %w", err)
+	}
+	if n > maxTOTPFailures {
+		_ = s.kv.Decr(ctx, key) // refused unchecked: not a failure
+		seclog.Log(ctx, s.log, seclog.AuthzRefused, slog.String("uid", u.UID), slog.String("reason", "2fa attempts"),
+			slog.Any("errors", []string{KeyTOTPTooMany}))
+		return barong.TooMany(KeyTOTPTooMany)
+	}
+	err = fn()
+	if !wrongTOTP(err) {
+		if derr := s.kv.Decr(ctx, key); derr != nil {
+			s.log.WarnContext(ctx, "give back 2fa attempt", "error", derr)
+		}
+	}
+	return err
+}
+
+// wrongTOTP reports whether err refuses a 2FA code as wrong (or used).
+func wrongTOTP(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, errOTPCodeInvalid) {
+		return true
+	}
+	var be *barong.Error
+	if !errors.As(err, &be) {
+		return false
+	}
+	for _, k := range be.Keys {
+		if strings.HasSuffix(k, ".invalid_totp") || strings.HasSuffix(k, ".invalid_otp") || k == KeyOTPInvalid || k == MsgOTPInvalid {
+			return true
+		}
+	}
+	return false
+}
 
 // checkTOTP reports whether code is valid for u now, one step of skew either
 // way, and marks its time step used so the same code is accepted once.

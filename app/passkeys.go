@@ -225,13 +225,19 @@ func (s *Passkeys) RegistrationOptions(ctx context.Context, actor barong.Actor, 
 		if strings.TrimSpace(otpCode) == "" {
 			return nil, barong.BadRequest(KeyWebAuthnMissingOTP)
 		}
-		ok, err := s.checkTOTP(ctx, s.store, u, otpCode)
+		err := s.totpLimited(ctx, u, func() error {
+			ok, err := s.checkTOTP(ctx, s.store, u, otpCode)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				s.recordAlone(ctx, u.ID, c, webauthnTopic, actionPasskeyRegister, barong.ResultFailed, reasonOTPInvalid)
+				return barong.Invalid(KeyWebAuthnInvalidOTP)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			s.recordAlone(ctx, u.ID, c, webauthnTopic, actionPasskeyRegister, barong.ResultFailed, reasonOTPInvalid)
-			return nil, barong.Invalid(KeyWebAuthnInvalidOTP)
 		}
 	}
 	pu, err := s.loadPasskeyUser(ctx, u, "")

@@ -200,15 +200,30 @@ func (s *core) findTarget(ctx context.Context, q barong.UserQueries, uid string)
 }
 
 // modifiableTarget loads the user uid for a change by admin: unknown is 404
-// admin.user.doesnt_exist; a superadmin changed by anyone else than a
-// superadmin is 422 superKey (reference §10.4).
+// admin.user.doesnt_exist; a user whose role has abilities that admin's
+// lacks (a superadmin for anyone but a superadmin, reference §10.4; an
+// admin for support) is 422 superKey.
 func (s *core) modifiableTarget(ctx context.Context, q barong.UserQueries, admin *barong.User, uid, superKey string) (*barong.User, error) {
 	u, err := s.findTarget(ctx, q, uid)
 	if err != nil {
 		return nil, err
 	}
-	if u.Role == barong.RoleSuperadmin && admin.Role != barong.RoleSuperadmin {
+	if !s.covers(admin.Role, u.Role) {
 		return nil, barong.Invalid(superKey)
+	}
+	return u, nil
+}
+
+// otherTarget is modifiableTarget for a change an admin may not make on
+// himself: 422 admin.user.update_himself, as Barong answers for his state
+// and role, also for his private labels (his level) and his profile.
+func (s *core) otherTarget(ctx context.Context, q barong.UserQueries, admin *barong.User, uid, superKey string) (*barong.User, error) {
+	u, err := s.modifiableTarget(ctx, q, admin, uid, superKey)
+	if err != nil {
+		return nil, err
+	}
+	if u.ID == admin.ID {
+		return nil, barong.Invalid(KeyAdminUpdateHimself)
 	}
 	return u, nil
 }
@@ -368,8 +383,9 @@ func (s *core) checkNewEmail(ctx context.Context, q barong.UserQueries, u *baron
 }
 
 // AdminSetRole is POST /admin/users/role (reference §8.1). Errors: 404
-// admin.user.doesnt_exist; 422 admin.user.superadmin_change (also when a
-// non-superadmin would grant the superadmin role, which Barong allowed),
+// admin.user.doesnt_exist; 422 admin.user.superadmin_change (also when
+// the role has abilities the admin's lacks, the superadmin role for a
+// non-superadmin included, which Barong allowed),
 // admin.user.update_himself, admin.user.role_no_change, role.doesnt_exist.
 func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role string) error {
 	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
@@ -387,7 +403,7 @@ func (s *Users) AdminSetRole(ctx context.Context, actor barong.Actor, uid, role 
 		if u.Role == role {
 			return barong.Invalid(KeyAdminRoleNoChange)
 		}
-		if role == barong.RoleSuperadmin && admin.Role != barong.RoleSuperadmin {
+		if !s.covers(admin.Role, role) {
 			return barong.Invalid(KeyAdminSuperadminChange)
 		}
 		ok, err := s.roleExists(ctx, tx, role)

@@ -36,13 +36,21 @@ func (s *Users) AdminCreateComment(ctx context.Context, actor barong.Actor, uid,
 	return s.adminUser(ctx, u)
 }
 
+// KeyAdminCommentNotAuthor answers an admin who may not change another
+// admin's comment (422).
+const KeyAdminCommentNotAuthor = "admin.comments.not_author"
+
 // AdminUpdateComment is PUT /admin/users/comments: it changes the sent
 // title and data of comment id and returns the KYC view of the comment's
-// user. Errors: 422 admin.comments.*_too_long; 404 record.not_found.
+// user. Only the author edits his comment: the comment keeps his uid, and
+// Barong let any admin rewrite it in his name. Errors: 422
+// admin.comments.*_too_long, admin.comments.not_author; 404
+// record.not_found.
 func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id int64, title, data *string) (*AdminUser, error) {
 	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return nil, err
 	}
+	admin := actor.User
 	if err := checkComment(title, data); err != nil {
 		return nil, err
 	}
@@ -51,6 +59,9 @@ func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id i
 		c, err := tx.CommentByID(ctx, id)
 		if err != nil {
 			return commentNotFound(err)
+		}
+		if c.AuthorUID != admin.UID {
+			return barong.Invalid(KeyAdminCommentNotAuthor)
 		}
 		userID = c.UserID
 		if title != nil {
@@ -71,16 +82,29 @@ func (s *Users) AdminUpdateComment(ctx context.Context, actor barong.Actor, id i
 }
 
 // AdminDeleteComment is DELETE /admin/users/comments: it deletes comment id
-// and returns the KYC view of its user; 404 record.not_found.
+// and returns the KYC view of its user. Another admin's comment is deleted
+// only by an admin who may change its author (see covers; an author gone
+// since does not protect it). Errors: 404 record.not_found; 422
+// admin.comments.not_author.
 func (s *Users) AdminDeleteComment(ctx context.Context, actor barong.Actor, id int64) (*AdminUser, error) {
 	if err := s.mayAdmin(ctx, actor, actUpdate, modelUser); err != nil {
 		return nil, err
 	}
+	admin := actor.User
 	var userID int64
 	err := s.inTx(ctx, func(tx *txn) error {
 		c, err := tx.CommentByID(ctx, id)
 		if err != nil {
 			return commentNotFound(err)
+		}
+		if c.AuthorUID != admin.UID {
+			author, err := tx.UserByUID(ctx, c.AuthorUID)
+			switch {
+			case err == nil && !s.covers(admin.Role, author.Role):
+				return barong.Invalid(KeyAdminCommentNotAuthor)
+			case err != nil && !isNotFound(err):
+				return fmt.Errorf("load comment author: %w", err)
+			}
 		}
 		userID = c.UserID
 		if err := tx.DeleteComment(ctx, id); err != nil {

@@ -73,12 +73,18 @@ func (s *Users) Delete(ctx context.Context, actor barong.Actor, in DeleteAccount
 		case strings.TrimSpace(in.OTPCode) == "":
 			return barong.Invalid("resource.user.empty_otp_code")
 		}
-		ok, err := s.checkTOTP(ctx, s.store, u, in.OTPCode)
+		err := s.totpLimited(ctx, u, func() error {
+			ok, err := s.checkTOTP(ctx, s.store, u, in.OTPCode)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return barong.Invalid("resource.user.invalid_otp")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return barong.Invalid("resource.user.invalid_otp")
 		}
 	}
 	return s.inTx(ctx, func(tx *txn) error {

@@ -97,6 +97,27 @@ func (j *GeneralJWS) Sign(kid string, key *Key) error {
 	return nil
 }
 
+// ReservedSubject reports whether j's payload carries the subject of one of
+// barong's own compact tokens (session, confirmation, reset), read as their
+// verifiers read it. Sign puts the protected header of those tokens over
+// the payload: signed with the JWT key, such a payload would be one of
+// them (protected + "." + payload + "." + signature).
+func (j *GeneralJWS) ReservedSubject() (string, bool) {
+	raw, err := b64.DecodeString(j.Payload)
+	if err != nil {
+		return "", false
+	}
+	var cs claimSet
+	if json.Unmarshal(raw, &cs) != nil {
+		return "", false
+	}
+	switch sub, _ := jsonString(cs.Sub); sub {
+	case SubSession, SubConfirmation, SubReset:
+		return sub, true
+	}
+	return "", false
+}
+
 // Marshal encodes the JWS (no HTML escaping).
 func (j *GeneralJWS) Marshal() ([]byte, error) {
 	b, err := marshalJSON(j)
