@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	barong "github.com/barong-go/barong"
@@ -157,10 +158,23 @@ func hostileOps(t *testing.T) []hostileOp {
 	return ops
 }
 
+var hostileSeq atomic.Int64
+
 // hostileBaseline is a plausible value of each parameter, so that the
 // hostile one reaches as deep as it can; "" leaves the parameter out.
 func hostileBaseline(op hostileOp, name, target, digest string, ids map[string]string) string {
 	switch {
+	case strings.HasSuffix(op.path, "/users/get") || strings.HasSuffix(op.path, "/service_accounts/get"):
+		return "" // exactly one of the parameters: the hostile one
+	case name == "email" || name == "service_account_email":
+		// A fresh address, so that creations and changes reach the write.
+		return fmt.Sprintf("fresh%d@example.com", hostileSeq.Add(1))
+	case strings.Contains(op.path, "/resource/") && (name == "totp_code" || name == "otp_code" || name == "code"):
+		return ids["totp"]
+	case name == "state" && (strings.HasSuffix(op.path, "/profiles") || strings.HasSuffix(op.path, "/users/import")):
+		return "submitted"
+	case name == "key" && strings.Contains(op.path, "labels") && op.method != "DELETE":
+		return fmt.Sprintf("key%d", hostileSeq.Add(1))
 	case strings.HasSuffix(op.path, "/restrictions"):
 		switch name {
 		case "scope":
@@ -210,7 +224,7 @@ func hostileBaseline(op hostileOp, name, target, digest string, ids map[string]s
 	case "key":
 		return "hostile"
 	case "value":
-		return "v"
+		return "xyz"
 	case "scope":
 		return "private"
 	case "state":
@@ -235,8 +249,16 @@ func hostileBaseline(op hostileOp, name, target, digest string, ids map[string]s
 		return "2035-01-01"
 	case "country":
 		return "US"
-	case "first_name", "last_name", "city", "address", "postcode", "title", "description", "name", "doc_number", "identificator":
-		return "x"
+	case "first_name", "last_name":
+		return "Bob"
+	case "city":
+		return "Paris"
+	case "address":
+		return "1 Main St"
+	case "postcode":
+		return "75001"
+	case "title", "description", "name", "doc_number", "identificator":
+		return "xyz"
 	case "metadata", "data":
 		return `{"a":"b"}`
 	case "doc_type":
@@ -303,7 +325,8 @@ func hostileRun(t *testing.T, env map[string]string, ops []hostileOp, values []h
 	e := &admEnv{ts: m.testServer, as: map[string]*client{}, users: map[string]*barong.User{}}
 	root, _ := e.signIn(t, "root@example.com", "superadmin")
 	_, bob := e.signIn(t, "bob@example.com", "member")
-	carol, _ := e.signIn(t, "carol@example.com", "member")
+	carol, cu := e.signIn(t, "carol@example.com", "member")
+	totpSecret := mgmtEnableOTP(t, m.testServer, cu)
 	digest, _ := bcrypt.GenerateFromPassword([]byte("imported secret"), 4)
 	ids := map[string]string{}
 	for what, req := range map[string]struct {
@@ -352,6 +375,18 @@ func hostileRun(t *testing.T, env map[string]string, ops []hostileOp, values []h
 	var fails int
 	check := func(op hostileOp, what string, r *response) {
 		t.Helper()
+		if os.Getenv("HOSTILE_STATS") != "" { // which answers each operation gave: to see how deep the values reach
+			k := r.Status
+			key := fmt.Sprint(k)
+			if k < 300 {
+				key = "2xx"
+			} else if e := r.errors(); len(e) > 0 {
+				key += " " + strings.Join(e, ",")
+			} else {
+				key += fmt.Sprintf(" %.60s", r.Body)
+			}
+			fmt.Printf("STAT %s %s | %s\n", op.method, op.path, key)
+		}
 		if r.Status >= 500 || r.Status == 0 {
 			fails++
 			t.Errorf("%s %s %s: %d %.300s", op.method, op.path, what, r.Status, r.Body)
@@ -375,6 +410,7 @@ func hostileRun(t *testing.T, env map[string]string, ops []hostileOp, values []h
 		case "resource":
 			c = carol
 		}
+		ids["totp"] = mgmtTOTP(t, totpSecret)
 		base := map[string]string{}
 		for _, p := range append(op.params, op.pathParams...) {
 			if v := hostileBaseline(op, p, bob.UID, string(digest), ids); v != "" {
