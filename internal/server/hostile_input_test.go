@@ -387,6 +387,11 @@ func hostileRun(t *testing.T, env map[string]string, ops []hostileOp, values []h
 			}
 			fmt.Printf("STAT %s %s | %s\n", op.method, op.path, key)
 		}
+		// Nothing half-written: a refused request leaves no event behind
+		// (every change writes its event in the same transaction).
+		if evs := m.events(t); r.Status >= 400 && len(evs) > 0 {
+			t.Errorf("%s %s %s: %d but events %v", op.method, op.path, what, r.Status, names(evs))
+		}
 		if r.Status >= 500 || r.Status == 0 {
 			fails++
 			t.Errorf("%s %s %s: %d %.300s", op.method, op.path, what, r.Status, r.Body)
@@ -535,3 +540,4 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
