@@ -540,4 +540,3 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
-
