@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -22,6 +23,21 @@ func TestHostileDocumentFields(t *testing.T) {
 				"/documents": {"doc_type": "Passport", "doc_number": "AB123", "doc_expire": docFuture(), "doc_category": "front_side",
 					"identificator": "id-1", "metadata": `{"a":"b"}`},
 				"/addresses": {"address": "1 Main St", "city": "Paris", "country": "FR", "postcode": "75001"},
+			}
+			for _, name := range []string{strings.Repeat("n", 300) + ".png", strings.Repeat("n", 10000) + ".png", strings.Repeat("😀", 100) + ".png",
+				"a\xffb.png", "a\x00b.png", "../../../etc/passwd.png", "..png", ".png", "a/b\\c.png", "con.png", " .png"} {
+				for path, fields := range base {
+					vals := docFields()
+					for k, v := range fields {
+						vals.Set(k, v)
+					}
+					before := len(docRows(t, ts, u.ID))
+					r := docUpload(t, c, res+path, vals, docPNG(name))
+					after := len(docRows(t, ts, u.ID))
+					if r.Status >= 500 || (r.Status >= 400 && (len(r.errors()) == 0 || after != before)) {
+						t.Errorf("%s file name %.30q: %d (%d documents written) %.300s", path, name, r.Status, after-before, r.Body)
+					}
+				}
 			}
 			for path, fields := range base {
 				for name := range fields {
