@@ -11,8 +11,21 @@ type Page struct {
 	Limit int
 }
 
-// Offset is the number of rows before the page.
-func (p Page) Offset() int { return (p.Page - 1) * p.Limit }
+// maxOffset bounds Offset: far past any table, and far from overflowing
+// an int64 when a limit is added to it.
+const maxOffset = 1 << 53
+
+// Offset is the number of rows before the page, at most maxOffset (a
+// page like 2^63-1 would overflow into a negative offset).
+func (p Page) Offset() int {
+	if p.Page <= 1 || p.Limit <= 0 {
+		return 0
+	}
+	if p.Page-1 > maxOffset/p.Limit {
+		return maxOffset
+	}
+	return (p.Page - 1) * p.Limit
+}
 
 // Order sorts a list by a column, ascending unless Desc.
 type Order struct {

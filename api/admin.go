@@ -112,7 +112,7 @@ func epochParam(p *params, name, nonInteger string) time.Time {
 		p.Invalid(nonInteger)
 		return time.Time{}
 	}
-	return time.Unix(n, 0).UTC()
+	return unixTime(n)
 }
 
 // orderParam reads ordering (asc or desc, default asc) and order_by (one of

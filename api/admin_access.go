@@ -139,7 +139,7 @@ func restrictionInput(p *params, create bool) app.RestrictionInput {
 			p.Invalid(e.key)
 		}
 	}
-	if n, ok := p.Int("code", p.key("non_integer", "code")); ok {
+	if n, ok := p.Int32("code", p.key("non_integer", "code")); ok {
 		code := int(n)
 		in.Code = &code
 	}

@@ -144,10 +144,10 @@ func metricTime(p *params, name string, endOfDay bool) time.Time {
 		return time.Time{}
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Unix(n, 0).UTC()
+		return unixTime(n)
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t.UTC()
+		return clampTime(t.UTC())
 	}
 	if t, err := time.Parse(time.DateOnly, v); err == nil {
 		if endOfDay {

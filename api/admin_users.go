@@ -14,7 +14,7 @@ const adminUser = "admin.user"
 func userFilter(p *params) barong.UserFilter {
 	f := barong.UserFilter{UID: p.String("uid"), Email: p.String("email"), Role: p.String("role"),
 		Country: p.String("country"), State: p.String("state"), RangeField: "created_at"}
-	if n, ok := p.Int("level", "admin.user.non_integer_level"); ok {
+	if n, ok := p.Int32("level", "admin.user.non_integer_level"); ok {
 		lv := int(n)
 		f.Level = &lv
 	}

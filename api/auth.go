@@ -22,7 +22,7 @@ type callerHandler func(w http.ResponseWriter, r *http.Request, c *caller) error
 
 // authRequest builds the authz request of r for authz path p.
 func (s *Server) authRequest(r *http.Request, p string) authz.Request {
-	ar := authz.Request{Path: p, Method: r.Method, IP: s.clientIP(r), UserAgent: r.UserAgent(), SessionID: s.sessionID(r)}
+	ar := authz.Request{Path: p, Method: r.Method, IP: s.clientIP(r), UserAgent: authz.CleanUserAgent(r.UserAgent()), SessionID: s.sessionID(r)}
 	if v, ok := r.Header["X-Csrf-Token"]; ok && len(v) > 0 {
 		ar.CSRF, ar.HasCSRF = v[0], true
 	}

@@ -7,13 +7,14 @@ import (
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/app"
+	"github.com/barong-go/barong/authz"
 	"github.com/barong-go/barong/captcha"
 	"github.com/barong-go/barong/password"
 )
 
 // client describes the caller for activities and sessions.
 func (s *Server) client(r *http.Request) app.Client {
-	c := app.Client{IP: s.clientIP(r), UserAgent: r.UserAgent()}
+	c := app.Client{IP: s.clientIP(r), UserAgent: authz.CleanUserAgent(r.UserAgent())}
 	if s.geo != nil {
 		_, c.Country, _, _ = s.geo.Lookup(c.IP) // user_ip_country (reference §6.0)
 	}

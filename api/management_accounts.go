@@ -48,7 +48,7 @@ func (m *management) createServiceAccount(w http.ResponseWriter, r *http.Request
 	in := app.ServiceAccountInput{Role: p.Required("service_account_role"), OwnerUID: p.OptionalBlankOK("owner_uid"),
 		UID: p.OptionalBlankOK("service_account_uid"), Email: p.OptionalBlankOK("service_account_email"),
 		State: p.OptionalBlankOK("service_account_state")}
-	if n, ok := p.Int("service_account_level", "is invalid"); ok {
+	if n, ok := p.Int32("service_account_level", "is invalid"); ok {
 		level := int(n)
 		in.Level = &level
 	}

@@ -115,7 +115,7 @@ var railsMessages = map[string]string{
 var attributeLengths = map[string][2]int{
 	"key": {3, 255}, "value": {3, 255}, "username": {4, 12}, "data": {0, 1024}, "doc_number": {0, 128},
 	"first_name": {1, 255}, "last_name": {1, 255}, "address": {1, 255}, "city": {1, 255}, "postcode": {2, 255},
-	"state": {0, 255}, "identificator": {0, 255},
+	"state": {0, 255}, "identificator": {0, 255}, "description": {0, 255}, "email": {0, 255},
 }
 
 // fullMessage is Rails' full message of an attr.type key:

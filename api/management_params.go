@@ -67,7 +67,7 @@ func (p *params) Time(name string) time.Time {
 	if !ok {
 		return time.Time{}
 	}
-	return time.Unix(n, 0).UTC()
+	return unixTime(n)
 }
 
 // ExactlyOne is Grape's exactly_one_of.

@@ -9,8 +9,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
 )
@@ -48,7 +51,67 @@ type params struct {
 }
 
 // newMParams reads the management payload's data.
-func newMParams(data map[string]any) *params { return &params{vals: data, grape: true} }
+// A field holding text that is not valid UTF-8 or holds a NUL (no column
+// of PostgreSQL or MariaDB can store either) is "<name> is invalid".
+func newMParams(data map[string]any) *params {
+	p := &params{vals: data, grape: true}
+	names := make([]string, 0, len(data))
+	for k := range data {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !storableText(k) || !storableValue(data[k]) {
+			p.fail(k, "is invalid")
+		}
+	}
+	return p
+}
+
+// storableText reports whether s can be stored in a text column of every
+// database: valid UTF-8 without NUL bytes.
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// storableValue is storableText for every string (and key) in v.
+func storableValue(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return storableText(x)
+	case []any:
+		for _, e := range x {
+			if !storableValue(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if !storableText(k) || !storableValue(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// maxUnix and minUnix bound the epoch seconds of time parameters: the
+// last and first second of the years 1..9999 that every database's
+// DATETIME/timestamp holds and time.Unix reads without overflow.
+const (
+	maxUnix = 253402300799 - 1 // a second to spare: inclusive bounds become exclusive ones (+1 s)
+	minUnix = -62135596800
+)
+
+// unixTime is time.Unix(n, 0) in UTC, clamped to the years 1..9999: a
+// bound beyond them filters like the last (or first) representable
+// second instead of reaching the database as an invalid datetime.
+func unixTime(n int64) time.Time {
+	return time.Unix(min(max(n, minUnix), maxUnix), 0).UTC()
+}
+
+// clampTime keeps a parsed time within the years 1..9999 (see unixTime).
+func clampTime(t time.Time) time.Time { return unixTime(t.Unix()).Add(time.Duration(t.Nanosecond())) }
 
 // What a reader finds wrong, recorded in the parser's dialect.
 
@@ -118,6 +181,9 @@ func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUploa
 	}
 	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 		p.addPath(r)
+		if !storableValue(p.vals) {
+			return nil, barong.BadRequest("request.invalid_body")
+		}
 		return p, nil
 	}
 	raw := r.Header.Get("Content-Type")
@@ -180,6 +246,11 @@ func parseParams(w http.ResponseWriter, r *http.Request, prefix string, maxUploa
 		}
 	}
 	p.addPath(r)
+	if !storableValue(p.vals) {
+		// Text that is not UTF-8, or holds a NUL: Rack refuses such
+		// parameters with 400; no database column could store them.
+		return nil, barong.BadRequest("request.invalid_body")
+	}
 	return p, nil
 }
 
@@ -369,6 +440,18 @@ func (p *params) Int(name, invalidKey string) (int64, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// Int32 is Int for a value stored in a 32-bit INTEGER column (levels,
+// restriction codes): a larger one is refused with invalidKey as well,
+// instead of failing the database's range check.
+func (p *params) Int32(name, invalidKey string) (int64, bool) {
+	n, ok := p.Int(name, invalidKey)
+	if ok && n != int64(int32(n)) {
+		p.invalidParam(name, invalidKey)
+		return 0, false
+	}
+	return n, ok
 }
 
 // Page reads page and limit with Barong's bare keys (reference §1.5).

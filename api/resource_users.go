@@ -140,7 +140,7 @@ func activityTimeParam(p *params, name string) time.Time {
 		p.Invalid(p.key("non_integer", name))
 		return time.Time{}
 	}
-	return time.Unix(n, 0).UTC()
+	return unixTime(n)
 }
 
 // writeActivityPageHeaders sends the pagination headers of a list (interface §8).

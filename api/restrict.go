@@ -18,7 +18,7 @@ func (s *Server) restricted(pp permPath, h handlerFunc) handlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ar := authz.Request{Path: pp.of(r.URL.Path), Method: r.Method,
-			IP: s.clientIP(r), UserAgent: r.UserAgent()}
+			IP: s.clientIP(r), UserAgent: authz.CleanUserAgent(r.UserAgent())}
 		if err := s.authz.Restricted(ar); err != nil {
 			s.logAuthzRefusal(r, ar, err)
 			return err

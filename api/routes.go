@@ -300,6 +300,9 @@ func (s *Server) mount(m *management) {
 			continue
 		}
 		h := s.wrap(s.guarded(rt, permissionPath(rt.family)))
+		if strings.Contains(rt.path, "{") {
+			h = s.storablePath(h)
+		}
 		s.mux.HandleFunc(rt.method+" /api/v2/auth/"+rt.family+rt.path, h)
 		s.mux.HandleFunc(rt.method+" /api/v2/"+rt.family+rt.path, h)
 	}
@@ -439,4 +442,18 @@ func (s *Server) allowed(r *http.Request) []string {
 		out = append(out, http.MethodOptions)
 	}
 	return out
+}
+
+// storablePath refuses, with 400 request.invalid_path, a request whose
+// decoded path (and so a path parameter: a uid, label key, kid) is not
+// valid UTF-8 or holds a NUL: no record can be named so, and PostgreSQL
+// refuses to even compare such text.
+func (s *Server) storablePath(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !storableText(r.URL.Path) {
+			s.writeError(w, r, barong.BadRequest("request.invalid_path"))
+			return
+		}
+		h(w, r)
+	}
 }

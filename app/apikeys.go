@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -164,6 +165,9 @@ func (s *core) createKey(ctx context.Context, tx *txn, holderType string, holder
 	if in.Algorithm != "HS256" {
 		v.Add("algorithm.inclusion")
 	}
+	if scopeTooLong(k.Scope) {
+		v.Add("scope.too_long")
+	}
 	if holderState != barong.StateActive {
 		v.Add("key_holder_account.invalid")
 	}
@@ -205,16 +209,29 @@ func updateKey(ctx context.Context, tx *txn, k *barong.APIKey, holderState strin
 		}
 		k.State = *in.State
 	}
-	if err := v.Err(); err != nil {
-		return err
-	}
 	if in.Scope != nil {
 		k.Scope = splitScope(*in.Scope)
+		if scopeTooLong(k.Scope) {
+			v.Add("scope.too_long")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
 	}
 	if err := tx.UpdateAPIKey(ctx, k); err != nil {
 		return fmt.Errorf("update api key: %w", err)
 	}
 	return nil
+}
+
+// maxScopeBytes is what the scope column (a MariaDB TEXT) holds.
+const maxScopeBytes = 65535
+
+// scopeTooLong reports whether scope, stored as its JSON array, would not
+// fit the column.
+func scopeTooLong(scope []string) bool {
+	b, err := json.Marshal(scope)
+	return err != nil || len(b) > maxScopeBytes
 }
 
 // splitScope splits a comma-separated scope, trimming blanks and dropping

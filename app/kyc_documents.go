@@ -177,6 +177,9 @@ func (s *KYC) CreateDocuments(ctx context.Context, actor barong.Actor, in Docume
 	if in.Metadata != "" && !json.Valid([]byte(in.Metadata)) {
 		v.Add("metadata.invalid_format")
 	}
+	if len(in.Metadata) > maxMetadataBytes {
+		v.Add("metadata.too_long")
+	}
 	if in.Identificator == "" {
 		in.Identificator = randHex(16)
 	} else if utf8.RuneCountInString(in.Identificator) > 255 {
@@ -194,6 +197,9 @@ func (s *KYC) CreateDocuments(ctx context.Context, actor barong.Actor, in Docume
 	return s.saveDocuments(ctx, u, doc, in.Files, label)
 }
 
+// maxMetadataBytes is what a metadata column (a MariaDB TEXT) holds.
+const maxMetadataBytes = 65535
+
 // CreateAddress stores one Address document per file with a common fresh
 // identificator and sets the address=pending label (reference §6.3.4).
 // Unlike Barong, the address fields are kept in the documents' metadata
@@ -210,6 +216,13 @@ func (s *KYC) CreateAddress(ctx context.Context, actor barong.Actor, in AddressI
 	}
 	var v barong.ValidationErrors
 	s.checkUploads(&v, in.Files)
+	for _, f := range []struct{ attr, val string }{
+		{"country", in.Country}, {"address", in.Address}, {"city", in.City}, {"postcode", in.Postcode},
+	} {
+		if utf8.RuneCountInString(f.val) > 255 { // as the profile's fields
+			v.Add(f.attr + ".too_long")
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}

@@ -71,6 +71,9 @@ func (s *KYC) ManagementCreateDocument(ctx context.Context, actor barong.Actor, 
 	if in.Metadata != "" && !json.Valid([]byte(in.Metadata)) {
 		v.Add("metadata.invalid_format")
 	}
+	if len(in.Metadata) > maxMetadataBytes {
+		v.Add("metadata.too_long")
+	}
 	if err := mgmtModelErr(v); err != nil {
 		return err
 	}

@@ -203,6 +203,9 @@ func (s *core) validateProfile(p *barong.Profile) error {
 	if p.Metadata != "" && !json.Valid([]byte(p.Metadata)) {
 		v.Add("metadata.invalid_format")
 	}
+	if len(p.Metadata) > maxMetadataBytes {
+		v.Add("metadata.too_long")
+	}
 	return v.Err()
 }
 

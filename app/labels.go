@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/entity"
@@ -19,6 +20,9 @@ func normalizeLabel(v *barong.ValidationErrors, l *barong.Label) {
 	l.Value = squish(strings.ToLower(l.Value))
 	checkLabelPart(v, "key", l.Key)
 	checkLabelPart(v, "value", l.Value)
+	if utf8.RuneCountInString(l.Description) > maxLabelDescriptionLength { // the column's size
+		v.Add("description.too_long")
+	}
 	if l.Scope != barong.ScopePublic && l.Scope != barong.ScopePrivate {
 		v.Add("scope.inclusion")
 	}

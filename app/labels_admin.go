@@ -159,13 +159,13 @@ func (s *Labels) AdminDelete(ctx context.Context, actor barong.Actor, uid, key, 
 
 // checkComment applies the comment limits: 422
 // admin.comments.title_too_long (over 64 characters),
-// admin.comments.data_too_long (over 65535).
+// admin.comments.data_too_long (over 65535 bytes).
 func checkComment(title, data *string) error {
 	var v barong.ValidationErrors
 	if title != nil && utf8.RuneCountInString(*title) > maxCommentTitle {
 		v.Add(KeyAdminCommentTitleLong)
 	}
-	if data != nil && utf8.RuneCountInString(*data) > maxCommentData {
+	if data != nil && len(*data) > maxCommentData { // bytes: the column is a MariaDB TEXT
 		v.Add(KeyAdminCommentDataLong)
 	}
 	return v.Err()

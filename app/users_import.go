@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/phone"
@@ -46,7 +47,13 @@ func (s *Users) ManagementImport(ctx context.Context, actor barong.Actor, in Imp
 	}
 	u := &barong.User{Email: in.Email, PasswordDigest: in.PasswordDigest}
 	var v barong.ValidationErrors
-	if _, err := bcrypt.Cost([]byte(in.PasswordDigest)); err != nil {
+	// Barong inserts the user without validation; only what the columns
+	// cannot hold is refused: an e-mail over 255 characters, a digest
+	// that is no bcrypt hash (always 60 characters).
+	if utf8.RuneCountInString(in.Email) > 255 {
+		v.Add("email.too_long")
+	}
+	if _, err := bcrypt.Cost([]byte(in.PasswordDigest)); err != nil || len(in.PasswordDigest) != 60 {
 		v.Add("password_digest.invalid")
 	}
 	if err := s.mgmtReferral(ctx, &v, u, in.ReferralUID); err != nil {

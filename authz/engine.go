@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	barong "github.com/barong-go/barong"
 	"github.com/barong-go/barong/token"
@@ -280,6 +281,10 @@ func (e *Engine) apiKey(ctx context.Context, r Request) (*Result, error) {
 		return nil, barong.Invalid("authz.invalid_api_key_headers")
 	}
 	kid, nonce := *r.APIKey, *r.Nonce
+	if !utf8.ValidString(kid) || strings.ContainsRune(kid, 0) {
+		// No key has such a kid, and PostgreSQL refuses to compare it.
+		return nil, barong.Unauthorized("authz.unexistent_apikey")
+	}
 	key, err := e.p.APIKey(ctx, kid)
 	if err != nil {
 		if errors.Is(err, barong.ErrNotFound) {

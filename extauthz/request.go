@@ -101,7 +101,7 @@ func (s *Service) request(method, target, peer string, h http.Header) (authz.Req
 	}
 	// TokenOnly: a gateway check answers with the decision and the token
 	// alone, so the engine may use the claims it keeps in memory.
-	r := authz.Request{Path: p, Method: strings.ToUpper(method), IP: s.clientIP(peer, h), UserAgent: h.Get("User-Agent"),
+	r := authz.Request{Path: p, Method: strings.ToUpper(method), IP: s.clientIP(peer, h), UserAgent: authz.CleanUserAgent(h.Get("User-Agent")),
 		TokenOnly: true}
 	if c, err := (&http.Request{Header: h}).Cookie(s.cfg.SessionName); err == nil {
 		r.SessionID = c.Value
