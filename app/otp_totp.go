@@ -50,27 +50,62 @@ const (
 // past maxTOTPFailures in the window, 429 totp.too_many_attempts before
 // fn runs. Not inside a transaction: the database KV would wait on it.
 func (s *core) totpLimited(ctx context.Context, u *barong.User, fn func() error) error {
-	if s.kv == nil || !u.OTP {
+	if !u.OTP {
 		return fn()
 	}
-	key := totpFailPrefix + u.UID
+	return s.limitedAttempt(ctx, totpFailPrefix+u.UID, u.UID, "2fa attempts", KeyTOTPTooMany, func() (bool, error) {
+		err := fn()
+		return wrongTOTP(err), err
+	})
+}
+
+// limitedAttempt runs check as one of at most maxTOTPFailures failed
+// attempts in totpFailWindow under key: counted when it starts, given
+// back unless check reports a failure; past the limit, 429 tooMany
+// before check runs (recorded as a security line with reason).
+func (s *core) limitedAttempt(ctx context.Context, key, uid, reason, tooMany string, check func() (failed bool, err error)) error {
+	if s.kv == nil {
+		_, err := check()
+		return err
+	}
 	n, err := s.kv.Incr(ctx, key, totpFailWindow)
 	if err != nil {
-		return fmt.Errorf("count 2fa attempts: %w", err)
+		return fmt.Errorf("count %s: %w", reason, err)
 	}
 	if n > maxTOTPFailures {
 		_ = s.kv.Decr(ctx, key) // refused unchecked: not a failure
-		seclog.Log(ctx, s.log, seclog.AuthzRefused, slog.String("uid", u.UID), slog.String("reason", "2fa attempts"),
-			slog.Any("errors", []string{KeyTOTPTooMany}))
-		return barong.TooMany(KeyTOTPTooMany)
+		seclog.Log(ctx, s.log, seclog.AuthzRefused, slog.String("uid", uid), slog.String("reason", reason),
+			slog.Any("errors", []string{tooMany}))
+		return barong.TooMany(tooMany)
 	}
-	err = fn()
-	if !wrongTOTP(err) {
+	failed, err := check()
+	if !failed {
 		if derr := s.kv.Decr(ctx, key); derr != nil {
-			s.log.WarnContext(ctx, "give back 2fa attempt", "error", derr)
+			s.log.WarnContext(ctx, "give back an attempt", "reason", reason, "error", derr)
 		}
 	}
 	return err
+}
+
+// The passwords a signed-in user's calls send again (password change,
+// account deletion) are limited as 2FA codes are: a stolen session could
+// otherwise try a password list at bcrypt's pace for as long as it lives.
+const (
+	// KeyPasswordTooMany answers a user past the limit (429).
+	KeyPasswordTooMany = "password.too_many_attempts"
+	passwordFailPrefix = "password_failures:"
+)
+
+// passwordLimited reports whether pw is u's password, as one attempt of
+// at most maxTOTPFailures wrong ones in totpFailWindow (limitedAttempt).
+func (s *core) passwordLimited(ctx context.Context, u *barong.User, pw string) (bool, error) {
+	var ok bool
+	err := s.limitedAttempt(ctx, passwordFailPrefix+u.UID, u.UID, "password attempts", KeyPasswordTooMany, func() (bool, error) {
+		var err error
+		ok, err = s.passwordMatches(ctx, u.PasswordDigest, pw)
+		return err == nil && !ok, err
+	})
+	return ok, err
 }
 
 // wrongTOTP reports whether err refuses a 2FA code as wrong (or used).

@@ -61,7 +61,7 @@ func (s *Users) Delete(ctx context.Context, actor barong.Actor, in DeleteAccount
 		return err
 	}
 	u := actor.User
-	if ok, err := s.passwordMatches(ctx, u.PasswordDigest, in.Password); err != nil {
+	if ok, err := s.passwordLimited(ctx, u, in.Password); err != nil {
 		return err
 	} else if !ok {
 		return barong.Invalid("resource.user.invalid_password")
@@ -125,7 +125,7 @@ func (s *Users) ChangePassword(ctx context.Context, actor barong.Actor, keepSess
 	if in.New != in.Confirm {
 		return fail("New passwords don't match", barong.Invalid("resource.password.doesnt_match"))
 	}
-	if ok, err := s.passwordMatches(ctx, u.PasswordDigest, in.Old); err != nil {
+	if ok, err := s.passwordLimited(ctx, u, in.Old); err != nil {
 		return err
 	} else if !ok {
 		return fail("Previous password is not correct", barong.BadRequest("resource.password.prev_pass_not_correct"))

@@ -359,3 +359,43 @@ func revAuthzTOTPGuesses(t *testing.T, env map[string]string) {
 	}
 	expect(t, o.do(t, "POST", res+"/api_keys", map[string]string{"algorithm": "HS256", "totp_code": oa.code(t)}), 201)
 }
+
+// TestPasswordGuessesLimited: the password a signed-in user sends again
+// (password change, account deletion) is limited to 10 wrong ones in
+// 15 minutes, then 429 password.too_many_attempts, the right one too:
+// a stolen session cannot try a password list. Right passwords are not
+// counted; another user is not affected.
+func TestPasswordGuessesLimited(t *testing.T) {
+	t.Parallel()
+	t.Run("database", func(t *testing.T) { t.Parallel(); passwordGuesses(t, nil) })
+	t.Run("redis", func(t *testing.T) { t.Parallel(); passwordGuesses(t, redisEnv(t)) })
+}
+
+func passwordGuesses(t *testing.T, env map[string]string) {
+	ts := newServer(t, env)
+	ts.signUp(t, "root@example.com")
+	c, _ := ts.signUp(t, "eve@example.com")
+	o, _ := ts.signUp(t, "olga@example.com")
+	del := func(pw string) string { return res + "/users/me?" + url.Values{"password": {pw}}.Encode() }
+	change := func(old string) map[string]string {
+		return map[string]string{"old_password": old, "new_password": "N3w-Secret-Phrase!", "confirm_password": "N3w-Secret-Phrase!"}
+	}
+	for range 12 { // right passwords are not counted (refused as no change, after the check)
+		expect(t, c.do(t, "PUT", res+"/users/password", map[string]string{"old_password": strongPassword,
+			"new_password": strongPassword, "confirm_password": strongPassword}), 400, "resource.password.no_change_provided")
+	}
+	for i := range 10 {
+		if i%2 == 0 {
+			expect(t, c.do(t, "PUT", res+"/users/password", change("wrong-"+strconv.Itoa(i))), 400, "resource.password.prev_pass_not_correct")
+		} else {
+			expect(t, c.do(t, "DELETE", del("wrong-"+strconv.Itoa(i)), nil), 422, "resource.user.invalid_password")
+		}
+	}
+	expect(t, c.do(t, "PUT", res+"/users/password", change("wrong")), 429, "password.too_many_attempts")
+	expect(t, c.do(t, "PUT", res+"/users/password", change(strongPassword)), 429, "password.too_many_attempts")
+	expect(t, c.do(t, "DELETE", del(strongPassword), nil), 429, "password.too_many_attempts")
+	if u, err := ts.DB.UserByEmail(context.Background(), "eve@example.com"); err != nil || u.State == "deleted" {
+		t.Fatalf("eve: %v %v", u, err)
+	}
+	expect(t, o.do(t, "PUT", res+"/users/password", change(strongPassword)), 201)
+}
