@@ -77,11 +77,11 @@ func (s *Server) handlePasskeyRegistrationOptions(w http.ResponseWriter, r *http
 	if err != nil {
 		return err
 	}
-	code := p.String("otp_code")
+	code, password := p.String("otp_code"), p.String("password")
 	if err := p.Err(); err != nil {
 		return err
 	}
-	opts, err := s.app.Passkeys.RegistrationOptions(r.Context(), barong.UserActor(c.User), code, s.client(r))
+	opts, err := s.app.Passkeys.RegistrationOptions(r.Context(), barong.UserActor(c.User), code, password, s.client(r))
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func (s *Server) routeTable(m *management) []route {
 		{"resource", "GET", "/sessions", guardUser, "List the current user's live sessions (id is a hash of the session id); paginated", s.handleSessions},
 		{"resource", "DELETE", "/sessions/{id}", guardUser, "Revoke one of the current user's sessions (errors: resource.session.not_found)", s.handleRevokeSession},
 		{"resource", "DELETE", "/sessions", guardUser, "Revoke every session of the current user but the current one", s.handleRevokeOtherSessions},
-		{"resource", "POST", "/webauthn/credentials/options", guardUser, "Start registering a passkey: creation options; otp_code when 2FA is on (errors: resource.webauthn.missing_otp_code, invalid_otp, limit_reached)", s.handlePasskeyRegistrationOptions},
+		{"resource", "POST", "/webauthn/credentials/options", guardUser, "Start registering a passkey: creation options; otp_code when 2FA is on, else password (errors: resource.webauthn.missing_otp_code, invalid_otp, missing_password, invalid_password, limit_reached)", s.handlePasskeyRegistrationOptions},
 		{"resource", "POST", "/webauthn/credentials", guardUser, "Register a passkey: credential (the PublicKeyCredential) and name (errors: resource.webauthn.missing_credential, invalid_credential_format, challenge_expired, invalid_credential, already_registered, limit_reached, name_too_long)", s.handleRegisterPasskey},
 		{"resource", "GET", "/webauthn/credentials", guardUser, "List the current user's passkeys", s.handlePasskeys},
 		{"resource", "PATCH", "/webauthn/credentials/{id}", guardUser, "Rename a passkey (errors: resource.webauthn.not_found, missing_name, name_too_long)", s.handleRenamePasskey},

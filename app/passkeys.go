@@ -75,15 +75,20 @@ const (
 	KeyPasskeyChallenge = "identity.session.passkey_challenge_expired"
 	KeyPasskeyCloned    = "identity.session.passkey_cloned"
 
-	KeyWebAuthnMissingOTP  = "resource.webauthn.missing_otp_code"
-	KeyWebAuthnInvalidOTP  = "resource.webauthn.invalid_otp"
-	KeyWebAuthnFormat      = "resource.webauthn.invalid_credential_format"
-	KeyWebAuthnChallenge   = "resource.webauthn.challenge_expired"
-	KeyWebAuthnInvalid     = "resource.webauthn.invalid_credential"
-	KeyWebAuthnRegistered  = "resource.webauthn.already_registered"
-	KeyWebAuthnLimit       = "resource.webauthn.limit_reached"
-	KeyWebAuthnNameTooLong = "resource.webauthn.name_too_long"
-	KeyWebAuthnNotFound    = "resource.webauthn.not_found"
+	KeyWebAuthnMissingOTP = "resource.webauthn.missing_otp_code"
+	KeyWebAuthnInvalidOTP = "resource.webauthn.invalid_otp"
+	// KeyWebAuthnMissingPassword and KeyWebAuthnInvalidPassword refuse
+	// registration options without the password (2FA off).
+	KeyWebAuthnMissingPassword = "resource.webauthn.missing_password"
+	KeyWebAuthnInvalidPassword = "resource.webauthn.invalid_password"
+	reasonPasswordInvalid      = "Password is invalid"
+	KeyWebAuthnFormat          = "resource.webauthn.invalid_credential_format"
+	KeyWebAuthnChallenge       = "resource.webauthn.challenge_expired"
+	KeyWebAuthnInvalid         = "resource.webauthn.invalid_credential"
+	KeyWebAuthnRegistered      = "resource.webauthn.already_registered"
+	KeyWebAuthnLimit           = "resource.webauthn.limit_reached"
+	KeyWebAuthnNameTooLong     = "resource.webauthn.name_too_long"
+	KeyWebAuthnNotFound        = "resource.webauthn.not_found"
 )
 
 // Activity actions of passkeys: management (topic webauthn) and sign-in
@@ -213,14 +218,31 @@ const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 // RegistrationOptions starts the registration of a passkey for u:
 // the PublicKeyCredentialCreationOptions ({"publicKey":{...}}) for
 // navigator.credentials.create, asking for a discoverable credential.
-// With 2FA on, otpCode must be a valid TOTP code. Errors: 400
-// resource.webauthn.missing_otp_code; 422 resource.webauthn.invalid_otp,
-// resource.webauthn.limit_reached.
-func (s *Passkeys) RegistrationOptions(ctx context.Context, actor barong.Actor, otpCode string, c Client) (json.RawMessage, error) {
+// With 2FA on, otpCode must be a valid TOTP code; with 2FA off, password
+// must be the user's password: a passkey signs in alone and survives a
+// password reset, so the session alone (a stolen cookie) must not add
+// one. Errors: 400 resource.webauthn.missing_otp_code,
+// resource.webauthn.missing_password; 422 resource.webauthn.invalid_otp,
+// resource.webauthn.invalid_password, resource.webauthn.limit_reached;
+// 429 totp.too_many_attempts, password.too_many_attempts.
+func (s *Passkeys) RegistrationOptions(ctx context.Context, actor barong.Actor, otpCode, password string, c Client) (json.RawMessage, error) {
 	if err := s.mayUser(ctx, actor); err != nil {
 		return nil, err
 	}
 	u := actor.User
+	if !u.OTP {
+		if strings.TrimSpace(password) == "" {
+			return nil, barong.BadRequest(KeyWebAuthnMissingPassword)
+		}
+		ok, err := s.passwordLimited(ctx, u, password)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			s.recordAlone(ctx, u.ID, c, webauthnTopic, actionPasskeyRegister, barong.ResultFailed, reasonPasswordInvalid)
+			return nil, barong.Invalid(KeyWebAuthnInvalidPassword)
+		}
+	}
 	if u.OTP {
 		if strings.TrimSpace(otpCode) == "" {
 			return nil, barong.BadRequest(KeyWebAuthnMissingOTP)

@@ -143,7 +143,7 @@ func TestOpenAPISessionsAndPasskeys(t *testing.T) {
 	check("GET", res+"/sessions", "", 200)
 	check("GET", "/api/v2/auth/admin/users/sessions?uid="+uid, "", 200)
 	check("DELETE", res+"/sessions/nope", "", 404)
-	check("POST", res+"/webauthn/credentials/options", "", 200)
+	check("POST", res+"/webauthn/credentials/options", `{"password":"`+strongPassword+`"}`, 200)
 	check("POST", res+"/webauthn/credentials", `{"credential":{"id":"x"}}`, 422)
 	check("GET", res+"/webauthn/credentials", "", 200)
 	check("PATCH", res+"/webauthn/credentials/7", `{"name":"Key"}`, 404)

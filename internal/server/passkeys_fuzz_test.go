@@ -23,7 +23,7 @@ func FuzzPasskeySignIn(f *testing.F) {
 	var info map[string]any
 	_ = json.Unmarshal(r.Body, &info)
 	c.csrf, _ = info["csrf_token"].(string)
-	r = c.doTB(f, "POST", wa+"/options", nil)
+	r = c.doTB(f, "POST", wa+"/options", withPassword(nil))
 	var o struct {
 		PublicKey struct{ User struct{ ID string } } `json:"publicKey"`
 	}

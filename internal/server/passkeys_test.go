@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -49,11 +50,23 @@ func registerPasskey(t *testing.T, c *client, body map[string]any, cer ceremony,
 	return k, r.json(t)
 }
 
+// withPassword is body (registration options) with the harness's
+// password, unless it carries an otp_code or a password: with 2FA off,
+// registration asks for the password.
+func withPassword(body map[string]any) map[string]any {
+	out := map[string]any{"password": strongPassword}
+	if _, ok := body["otp_code"]; ok {
+		out = map[string]any{}
+	}
+	maps.Copy(out, body)
+	return out
+}
+
 // passkeyCredential starts a registration for c's user (with body, c's otp
 // code) and returns a new key and its answer to the challenge, not sent.
 func passkeyCredential(t *testing.T, c *client, body map[string]any, cer ceremony) (*softKey, any) {
 	t.Helper()
-	r := c.do(t, "POST", wa+"/options", body)
+	r := c.do(t, "POST", wa+"/options", withPassword(body))
 	expect(t, r, 200)
 	var o struct {
 		PublicKey struct {
@@ -134,7 +147,7 @@ func testPasskeys(t *testing.T, ts *testServer) {
 
 	// Creation options: the relying party, a discoverable credential, no
 	// attestation wanted.
-	r := c.do(t, "POST", wa+"/options", nil)
+	r := c.do(t, "POST", wa+"/options", withPassword(nil))
 	expect(t, r, 200)
 	var o map[string]map[string]any
 	_ = json.Unmarshal(r.Body, &o)
@@ -155,7 +168,7 @@ func testPasskeys(t *testing.T, ts *testServer) {
 	if ent2["name"] != "Passkey" {
 		t.Fatalf("default name %v", ent2)
 	}
-	if !strings.Contains(string(c.do(t, "POST", wa+"/options", nil).Body), b64u.EncodeToString(laptop.id)) {
+	if !strings.Contains(string(c.do(t, "POST", wa+"/options", withPassword(nil)).Body), b64u.EncodeToString(laptop.id)) {
 		t.Fatal("registered passkeys are not excluded from a new registration")
 	}
 	list := jsonList(t, c.do(t, "GET", wa, nil))
@@ -274,7 +287,7 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 	c, u := ts.passkeyUser(t, "reg@example.com")
 	other, _ := ts.passkeyUser(t, "reg2@example.com")
 	try := func(cer ceremony, mutate func(cred map[string]any)) *response {
-		r := c.do(t, "POST", wa+"/options", nil)
+		r := c.do(t, "POST", wa+"/options", withPassword(nil))
 		expect(t, r, 200)
 		var o struct {
 			PublicKey struct{ User struct{ ID string } } `json:"publicKey"`
@@ -308,7 +321,7 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 	})
 	expect(t, r, 422, "resource.webauthn.invalid_credential")
 	// A challenge answered twice, or by another user.
-	r = c.do(t, "POST", wa+"/options", nil)
+	r = c.do(t, "POST", wa+"/options", withPassword(nil))
 	var o struct {
 		PublicKey struct{ User struct{ ID string } } `json:"publicKey"`
 	}
@@ -325,14 +338,40 @@ func TestPasskeyRegistrationRefusals(t *testing.T) {
 	}
 	// The same authenticator credential twice.
 	k2, _ := registerPasskey(t, c, nil, ceremony{}, "one")
-	r = c.do(t, "POST", wa+"/options", nil)
+	r = c.do(t, "POST", wa+"/options", withPassword(nil))
 	r = c.do(t, "POST", wa, map[string]any{"credential": k2.create(t, r.Body, ceremony{origin: rpOrigin})})
 	expect(t, r, 422, "resource.webauthn.already_registered")
 	// At most ten passkeys.
 	for i := 1; i < 10; i++ {
 		registerPasskey(t, c, nil, ceremony{}, fmt.Sprint("key ", i))
 	}
-	expect(t, c.do(t, "POST", wa+"/options", nil), 422, "resource.webauthn.limit_reached")
+	expect(t, c.do(t, "POST", wa+"/options", withPassword(nil)), 422, "resource.webauthn.limit_reached")
+}
+
+// TestPasskeyNeedsPassword: with 2FA off, registering needs the password
+// (a passkey signs in alone and outlives a password reset: the session
+// alone, a stolen cookie, must not add one); a wrong one is recorded and
+// counts toward the password limit.
+func TestPasskeyNeedsPassword(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, passkeyEnv(nil))
+	ts.signUp(t, "root@example.com")
+	c, u := ts.passkeyUser(t, "nofa@example.com")
+	expect(t, c.do(t, "POST", wa+"/options", nil), 400, "resource.webauthn.missing_password")
+	expect(t, c.do(t, "POST", wa+"/options", map[string]any{"password": " "}), 400, "resource.webauthn.missing_password")
+	expect(t, c.do(t, "POST", wa+"/options", map[string]any{"password": "wrong"}), 422, "resource.webauthn.invalid_password")
+	if got := activityActions(t, ts, u, "webauthn"); strings.Join(got, ",") != "register passkey/failed" {
+		t.Fatalf("webauthn activities %v", got)
+	}
+	for range 9 {
+		expect(t, c.do(t, "POST", wa+"/options", map[string]any{"password": "wrong"}), 422, "resource.webauthn.invalid_password")
+	}
+	expect(t, c.do(t, "POST", wa+"/options", withPassword(nil)), 429, "password.too_many_attempts")
+	if r := c.do(t, "GET", wa, nil); strings.TrimSpace(string(r.Body)) != "[]" {
+		t.Fatalf("passkeys %s", r.Body)
+	}
+	c2, _ := ts.passkeyUser(t, "other@example.com")
+	registerPasskey(t, c2, nil, ceremony{}, "Key")
 }
 
 // TestPasskeyTwoFactor: with 2FA on, registering needs a TOTP code, and a
@@ -482,7 +521,7 @@ func TestPasskeyBadInput(t *testing.T) {
 	}
 	// A well-formed registration credential at the sign-in, and the
 	// reverse: refused, not crashed.
-	r := c.do(t, "POST", wa+"/options", nil)
+	r := c.do(t, "POST", wa+"/options", withPassword(nil))
 	regCred := k.create(t, r.Body, ceremony{origin: rpOrigin})
 	if r := ts.client().do(t, "POST", id+"/sessions/webauthn", map[string]any{"credential": regCred}); r.Status/100 != 4 {
 		t.Fatalf("registration credential at sign-in: %d %s", r.Status, r.Body)
