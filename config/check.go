@@ -30,6 +30,12 @@ func Variables() []string {
 	return slices.Compact(out)
 }
 
+// commandOnly are variables one command reads itself, outside the
+// configuration: no warning when they are set.
+var commandOnly = map[string]bool{
+	"BARONG_IMPORT_FROM": true, // barong import's source URL (instead of --from)
+}
+
 // ignored are settings barong-go reads for compatibility but never uses,
 // with what to do instead. (BARONG_VAULT_* and SECRET_KEY_BASE are used:
 // by barong import, and Vault by the 2FA of users imported from Barong.)
@@ -101,7 +107,7 @@ func Check(environ []string) (*Config, []string, error) {
 	sort.Strings(names)
 	for _, k := range names {
 		switch {
-		case env[k] == "":
+		case env[k] == "", commandOnly[k]:
 		case !known[k] && read[k]:
 			// referenced from a YAML file: in use
 		case !known[k]:

@@ -27,8 +27,9 @@ func TestCheckWarnings(t *testing.T) {
 		"BARONG_LOGIN_THROTTLE_ACCOUNT_MAX_ATTEMPTS=12", "BARONG_LOGIN_THROTTLE_DELAY=2",
 		"BARONG_WEBAUTHN_ORIGINS=http://localhost:3000",
 		"BARONG_KYCAID_FORM_ID=form",
-		"BARONG_TEST_REDIS_URL=redis://x", // the tests' own
-		"BARONG_EMPTY_TYPO=",              // empty: ignored
+		"BARONG_TEST_REDIS_URL=redis://x",                     // the tests' own
+		"BARONG_IMPORT_FROM=mysql://u:p@db/barong_production", // barong import's own
+		"BARONG_EMPTY_TYPO=",                                  // empty: ignored
 		"HOME=/root", "LOG_LEVEL=info",
 	})
 	if err != nil {

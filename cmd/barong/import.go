@@ -50,7 +50,7 @@ func importFlags(out io.Writer) (*flag.FlagSet, *importOptions) {
 	o := &importOptions{}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&o.from, "from", "", "Barong's database: mysql://user:pass@host:3306/barong_production (also mysql2://) or postgres://user:pass@host:5432/barong_production")
+	fs.StringVar(&o.from, "from", "", "Barong's database: mysql://user:pass@host:3306/barong_production (also mysql2://) or postgres://user:pass@host:5432/barong_production; unset: $BARONG_IMPORT_FROM, which keeps the password out of the process list and the shell history")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "read and check everything, report what an import would do and every row that cannot be imported; write no row")
 	fs.IntVar(&o.batch, "batch-size", 500, "rows per read and per transaction")
 	fs.StringVar(&o.transit, "vault-transit-mount", "transit", "Vault transit mount of Barong's encrypted fields")
@@ -83,7 +83,10 @@ func importBarong(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("import: unexpected argument %q", fs.Arg(0))
 	}
 	if o.from == "" {
-		return errors.New("import: --from (Barong's database URL) is required")
+		o.from = os.Getenv("BARONG_IMPORT_FROM")
+	}
+	if o.from == "" {
+		return errors.New("import: --from or BARONG_IMPORT_FROM (Barong's database URL) is required")
 	}
 	cfg, err := loadConfig()
 	if err != nil {

@@ -56,6 +56,12 @@ func TestImportCommand(t *testing.T) {
 	// Once Barong's broken rows are gone, the import succeeds.
 	src.Exec(t, "DELETE FROM labels WHERE id = 10")
 	src.Exec(t, "DELETE FROM apikeys WHERE id = 3")
+	// The URL may come from the environment, out of ps and shell history.
+	t.Setenv("BARONG_IMPORT_FROM", src.URL)
+	if out, _, err := runCmd(t, "import", "--dry-run"); err != nil || !strings.Contains(out, "dry run: nothing was written") {
+		t.Fatalf("dry run from BARONG_IMPORT_FROM: %v\n%s", err, out)
+	}
+	t.Setenv("BARONG_IMPORT_FROM", "")
 	if out, _, err := runCmd(t, "import", "--from", strings.Replace(src.URL, "mysql://", "mysql2://", 1)+"?encoding=utf8&pool=5"); err != nil {
 		t.Fatalf("import after the fix: %v\n%s", err, out)
 	}
