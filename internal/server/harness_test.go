@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -394,4 +395,25 @@ func rawSQLite(t *testing.T, ts *testServer) (db *sql.DB, ok bool) {
 func readAll(resp *http.Response) []byte {
 	b, _ := io.ReadAll(resp.Body)
 	return b
+}
+
+// onEachDatabase runs f as a parallel subtest on each database, SQLite,
+// PostgreSQL and MariaDB, with env: a copy of base whose
+// BARONG_DATABASE_URL names a fresh database of that dialect (SQLite: the
+// harness's own file).
+func onEachDatabase(t *testing.T, base map[string]string, f func(t *testing.T, env map[string]string)) {
+	t.Helper()
+	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			env := maps.Clone(base)
+			if env == nil {
+				env = map[string]string{}
+			}
+			if dialect != "sqlite" {
+				env["BARONG_DATABASE_URL"] = testenv.Database(t, dialect)
+			}
+			f(t, env)
+		})
+	}
 }

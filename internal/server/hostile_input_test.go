@@ -308,16 +308,9 @@ func hostileBaseline(op hostileOp, name, target, digest string, ids map[string]s
 // carries error keys.
 func TestHostileInputEveryEndpoint(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			env := map[string]string{}
-			if dialect != "sqlite" {
-				env["BARONG_DATABASE_URL"] = testenvDatabase(t, dialect)
-			}
-			hostileRun(t, env, hostileOps(t), hostileValues())
-		})
-	}
+	onEachDatabase(t, nil, func(t *testing.T, env map[string]string) {
+		hostileRun(t, env, hostileOps(t), hostileValues())
+	})
 }
 
 func hostileRun(t *testing.T, env map[string]string, ops []hostileOp, values []hostileValue) {

@@ -546,56 +546,49 @@ func TestPasskeyBadInput(t *testing.T) {
 // the insert run under the user's row lock).
 func TestPasskeyLimitConcurrent(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			env := passkeyEnv(nil)
-			if dialect != "sqlite" {
-				env["BARONG_DATABASE_URL"] = testenvDatabase(t, dialect)
-			}
-			ts := newServer(t, env)
-			ts.signUp(t, "root@example.com")
-			c, _ := ts.passkeyUser(t, "many@example.com")
-			for i := range 7 {
-				registerPasskey(t, c, nil, ceremony{}, fmt.Sprint("key ", i))
-			}
-			// Five ceremonies started while there are seven: each may finish.
-			var creds []any
-			for range 5 {
-				_, cred := passkeyCredential(t, c, nil, ceremony{})
-				creds = append(creds, cred)
-			}
-			statuses := make([]int, len(creds))
-			bodies := make([]string, len(creds))
-			var wg sync.WaitGroup
-			for i, cred := range creds {
-				wg.Go(func() {
-					r, err := c.sendJSON("POST", wa, map[string]any{"credential": cred, "name": fmt.Sprint("late ", i)})
-					if err != nil {
-						bodies[i] = err.Error()
-						return
-					}
-					statuses[i], bodies[i] = r.Status, string(r.Body)
-				})
-			}
-			wg.Wait()
-			created, refused := 0, 0
-			for i, s := range statuses {
-				switch {
-				case s == 201:
-					created++
-				case s == 422 && strings.Contains(bodies[i], "resource.webauthn.limit_reached"):
-					refused++
-				default:
-					t.Errorf("registration %d: %d %s", i, s, bodies[i])
+	onEachDatabase(t, passkeyEnv(nil), func(t *testing.T, env map[string]string) {
+		ts := newServer(t, env)
+		ts.signUp(t, "root@example.com")
+		c, _ := ts.passkeyUser(t, "many@example.com")
+		for i := range 7 {
+			registerPasskey(t, c, nil, ceremony{}, fmt.Sprint("key ", i))
+		}
+		// Five ceremonies started while there are seven: each may finish.
+		var creds []any
+		for range 5 {
+			_, cred := passkeyCredential(t, c, nil, ceremony{})
+			creds = append(creds, cred)
+		}
+		statuses := make([]int, len(creds))
+		bodies := make([]string, len(creds))
+		var wg sync.WaitGroup
+		for i, cred := range creds {
+			wg.Go(func() {
+				r, err := c.sendJSON("POST", wa, map[string]any{"credential": cred, "name": fmt.Sprint("late ", i)})
+				if err != nil {
+					bodies[i] = err.Error()
+					return
 				}
+				statuses[i], bodies[i] = r.Status, string(r.Body)
+			})
+		}
+		wg.Wait()
+		created, refused := 0, 0
+		for i, s := range statuses {
+			switch {
+			case s == 201:
+				created++
+			case s == 422 && strings.Contains(bodies[i], "resource.webauthn.limit_reached"):
+				refused++
+			default:
+				t.Errorf("registration %d: %d %s", i, s, bodies[i])
 			}
-			if created != 3 || refused != 2 {
-				t.Errorf("%d created, %d refused; want 3 and 2", created, refused)
-			}
-			if n := len(jsonList(t, c.do(t, "GET", wa, nil))); n != 10 {
-				t.Fatalf("%d passkeys stored, want 10", n)
-			}
-		})
-	}
+		}
+		if created != 3 || refused != 2 {
+			t.Errorf("%d created, %d refused; want 3 and 2", created, refused)
+		}
+		if n := len(jsonList(t, c.do(t, "GET", wa, nil))); n != 10 {
+			t.Fatalf("%d passkeys stored, want 10", n)
+		}
+	})
 }

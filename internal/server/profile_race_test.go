@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"testing"
-
-	"github.com/barong-go/barong/internal/testenv"
 )
 
 // Concurrent POST /resource/profiles of one user: exactly one is created,
@@ -13,42 +11,35 @@ import (
 // insert run under the user's row lock).
 func TestConcurrentProfileCreation(t *testing.T) {
 	t.Parallel()
-	for _, dialect := range []string{"sqlite", "postgres", "mysql"} {
-		t.Run(dialect, func(t *testing.T) {
-			t.Parallel()
-			env := map[string]string{}
-			if dialect != "sqlite" {
-				env["BARONG_DATABASE_URL"] = testenv.Database(t, dialect)
+	onEachDatabase(t, nil, func(t *testing.T, env map[string]string) {
+		ts, c, u := resAMember(t, env, "member@example.com")
+		const n = 8
+		statuses := make([]int, n)
+		keys := make([][]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				r := c.do(t, "POST", res+"/profiles", resAProfileBody())
+				statuses[i], keys[i] = r.Status, r.errors()
+			})
+		}
+		wg.Wait()
+		created := 0
+		for i, s := range statuses {
+			switch {
+			case s == 201:
+				created++
+			case s == 409 && len(keys[i]) == 1 && keys[i][0] == "state.exists":
+			default:
+				t.Fatalf("request %d: %d %v", i, s, keys[i])
 			}
-			ts, c, u := resAMember(t, env, "member@example.com")
-			const n = 8
-			statuses := make([]int, n)
-			keys := make([][]string, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					r := c.do(t, "POST", res+"/profiles", resAProfileBody())
-					statuses[i], keys[i] = r.Status, r.errors()
-				})
-			}
-			wg.Wait()
-			created := 0
-			for i, s := range statuses {
-				switch {
-				case s == 201:
-					created++
-				case s == 409 && len(keys[i]) == 1 && keys[i][0] == "state.exists":
-				default:
-					t.Fatalf("request %d: %d %v", i, s, keys[i])
-				}
-			}
-			ps, err := ts.DB.ProfilesByUser(context.Background(), u.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if created != 1 || len(ps) != 1 {
-				t.Fatalf("%d created, %d stored, want 1 (statuses %v)", created, len(ps), statuses)
-			}
-		})
-	}
+		}
+		ps, err := ts.DB.ProfilesByUser(context.Background(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created != 1 || len(ps) != 1 {
+			t.Fatalf("%d created, %d stored, want 1 (statuses %v)", created, len(ps), statuses)
+		}
+	})
 }
