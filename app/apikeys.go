@@ -84,15 +84,13 @@ func (s *APIKeys) Create(ctx context.Context, actor barong.Actor, in APIKeyInput
 	}
 	u := actor.User
 	var k *barong.APIKey
-	err := s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardAPIKeys); err != nil {
-				return err
-			}
-			var err error
-			k, err = s.createKey(ctx, tx, barong.HolderUser, u.ID, u.State, in)
+	err := s.inTxTOTP(ctx, u, func(tx *txn) error {
+		if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardAPIKeys); err != nil {
 			return err
-		})
+		}
+		var err error
+		k, err = s.createKey(ctx, tx, barong.HolderUser, u.ID, u.State, in)
+		return err
 	})
 	return k, err
 }
@@ -108,17 +106,15 @@ func (s *APIKeys) Update(ctx context.Context, actor barong.Actor, kid string, in
 	}
 	u := actor.User
 	var k *barong.APIKey
-	err := s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardAPIKeys); err != nil {
-				return err
-			}
-			var err error
-			if k, err = ownKey(ctx, tx, barong.HolderUser, u.ID, kid); err != nil {
-				return err
-			}
-			return updateKey(ctx, tx, k, u.State, in)
-		})
+	err := s.inTxTOTP(ctx, u, func(tx *txn) error {
+		if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardAPIKeys); err != nil {
+			return err
+		}
+		var err error
+		if k, err = ownKey(ctx, tx, barong.HolderUser, u.ID, kid); err != nil {
+			return err
+		}
+		return updateKey(ctx, tx, k, u.State, in)
 	})
 	return k, err
 }
@@ -130,20 +126,18 @@ func (s *APIKeys) Delete(ctx context.Context, actor barong.Actor, kid, totpCode 
 		return err
 	}
 	u := actor.User
-	return s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			if err := s.otpProtected(ctx, tx, u, totpCode, guardAPIKeys); err != nil {
-				return err
-			}
-			k, err := ownKey(ctx, tx, barong.HolderUser, u.ID, kid)
-			if err != nil {
-				return err
-			}
-			if err := tx.DeleteAPIKey(ctx, k.ID); err != nil {
-				return fmt.Errorf("delete api key: %w", err)
-			}
-			return nil
-		})
+	return s.inTxTOTP(ctx, u, func(tx *txn) error {
+		if err := s.otpProtected(ctx, tx, u, totpCode, guardAPIKeys); err != nil {
+			return err
+		}
+		k, err := ownKey(ctx, tx, barong.HolderUser, u.ID, kid)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteAPIKey(ctx, k.ID); err != nil {
+			return fmt.Errorf("delete api key: %w", err)
+		}
+		return nil
 	})
 }
 

@@ -134,27 +134,25 @@ func (s *OTP) Disable(ctx context.Context, actor barong.Actor, code string, c Cl
 	if !u.OTP {
 		return s.otpFailed(ctx, u, c, actionOTPDisable, reasonOTPNotEnabled, barong.BadRequest(KeyOTPNotEnabled))
 	}
-	err := s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			if err := s.useOTPCode(ctx, tx, u, code); err != nil {
+	err := s.inTxTOTP(ctx, u, func(tx *txn) error {
+		if err := s.useOTPCode(ctx, tx, u, code); err != nil {
+			return err
+		}
+		after := *u
+		after.OTP = false
+		if err := s.updateUser(ctx, tx, *u, &after); err != nil {
+			return err
+		}
+		l, err := tx.LabelByKey(ctx, u.ID, "otp", barong.ScopePrivate)
+		switch {
+		case err == nil:
+			if err := s.deleteLabel(ctx, tx, &after, l, false); err != nil {
 				return err
 			}
-			after := *u
-			after.OTP = false
-			if err := s.updateUser(ctx, tx, *u, &after); err != nil {
-				return err
-			}
-			l, err := tx.LabelByKey(ctx, u.ID, "otp", barong.ScopePrivate)
-			switch {
-			case err == nil:
-				if err := s.deleteLabel(ctx, tx, &after, l, false); err != nil {
-					return err
-				}
-			case !isNotFound(err):
-				return fmt.Errorf("find otp label: %w", err)
-			}
-			return s.record(ctx, tx, u.ID, c, otpTopic, actionOTPDisable, barong.ResultSucceed, "")
-		})
+		case !isNotFound(err):
+			return fmt.Errorf("find otp label: %w", err)
+		}
+		return s.record(ctx, tx, u.ID, c, otpTopic, actionOTPDisable, barong.ResultSucceed, "")
 	})
 	return s.otpResult(ctx, u, c, actionOTPDisable, err)
 }
@@ -171,9 +169,7 @@ func (s *OTP) Verify(ctx context.Context, actor barong.Actor, code string, c Cli
 	if !u.OTP {
 		return s.otpFailed(ctx, u, c, actionOTPVerify, reasonOTPNotEnabled, barong.BadRequest(KeyOTPNotEnabled))
 	}
-	err := s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error { return s.useOTPCode(ctx, tx, u, code) })
-	})
+	err := s.inTxTOTP(ctx, u, func(tx *txn) error { return s.useOTPCode(ctx, tx, u, code) })
 	return s.otpResult(ctx, u, c, actionOTPVerify, err)
 }
 

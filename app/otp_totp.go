@@ -59,6 +59,12 @@ func (s *core) totpLimited(ctx context.Context, u *barong.User, fn func() error)
 	})
 }
 
+// inTxTOTP runs fn, which checks a 2FA code of u, in a transaction, as
+// one attempt of totpLimited (counted outside the transaction).
+func (s *core) inTxTOTP(ctx context.Context, u *barong.User, fn func(tx *txn) error) error {
+	return s.totpLimited(ctx, u, func() error { return s.inTx(ctx, fn) })
+}
+
 // limitedAttempt runs check as one of at most maxTOTPFailures failed
 // attempts in totpFailWindow under key: counted when it starts, given
 // back unless check reports a failure; past the limit, 429 tooMany

@@ -55,18 +55,16 @@ func (s *ServiceAccounts) CreateAPIKey(ctx context.Context, actor barong.Actor, 
 	}
 	u := actor.User
 	var k *barong.APIKey
-	err := s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			sa, err := ownServiceAccount(ctx, tx, u, saUID)
-			if err != nil {
-				return err
-			}
-			if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardServiceAccounts); err != nil {
-				return err
-			}
-			k, err = s.createKey(ctx, tx, barong.HolderServiceAccount, sa.ID, sa.State, in)
+	err := s.inTxTOTP(ctx, u, func(tx *txn) error {
+		sa, err := ownServiceAccount(ctx, tx, u, saUID)
+		if err != nil {
 			return err
-		})
+		}
+		if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardServiceAccounts); err != nil {
+			return err
+		}
+		k, err = s.createKey(ctx, tx, barong.HolderServiceAccount, sa.ID, sa.State, in)
+		return err
 	})
 	return k, err
 }
@@ -81,20 +79,18 @@ func (s *ServiceAccounts) UpdateAPIKey(ctx context.Context, actor barong.Actor, 
 	}
 	u := actor.User
 	var k *barong.APIKey
-	err := s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			sa, err := ownServiceAccount(ctx, tx, u, saUID)
-			if err != nil {
-				return err
-			}
-			if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardServiceAccounts); err != nil {
-				return err
-			}
-			if k, err = ownKey(ctx, tx, barong.HolderServiceAccount, sa.ID, kid); err != nil {
-				return err
-			}
-			return updateKey(ctx, tx, k, sa.State, in)
-		})
+	err := s.inTxTOTP(ctx, u, func(tx *txn) error {
+		sa, err := ownServiceAccount(ctx, tx, u, saUID)
+		if err != nil {
+			return err
+		}
+		if err := s.otpProtected(ctx, tx, u, in.TOTPCode, guardServiceAccounts); err != nil {
+			return err
+		}
+		if k, err = ownKey(ctx, tx, barong.HolderServiceAccount, sa.ID, kid); err != nil {
+			return err
+		}
+		return updateKey(ctx, tx, k, sa.State, in)
 	})
 	return k, err
 }
@@ -107,24 +103,22 @@ func (s *ServiceAccounts) DeleteAPIKey(ctx context.Context, actor barong.Actor, 
 		return err
 	}
 	u := actor.User
-	return s.totpLimited(ctx, u, func() error {
-		return s.inTx(ctx, func(tx *txn) error {
-			sa, err := ownServiceAccount(ctx, tx, u, saUID)
-			if err != nil {
-				return err
-			}
-			if err := s.otpProtected(ctx, tx, u, totpCode, guardServiceAccounts); err != nil {
-				return err
-			}
-			k, err := ownKey(ctx, tx, barong.HolderServiceAccount, sa.ID, kid)
-			if err != nil {
-				return err
-			}
-			if err := tx.DeleteAPIKey(ctx, k.ID); err != nil {
-				return fmt.Errorf("delete service account api key: %w", err)
-			}
-			return nil
-		})
+	return s.inTxTOTP(ctx, u, func(tx *txn) error {
+		sa, err := ownServiceAccount(ctx, tx, u, saUID)
+		if err != nil {
+			return err
+		}
+		if err := s.otpProtected(ctx, tx, u, totpCode, guardServiceAccounts); err != nil {
+			return err
+		}
+		k, err := ownKey(ctx, tx, barong.HolderServiceAccount, sa.ID, kid)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteAPIKey(ctx, k.ID); err != nil {
+			return fmt.Errorf("delete service account api key: %w", err)
+		}
+		return nil
 	})
 }
 
